@@ -1,0 +1,68 @@
+package domain
+
+import "time"
+
+// Login methods a bank may offer.
+const (
+	MethodInternetBanking = "internet_banking"
+	MethodMobileBanking   = "mobile_banking"
+	MethodUSSD            = "ussd"
+	MethodReturning       = "returning"
+)
+
+// Bank status, computed from recent traffic.
+const (
+	BankOperational = "operational"
+	BankDegraded    = "degraded"
+	BankDown        = "down"
+)
+
+// Bank is an institution served by a connector.
+type Bank struct {
+	ID        ID
+	Slug      string
+	Name      string
+	Country   string
+	Connector string   // the connector that serves it
+	Methods   []string // login methods
+	MFAKinds  []string // otp, security_question, ussd
+	Products  []string // auth, balance, ...
+	Status    string
+	// Production is true when the operator enabled the bank for production.
+	Production bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Supports reports whether the bank offers every product asked for.
+func (b Bank) Supports(products []string) bool {
+	for _, p := range products {
+		if !contains(b.Products, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// HasMethod reports whether the bank offers the login method.
+func (b Bank) HasMethod(m string) bool { return contains(b.Methods, m) }
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// RegisteredConnector is an external connector binary the operator
+// registered, with the checksum it must match at every start.
+type RegisteredConnector struct {
+	Name      string
+	Path      string
+	SHA256    string // hex
+	Enabled   bool   // enabled for production
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}

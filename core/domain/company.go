@@ -1,0 +1,56 @@
+package domain
+
+import "time"
+
+// DuplicatePolicy decides what happens when a bank account already linked to
+// one customer of a company is linked by another.
+type DuplicatePolicy string
+
+const (
+	DuplicateMerge  DuplicatePolicy = "merge"
+	DuplicateReject DuplicatePolicy = "reject"
+	DuplicateAllow  DuplicatePolicy = "allow"
+)
+
+// Valid reports whether p is a known policy.
+func (p DuplicatePolicy) Valid() bool {
+	return p == DuplicateMerge || p == DuplicateReject || p == DuplicateAllow
+}
+
+// Company is a tenant. Its id is the client token.
+type Company struct {
+	ID              ID
+	Name            string
+	DuplicatePolicy DuplicatePolicy
+	// FrameAncestors is the CSP frame-ancestors value for the widget; empty
+	// means any origin may frame it.
+	FrameAncestors string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// KeyKind tells a public key from a secret one.
+type KeyKind string
+
+const (
+	KeyPublic KeyKind = "public"
+	KeySecret KeyKind = "secret"
+)
+
+// APIKey is a stored key. Secret keys keep only Hash; public keys are not
+// secret and keep Hash too, so one lookup path serves both.
+type APIKey struct {
+	ID        ID
+	CompanyID ID
+	Env       Env
+	Kind      KeyKind
+	// Prefix is the first characters of the key, shown to operators so they
+	// can tell keys apart without seeing them.
+	Prefix    string
+	Hash      []byte
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// Active reports whether the key may be used at t.
+func (k APIKey) Active(t time.Time) bool { return k.RevokedAt == nil || t.Before(*k.RevokedAt) }

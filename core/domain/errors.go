@@ -1,0 +1,110 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error for the callers that must react to it: the HTTP
+// adapter maps kinds to statuses and Okra error types in one table.
+type Kind string
+
+const (
+	KindInvalid          Kind = "invalid"           // the request is malformed or a field is wrong (400)
+	KindUnauthorized     Kind = "unauthorized"      // missing or bad credentials (401)
+	KindWrongEnv         Kind = "wrong_env"         // a key of the other environment (401, type ENV)
+	KindNotFound         Kind = "not_found"         // absent, or another tenant's (404)
+	KindConflict         Kind = "conflict"          // unique constraint or idempotency conflict (409)
+	KindRateLimited      Kind = "rate_limited"      // too many requests (429)
+	KindRejected         Kind = "rejected"          // the bank refused the login or answer (400-class step failure)
+	KindDuplicateAccount Kind = "duplicate_account" // the company's policy refuses a second link (409)
+	KindTokenRequired    Kind = "token_required"    // the bank needs the customer again (409-class)
+	KindExpired          Kind = "expired"           // a session or challenge ran out of time (410)
+	KindConnectorFailed  Kind = "connector_failed"  // the connector crashed or answered garbage (502)
+	KindUnavailable      Kind = "unavailable"       // bank or connector unavailable (503)
+	KindTimeout          Kind = "timeout"           // the bank did not answer in time (504)
+	KindInternal         Kind = "internal"          // our fault (500)
+)
+
+// Error is the typed error of the domain. Message is safe to show to the
+// API caller; Err (the cause) is for logs only.
+type Error struct {
+	Kind      Kind
+	Code      string // machine-readable detail, e.g. the bank's rejection reason
+	Field     string // the offending input field for KindInvalid
+	Message   string
+	Retryable bool
+	Err       error
+}
+
+func (e *Error) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = string(e.Kind)
+	}
+	if e.Err != nil {
+		return msg + ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is lets errors.Is(err, domain.ErrNotFound) match any error of that kind.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok {
+		return false
+	}
+	return t.Kind == e.Kind && (t.Code == "" || t.Code == e.Code) && t.Message == "" && t.Field == ""
+}
+
+// Sentinels for errors.Is; they match any error of their kind.
+var (
+	ErrNotFound      = &Error{Kind: KindNotFound}
+	ErrConflict      = &Error{Kind: KindConflict}
+	ErrInvalid       = &Error{Kind: KindInvalid}
+	ErrUnauthorized  = &Error{Kind: KindUnauthorized}
+	ErrTokenRequired = &Error{Kind: KindTokenRequired}
+	ErrUnavailable   = &Error{Kind: KindUnavailable}
+	ErrTimeout       = &Error{Kind: KindTimeout}
+	ErrExpired       = &Error{Kind: KindExpired}
+)
+
+// KindOf returns the kind of the first domain error in err's chain, or
+// KindInternal when there is none.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindInternal
+}
+
+// AsError returns the first domain error in err's chain.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// Invalid reports a bad input field.
+func Invalid(field, problem string) *Error {
+	return &Error{Kind: KindInvalid, Field: field, Message: fmt.Sprintf("%s: %s", field, problem)}
+}
+
+// NotFound reports an absent object. The message never says whether the
+// object exists for someone else.
+func NotFound(what string) *Error {
+	return &Error{Kind: KindNotFound, Message: what + " not found"}
+}
+
+// Conflict reports a uniqueness or state conflict.
+func Conflict(msg string, cause error) *Error {
+	return &Error{Kind: KindConflict, Message: msg, Err: cause}
+}
+
+// Errorf builds a domain error of a kind with a formatted message.
+func Errorf(kind Kind, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}

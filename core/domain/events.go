@@ -1,0 +1,135 @@
+package domain
+
+import "time"
+
+// Webhook methods and codes.
+const (
+	MethodAuth    = "AUTH"
+	MethodBalance = "BALANCE"
+	MethodRecord  = "RECORD"
+
+	CodeAuthSuccess    = "AUTH_SUCCESS"
+	CodeAuthFailed     = "AUTH_FAILED"
+	CodeBalanceSuccess = "BALANCE_SUCCESS"
+	CodeBalanceFailed  = "BALANCE_FAILED"
+	CodeTokenRequired  = "TOKEN_REQUIRED"
+	CodeInvalid        = "INVALID"
+)
+
+// WebhookEndpoint is a company's webhook target in one environment.
+type WebhookEndpoint struct {
+	CompanyID ID
+	Env       Env
+	URL       string
+	// SealedToken is the optional bearer token, sealed.
+	SealedToken []byte
+	// SealedSecret is the current signing secret, sealed; SealedPrevious
+	// stays valid until PreviousUntil so receivers can rotate.
+	SealedSecret   []byte
+	SealedPrevious []byte
+	PreviousUntil  *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Outbox event delivery states.
+const (
+	OutboxPending   = "pending"
+	OutboxDelivered = "delivered"
+	OutboxFailed    = "failed" // gave up after the retry window
+)
+
+// OutboxEvent is a webhook event written in the same transaction as the
+// change it reports, then delivered by a worker.
+type OutboxEvent struct {
+	ID          ID // the stable event id receivers see
+	CompanyID   ID
+	Env         Env
+	Method      string
+	Code        string
+	RecordID    ID
+	Payload     []byte // the JSON body
+	Status      string
+	Attempts    int
+	NextAttempt time.Time
+	LastStatus  int    // last HTTP status, 0 if none
+	LastError   string // last delivery error, no secrets
+	ClaimedBy   string
+	ClaimedTill *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// DeliveryAttempt is one logged attempt to deliver an event.
+type DeliveryAttempt struct {
+	ID         ID
+	EventID    ID
+	CompanyID  ID
+	Env        Env
+	URL        string
+	HTTPStatus int
+	Error      string
+	DurationMS int64
+	CreatedAt  time.Time
+}
+
+// AuditEvent records who did what, without secrets.
+type AuditEvent struct {
+	ID        ID
+	CompanyID ID
+	Env       Env
+	Actor     string // "api", "widget", "operator", "system"
+	Action    string // e.g. "auth.created"
+	Subject   ID
+	Detail    []byte // JSON, no secrets
+	CreatedAt time.Time
+}
+
+// Idempotency entry states.
+const (
+	IdemInFlight = "in_flight"
+	IdemDone     = "done"
+)
+
+// IdempotencyEntry stores the first response to a mutating request.
+type IdempotencyEntry struct {
+	CompanyID   ID
+	Env         Env
+	Key         string
+	RequestHash []byte // SHA-256 of method, path and body
+	State       string
+	StatusCode  int
+	Response    []byte
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// Job kinds and states for durable background work.
+const (
+	JobBalanceRefresh = "balance_refresh"
+
+	JobPending = "pending"
+	JobRunning = "running"
+	JobDone    = "done"
+	JobFailed  = "failed"
+)
+
+// Job is durable background work (e.g. a balance refresh) claimed once
+// across instances.
+type Job struct {
+	ID          ID
+	CompanyID   ID
+	Env         Env
+	Kind        string
+	Subject     ID // e.g. the account id
+	RecordID    ID
+	Payload     []byte // JSON input
+	Result      []byte // JSON output
+	Status      string
+	Attempts    int
+	RunAfter    time.Time
+	ClaimedBy   string
+	ClaimedTill *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}

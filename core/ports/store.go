@@ -1,0 +1,189 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/bankauth/bankauth/core/domain"
+)
+
+// Store is the database. Repos used outside WithinTx run each statement on
+// its own; inside WithinTx every repository call shares one transaction that
+// commits when fn returns nil and rolls back whole otherwise.
+//
+// Errors: a missing row is domain.ErrNotFound (kind not_found); a unique
+// constraint violation is kind conflict.
+type Store interface {
+	Repos
+	WithinTx(ctx context.Context, fn func(ctx context.Context, tx Repos) error) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Dialect names the engine ("sqlite" or "postgres").
+	Dialect() string
+}
+
+// Repos groups the repositories.
+type Repos interface {
+	Companies() CompanyRepo
+	Keys() KeyRepo
+	Banks() BankRepo
+	Connectors() ConnectorRepo
+	Customers() CustomerRepo
+	Records() RecordRepo
+	Accounts() AccountRepo
+	Auths() AuthRepo
+	Balances() BalanceRepo
+	LinkSessions() LinkSessionRepo
+	ShortLinks() ShortLinkRepo
+	Webhooks() WebhookRepo
+	Outbox() OutboxRepo
+	Idempotency() IdempotencyRepo
+	Audit() AuditRepo
+	Jobs() JobRepo
+}
+
+type CompanyRepo interface {
+	Create(ctx context.Context, c domain.Company) error
+	Get(ctx context.Context, id domain.ID) (domain.Company, error)
+	Update(ctx context.Context, c domain.Company) error
+	List(ctx context.Context) ([]domain.Company, error)
+	Count(ctx context.Context) (int, error)
+}
+
+type KeyRepo interface {
+	Create(ctx context.Context, k domain.APIKey) error
+	// FindByHash returns the key whose hash is h, revoked or not.
+	FindByHash(ctx context.Context, h []byte) (domain.APIKey, error)
+	// ListByCompany returns every key of a company, newest first.
+	ListByCompany(ctx context.Context, companyID domain.ID) ([]domain.APIKey, error)
+	// Revoke marks a key revoked from at on.
+	Revoke(ctx context.Context, id domain.ID, at time.Time) error
+}
+
+type BankRepo interface {
+	// Upsert inserts or updates a bank by slug, keeping its id stable.
+	Upsert(ctx context.Context, b domain.Bank) (domain.Bank, error)
+	Get(ctx context.Context, id domain.ID) (domain.Bank, error)
+	GetBySlug(ctx context.Context, slug string) (domain.Bank, error)
+	List(ctx context.Context) ([]domain.Bank, error)
+}
+
+type ConnectorRepo interface {
+	// Register inserts or replaces a registered connector by name.
+	Register(ctx context.Context, c domain.RegisteredConnector) error
+	Get(ctx context.Context, name string) (domain.RegisteredConnector, error)
+	List(ctx context.Context) ([]domain.RegisteredConnector, error)
+}
+
+type CustomerRepo interface {
+	Create(ctx context.Context, c domain.Customer) error
+	Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Customer, error)
+	Update(ctx context.Context, c domain.Customer) error
+	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Customer, int, error)
+	// AddIdentifier stores an identifier; one that exists already for the
+	// same company, env, kind and blind index is left as it is and its
+	// owner's id returned.
+	AddIdentifier(ctx context.Context, i domain.CustomerIdentifier) (domain.ID, error)
+	// FindByIdentifier returns the customer holding an identifier.
+	FindByIdentifier(ctx context.Context, s domain.Scope, kind domain.IdentifierKind, blind []byte) (domain.Customer, error)
+	Identifiers(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.CustomerIdentifier, error)
+	DeleteIdentifiers(ctx context.Context, s domain.Scope, customerID domain.ID) error
+}
+
+type RecordRepo interface {
+	Create(ctx context.Context, r domain.Record) error
+	Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Record, error)
+	Update(ctx context.Context, r domain.Record) error
+	// FindByLogin finds the record of a customer's login at a bank.
+	FindByLogin(ctx context.Context, s domain.Scope, bankID domain.ID, loginKey []byte) (domain.Record, error)
+	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Record, int, error)
+	ListByCustomer(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.Record, error)
+}
+
+type AccountRepo interface {
+	// Upsert inserts an account or, when one exists for the same company,
+	// env, bank and NUBAN, refreshes it and returns the stored row (the
+	// returned bool is true when it already existed).
+	Upsert(ctx context.Context, a domain.Account) (domain.Account, bool, error)
+	Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Account, error)
+	FindByNUBAN(ctx context.Context, s domain.Scope, bankID domain.ID, nuban string) (domain.Account, error)
+	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, int, error)
+	ListByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) ([]domain.Account, error)
+}
+
+type AuthRepo interface {
+	// Upsert inserts an auth or refreshes the one of the same record.
+	Upsert(ctx context.Context, a domain.Auth) (domain.Auth, bool, error)
+	Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Auth, error)
+	GetByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) (domain.Auth, error)
+	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Auth, int, error)
+}
+
+type BalanceRepo interface {
+	Add(ctx context.Context, b domain.Balance) error
+	Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Balance, error)
+	// Latest returns the newest snapshot of an account.
+	Latest(ctx context.Context, s domain.Scope, accountID domain.ID) (domain.Balance, error)
+	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, int, error)
+}
+
+type LinkSessionRepo interface {
+	Create(ctx context.Context, l domain.LinkSession) error
+	Get(ctx context.Context, id domain.ID) (domain.LinkSession, error)
+	// Update stores l with Version+1 only when the stored Version equals
+	// l.Version, else returns a conflict, so two instances never both
+	// advance the same step.
+	Update(ctx context.Context, l domain.LinkSession) (domain.LinkSession, error)
+	DeleteByCustomer(ctx context.Context, s domain.Scope, customerID domain.ID) error
+}
+
+type ShortLinkRepo interface {
+	Create(ctx context.Context, l domain.ShortLink) error
+	Get(ctx context.Context, code string) (domain.ShortLink, error)
+}
+
+type WebhookRepo interface {
+	Set(ctx context.Context, w domain.WebhookEndpoint) error
+	Get(ctx context.Context, s domain.Scope) (domain.WebhookEndpoint, error)
+}
+
+type OutboxRepo interface {
+	Add(ctx context.Context, e domain.OutboxEvent) error
+	Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.OutboxEvent, error)
+	// Claim marks up to n due pending events as claimed by worker until
+	// till and returns them; an event is claimed by one worker at a time
+	// (FOR UPDATE SKIP LOCKED on PostgreSQL).
+	Claim(ctx context.Context, worker string, now, till time.Time, n int) ([]domain.OutboxEvent, error)
+	// Finish records a delivery outcome and releases the claim.
+	Finish(ctx context.Context, e domain.OutboxEvent) error
+	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.OutboxEvent, int, error)
+	AddAttempt(ctx context.Context, a domain.DeliveryAttempt) error
+}
+
+type IdempotencyRepo interface {
+	// Begin stores an in-flight entry; if one exists and has not expired
+	// it is returned with existed=true and nothing is written.
+	Begin(ctx context.Context, e domain.IdempotencyEntry) (stored domain.IdempotencyEntry, existed bool, err error)
+	// Complete stores the response of an in-flight entry.
+	Complete(ctx context.Context, e domain.IdempotencyEntry) error
+	// Abandon removes an in-flight entry so the request can be retried.
+	Abandon(ctx context.Context, companyID domain.ID, env domain.Env, key string) error
+	// DeleteExpired removes entries that expired before now.
+	DeleteExpired(ctx context.Context, now time.Time) (int, error)
+}
+
+type AuditRepo interface {
+	Add(ctx context.Context, e domain.AuditEvent) error
+	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.AuditEvent, int, error)
+}
+
+type JobRepo interface {
+	Add(ctx context.Context, j domain.Job) error
+	Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Job, error)
+	// LatestBySubject returns the newest job of a kind for a subject.
+	LatestBySubject(ctx context.Context, s domain.Scope, kind string, subject domain.ID) (domain.Job, error)
+	// Claim marks up to n due pending jobs (or running ones whose claim
+	// lapsed) as running, claimed by worker until till.
+	Claim(ctx context.Context, worker string, now, till time.Time, n int) ([]domain.Job, error)
+	Finish(ctx context.Context, j domain.Job) error
+}
