@@ -44,8 +44,9 @@ type APIKey struct {
 	CompanyID ID
 	Env       Env
 	Kind      KeyKind
-	// Prefix is the first characters of the key, shown to operators so they
-	// can tell keys apart without seeing them.
+	// Prefix is the first characters of a secret key, shown to operators so
+	// they can tell keys apart without seeing them. A public key is not a
+	// secret (it ships in web pages), so Prefix holds the whole public key.
 	Prefix    string
 	Hash      []byte
 	CreatedAt time.Time

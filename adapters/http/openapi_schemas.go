@@ -1,0 +1,99 @@
+package httpapi
+
+// Schema helpers keep the component list short and readable.
+func obj(props map[string]any, required ...string) map[string]any {
+	o := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		r := make([]any, len(required))
+		for i, s := range required {
+			r[i] = s
+		}
+		o["required"] = r
+	}
+	return o
+}
+
+func str() map[string]any { return map[string]any{"type": "string"} }
+
+func objectID() map[string]any {
+	return map[string]any{"type": "string", "pattern": "^[0-9a-f]{24}$"}
+}
+
+func integer() map[string]any { return map[string]any{"type": "integer"} }
+func boolean() map[string]any { return map[string]any{"type": "boolean"} }
+func number() map[string]any  { return map[string]any{"type": "number", "multipleOf": 0.01} }
+func date() map[string]any    { return map[string]any{"type": "string", "format": "date"} }
+func stamp() map[string]any   { return map[string]any{"type": "string", "format": "date-time"} }
+func array(items map[string]any) map[string]any {
+	return map[string]any{"type": "array", "items": items}
+}
+func nullable(t string) map[string]any { return map[string]any{"type": []any{t, "null"}} }
+
+func list(key, item string) map[string]any {
+	return obj(map[string]any{"pagination": ref("Pagination"), key: array(ref(item))}, "pagination", key)
+}
+
+func withPage(props map[string]any) map[string]any {
+	props["page"] = map[string]any{"type": "integer", "minimum": 1}
+	props["limit"] = map[string]any{"type": "integer", "minimum": 1, "maximum": 100}
+	return obj(props)
+}
+
+// schemas are the component schemas of the OpenAPI document.
+func schemas() map[string]any {
+	bankRef := obj(map[string]any{"_id": objectID(), "name": str(), "slug": str(), "icon": str(), "logo": str(), "status": str()})
+	customerRef := obj(map[string]any{"_id": objectID(), "name": str()})
+	return map[string]any{
+		"Envelope": obj(map[string]any{"status": map[string]any{"const": "success"}, "message": str(), "data": map[string]any{}}, "status", "message", "data"),
+		"Error": obj(map[string]any{
+			"status": map[string]any{"const": "error"}, "message": str(), "type": str(), "code": str(),
+			"field": str(), "retryable": boolean(), "request_id": str(),
+		}, "status", "message", "type", "code", "request_id"),
+		"Health": obj(map[string]any{"status": str(), "checks": map[string]any{"type": "object", "additionalProperties": str()}}, "status"),
+		"Pagination": obj(map[string]any{
+			"totalDocs": integer(), "limit": integer(), "hasPrevPage": boolean(), "hasNextPage": boolean(),
+			"page": integer(), "totalPages": integer(), "pagingCounter": integer(),
+			"prevPage": nullable("integer"), "nextPage": nullable("integer"),
+		}, "totalDocs", "limit", "page", "totalPages"),
+		"PageRequest":             withPage(map[string]any{}),
+		"IDRequest":               obj(map[string]any{"id": objectID()}, "id"),
+		"RecordIDRequest":         obj(map[string]any{"record_id": objectID()}, "record_id"),
+		"CustomerPageRequest":     withPage(map[string]any{"customer": objectID()}),
+		"BankPageRequest":         withPage(map[string]any{"bank": objectID()}),
+		"DatePageRequest":         withPage(map[string]any{"from": date(), "to": date()}),
+		"CustomerDatePageRequest": withPage(map[string]any{"customer": objectID(), "from": date(), "to": date()}),
+		"BankRef":                 bankRef,
+		"CustomerRef":             customerRef,
+		"Auth": obj(map[string]any{
+			"id": objectID(), "_id": objectID(), "validated": boolean(), "validation_note": str(),
+			"bank": ref("BankRef"), "customer": ref("CustomerRef"), "record": objectID(), "owner": objectID(),
+			"env":      map[string]any{"enum": []any{"production", "production-sandbox"}},
+			"accounts": array(objectID()), "created_at": stamp(), "last_updated": stamp(),
+		}, "id", "_id", "validated", "bank", "customer", "record", "owner", "env", "created_at", "last_updated"),
+		"AuthList": list("auths", "Auth"),
+		"Customer": obj(map[string]any{
+			"id": objectID(), "_id": objectID(), "name": str(), "owner": objectID(), "env": str(),
+			"created_at": stamp(), "last_updated": stamp(),
+		}, "id", "_id", "name", "env"),
+		"CustomerList": list("customers", "Customer"),
+		"Record": obj(map[string]any{
+			"id": objectID(), "_id": objectID(),
+			"status": map[string]any{"enum": []any{"pending", "processing", "success", "failed", "invalid", "token_required", "removed"}},
+			"method": str(), "bank": ref("BankRef"), "customer": ref("CustomerRef"), "owner": objectID(), "env": str(),
+			"products": array(str()), "accounts": array(objectID()), "auth": nullable("string"),
+			"created_at": stamp(), "last_updated": stamp(),
+		}, "id", "_id", "status", "bank", "env"),
+		"RecordList": list("records", "Record"),
+		"Amount":     number(),
+		"Bank": obj(map[string]any{
+			"id": objectID(), "_id": objectID(), "name": str(), "slug": str(), "icon": str(), "logo": str(),
+			"v2_icon": str(), "v2_logo": str(),
+			"status":  map[string]any{"enum": []any{"operational", "degraded", "down"}},
+			"country": str(), "countries": array(str()), "methods": array(str()), "mfa_kinds": array(str()),
+			"products": array(str()), "secret_question_or_otp": boolean(), "secret_question_or_otp_mobile": boolean(),
+			"ussd": boolean(), "individual": boolean(), "corporate": boolean(),
+			"created_at": stamp(), "last_updated": stamp(),
+		}, "id", "_id", "name", "slug", "status", "methods"),
+		"BankList": list("banks", "Bank"),
+	}
+}

@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/bankauth/bankauth/core/domain"
+)
+
+// envelope is Okra's success envelope.
+type envelope struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	Data    any    `json:"data"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only our own types are marshalled here; a failure is a bug.
+		status = http.StatusInternalServerError
+		b = []byte(`{"status":"error","message":"could not encode the response","type":"API","code":"API"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// ok answers 200 with the success envelope.
+func ok(w http.ResponseWriter, message string, data any) {
+	writeJSON(w, http.StatusOK, envelope{Status: "success", Message: message, Data: data})
+}
+
+// decodeBody reads a JSON body into dst. An empty body decodes as {}.
+// Unknown fields are ignored (Okra's clients send extras); a known field of
+// the wrong type is refused naming the field.
+func decodeBody(r *http.Request, dst any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &domain.Error{Kind: kindTooLarge, Message: fmt.Sprintf("the body is over the limit of %d bytes", tooBig.Limit)}
+		}
+		return &domain.Error{Kind: domain.KindInvalid, Message: "could not read the body", Err: err}
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := checkJSONContentType(r); err != nil {
+		return err
+	}
+	return decodeJSON(body, dst)
+}
+
+func checkJSONContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return &domain.Error{Kind: kindUnsupportedMedia, Message: "Content-Type must be application/json"}
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return &domain.Error{Kind: kindUnsupportedMedia, Message: "Content-Type must be application/json, not " + ct}
+	}
+	return nil
+}
+
+// decodeJSON turns decoder errors into sentences that name the problem.
+func decodeJSON(body []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	err := dec.Decode(dst)
+	if err == nil {
+		if dec.More() {
+			return &domain.Error{Kind: domain.KindInvalid, Message: "the body holds more than one JSON value"}
+		}
+		return nil
+	}
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var de *domain.Error
+	switch {
+	case errors.As(err, &syntax):
+		return &domain.Error{Kind: domain.KindInvalid, Code: "MALFORMED_JSON", Message: fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, syntax)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &domain.Error{Kind: domain.KindInvalid, Code: "MALFORMED_JSON", Message: "malformed JSON: the body ends too early"}
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return &domain.Error{Kind: domain.KindInvalid, Message: fmt.Sprintf("the body must be a JSON object, not %s", typ.Value)}
+		}
+		return &domain.Error{Kind: domain.KindInvalid, Field: field, Message: fmt.Sprintf("%s: must be %s, not %s", field, jsonTypeName(typ.Type.String()), typ.Value)}
+	case errors.As(err, &de):
+		return de
+	}
+	return &domain.Error{Kind: domain.KindInvalid, Code: "MALFORMED_JSON", Message: "malformed JSON: " + err.Error()}
+}
+
+func jsonTypeName(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "an integer"
+	case strings.HasPrefix(goType, "float"), goType == "domain.Minor":
+		return "a number"
+	case goType == "string":
+		return "a string"
+	case goType == "bool":
+		return "true or false"
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	}
+	return "an object"
+}

@@ -1,0 +1,157 @@
+package storage
+
+import (
+	"context"
+
+	"github.com/bankauth/bankauth/core/domain"
+)
+
+// --- customers
+
+const customerCols = "id, company_id, env, name, created_at, updated_at"
+
+type customerRow struct {
+	ID        string `db:"id"`
+	CompanyID string `db:"company_id"`
+	Env       string `db:"env"`
+	Name      string `db:"name"`
+	CreatedAt dbTime `db:"created_at"`
+	UpdatedAt dbTime `db:"updated_at"`
+}
+
+func (w customerRow) domain() domain.Customer {
+	return domain.Customer{ID: w.ID, CompanyID: w.CompanyID, Env: domain.Env(w.Env), Name: w.Name,
+		CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
+}
+
+func customerToRow(c domain.Customer) customerRow {
+	return customerRow{c.ID, c.CompanyID, string(c.Env), c.Name, ts(c.CreatedAt), ts(c.UpdatedAt)}
+}
+
+var customerList = listSpec{
+	table: "customers", cols: customerCols, what: "customers",
+	customer: "customers.id = ?",
+	bank:     "EXISTS (SELECT 1 FROM records r WHERE r.customer_id = customers.id AND r.company_id = customers.company_id AND r.env = customers.env AND r.bank_id = ?)",
+	account:  "EXISTS (SELECT 1 FROM accounts a WHERE a.customer_id = customers.id AND a.company_id = customers.company_id AND a.env = customers.env AND a.id = ?)",
+	record:   "EXISTS (SELECT 1 FROM records r WHERE r.customer_id = customers.id AND r.company_id = customers.company_id AND r.env = customers.env AND r.id = ?)",
+}
+
+type customerRepo struct{ r *repos }
+
+func (c customerRepo) Create(ctx context.Context, cu domain.Customer) error {
+	_, err := c.r.named(ctx, "customer", "create customer", insertSQL("customers", customerCols), customerToRow(cu))
+	return err
+}
+
+func (c customerRepo) Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Customer, error) {
+	var w customerRow
+	err := c.r.get(ctx, &w, "customer", "SELECT "+customerCols+" FROM customers WHERE id = ? AND company_id = ? AND env = ?",
+		id, s.CompanyID, string(s.Env))
+	return w.domain(), err
+}
+
+func (c customerRepo) Update(ctx context.Context, cu domain.Customer) error {
+	n, err := c.r.named(ctx, "customer", "update customer",
+		"UPDATE customers SET "+updateSet("name, updated_at")+" WHERE id = :id AND company_id = :company_id AND env = :env",
+		customerToRow(cu))
+	return mustAffect(n, err, "customer")
+}
+
+func (c customerRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Customer, int, error) {
+	var rows []customerRow
+	total, err := c.r.list(ctx, &rows, customerList, s, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]domain.Customer, len(rows))
+	for i, w := range rows {
+		out[i] = w.domain()
+	}
+	return out, total, nil
+}
+
+const identifierCols = "id, company_id, env, customer_id, kind, blind_index, sealed, created_at"
+
+type identifierRow struct {
+	ID         string `db:"id"`
+	CompanyID  string `db:"company_id"`
+	Env        string `db:"env"`
+	CustomerID string `db:"customer_id"`
+	Kind       string `db:"kind"`
+	BlindIndex []byte `db:"blind_index"`
+	Sealed     []byte `db:"sealed"`
+	CreatedAt  dbTime `db:"created_at"`
+}
+
+func (w identifierRow) domain() domain.CustomerIdentifier {
+	return domain.CustomerIdentifier{ID: w.ID, CompanyID: w.CompanyID, Env: domain.Env(w.Env), CustomerID: w.CustomerID,
+		Kind: domain.IdentifierKind(w.Kind), BlindIndex: blob(w.BlindIndex), Sealed: blob(w.Sealed), CreatedAt: w.CreatedAt.Time}
+}
+
+// AddIdentifier stores i unless the company already has the same kind and
+// blind index in that env; either way it returns the owner. The no-op
+// update makes the statement return the existing row in one round trip, so
+// two concurrent calls agree on the owner.
+func (c customerRepo) AddIdentifier(ctx context.Context, i domain.CustomerIdentifier) (domain.ID, error) {
+	if i.ID == "" {
+		i.ID = domain.NewID()
+	}
+	var owner struct {
+		CustomerID string `db:"customer_id"`
+	}
+	err := c.r.namedGet(ctx, &owner, "customer identifier", "add customer identifier",
+		insertSQL("customer_identifiers", identifierCols)+
+			" ON CONFLICT (company_id, env, kind, blind_index) DO UPDATE SET kind = customer_identifiers.kind RETURNING customer_id",
+		identifierRow{i.ID, i.CompanyID, string(i.Env), i.CustomerID, string(i.Kind), i.BlindIndex, blob(i.Sealed), ts(i.CreatedAt)})
+	return owner.CustomerID, err
+}
+
+func (c customerRepo) FindByIdentifier(ctx context.Context, s domain.Scope, kind domain.IdentifierKind, blind []byte) (domain.Customer, error) {
+	var w customerRow
+	err := c.r.get(ctx, &w, "customer",
+		"SELECT "+prefixCols("c", customerCols)+" FROM customer_identifiers i JOIN customers c ON c.id = i.customer_id"+
+			" WHERE i.company_id = ? AND i.env = ? AND i.kind = ? AND i.blind_index = ? AND c.company_id = i.company_id AND c.env = i.env",
+		s.CompanyID, string(s.Env), string(kind), blind)
+	return w.domain(), err
+}
+
+func (c customerRepo) Identifiers(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.CustomerIdentifier, error) {
+	var rows []identifierRow
+	if err := c.r.sel(ctx, &rows, "customer identifiers",
+		"SELECT "+identifierCols+" FROM customer_identifiers WHERE company_id = ? AND env = ? AND customer_id = ? ORDER BY created_at, id",
+		s.CompanyID, string(s.Env), customerID); err != nil {
+		return nil, err
+	}
+	out := make([]domain.CustomerIdentifier, len(rows))
+	for i, w := range rows {
+		out[i] = w.domain()
+	}
+	return out, nil
+}
+
+func (c customerRepo) DeleteIdentifiers(ctx context.Context, s domain.Scope, customerID domain.ID) error {
+	_, err := c.r.exec(ctx, "customer identifiers", "delete customer identifiers",
+		"DELETE FROM customer_identifiers WHERE company_id = ? AND env = ? AND customer_id = ?",
+		s.CompanyID, string(s.Env), customerID)
+	return err
+}
+
+// prefixCols qualifies every column of cols with alias.
+func prefixCols(alias, cols string) string {
+	names := splitCols(cols)
+	for i, n := range names {
+		names[i] = alias + "." + n
+	}
+	return joinCols(names)
+}
+
+func joinCols(names []string) string {
+	out := ""
+	for i, n := range names {
+		if i > 0 {
+			out += ", "
+		}
+		out += n
+	}
+	return out
+}

@@ -1,0 +1,296 @@
+// Package storage implements the core's repositories (ports.Store) once with
+// sqlx, for SQLite (modernc.org/sqlite, the default) and PostgreSQL (lib/pq).
+// What differs between the engines is kept in a narrow dialect seam.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // registers the "postgres" driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/bankauth/bankauth/core/ports"
+	"github.com/bankauth/bankauth/migrations"
+)
+
+func init() {
+	// sqlx knows "sqlite3" but not modernc's driver name.
+	sqlx.BindDriver("sqlite", sqlx.QUESTION)
+}
+
+// Config says where the database is.
+type Config struct {
+	// DatabaseURL is empty for the default SQLite file in DataDir, a
+	// postgres:// or postgresql:// URL for PostgreSQL, or sqlite:<path> /
+	// file:<path> for a SQLite file elsewhere.
+	DatabaseURL string
+	// DataDir holds bankauth.db when DatabaseURL is empty ("." if unset).
+	DataDir string
+	// MaxOpenConns caps the connection pool; 0 picks a default per engine.
+	MaxOpenConns int
+}
+
+// sqliteBusyTimeoutMS is how long a SQLite writer waits for the write lock.
+const sqliteBusyTimeoutMS = 10000
+
+// Store is the database: it implements ports.Store.
+type Store struct {
+	db       *sqlx.DB
+	d        dialect
+	provider *goose.Provider
+	root     *repos
+}
+
+var _ ports.Store = (*Store)(nil)
+
+// Open connects to the database cfg names and checks that it answers. It
+// does not migrate; call Migrate.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	d, dsn, memory, err := resolve(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlx.Open(d.driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", d.name, err)
+	}
+	maxOpen := cfg.MaxOpenConns
+	if maxOpen <= 0 {
+		maxOpen = 16
+		if d.name == "sqlite" {
+			maxOpen = 8
+		}
+	}
+	if memory {
+		// Every connection to :memory: is a different database.
+		maxOpen = 1
+	}
+	db.SetMaxOpenConns(maxOpen)
+	db.SetMaxIdleConns(maxOpen)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", d.name, err)
+	}
+	s := &Store{db: db, d: d}
+	s.root = &repos{s: s}
+	if s.provider, err = newProvider(d, db.DB); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// resolve turns a Config into a dialect and a driver DSN.
+func resolve(cfg Config) (d dialect, dsn string, memory bool, err error) {
+	u := strings.TrimSpace(cfg.DatabaseURL)
+	switch {
+	case u == "":
+		dir := cfg.DataDir
+		if dir == "" {
+			dir = "."
+		}
+		return sqliteDSN(filepath.Join(dir, "bankauth.db"), "")
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		if _, err := url.Parse(u); err != nil {
+			return d, "", false, errors.New("storage: the PostgreSQL database URL does not parse")
+		}
+		return postgresDialect, u, false, nil
+	case strings.HasPrefix(u, "sqlite:"), strings.HasPrefix(u, "file:"):
+		rest := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "file:")
+		rest = strings.TrimPrefix(rest, "//")
+		path, query, _ := strings.Cut(rest, "?")
+		if path == "" {
+			return d, "", false, errors.New("storage: the SQLite database URL names no file")
+		}
+		return sqliteDSN(path, query)
+	}
+	// The URL may hold a password: never echo it.
+	return d, "", false, errors.New("storage: unsupported database URL (want postgres://, postgresql://, sqlite: or file:)")
+}
+
+// sqliteDSN builds modernc's DSN: WAL, a busy timeout, foreign keys and
+// BEGIN IMMEDIATE for every transaction, so a read-then-write transaction
+// never fails to upgrade its lock. Parameters already in extra win.
+func sqliteDSN(path, extra string) (dialect, string, bool, error) {
+	memory := path == ":memory:"
+	if !memory {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return sqliteDialect, "", false, fmt.Errorf("storage: create data directory: %w", err)
+		}
+	}
+	q, err := url.ParseQuery(extra)
+	if err != nil {
+		return sqliteDialect, "", false, fmt.Errorf("storage: SQLite URL parameters: %w", err)
+	}
+	if _, ok := q["_txlock"]; !ok {
+		q.Set("_txlock", "immediate")
+	}
+	pragmas := map[string]string{
+		"busy_timeout": fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeoutMS),
+		"journal_mode": "journal_mode(WAL)",
+		"foreign_keys": "foreign_keys(1)",
+		"synchronous":  "synchronous(NORMAL)",
+	}
+	for _, p := range q["_pragma"] {
+		name, _, _ := strings.Cut(p, "(")
+		delete(pragmas, strings.ToLower(strings.TrimSpace(name)))
+	}
+	if memory {
+		delete(pragmas, "journal_mode")
+	}
+	for _, name := range []string{"busy_timeout", "journal_mode", "foreign_keys", "synchronous"} {
+		if p, ok := pragmas[name]; ok {
+			q.Add("_pragma", p)
+		}
+	}
+	return sqliteDialect, "file:" + path + "?" + q.Encode(), memory, nil
+}
+
+func newProvider(d dialect, db *sql.DB) (*goose.Provider, error) {
+	fsys, err := migrations.Dialect(d.name)
+	if err != nil {
+		return nil, err
+	}
+	var opts []goose.ProviderOption
+	if d.name == "postgres" {
+		// Several instances may start at once: one migrates, the others wait.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(d.goose, db, fsys, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Migrate applies every pending migration (under an advisory lock on
+// PostgreSQL).
+func (s *Store) Migrate(ctx context.Context) error {
+	if _, err := s.provider.Up(ctx); err != nil {
+		return fmt.Errorf("migrate %s database: %w", s.d.name, err)
+	}
+	return nil
+}
+
+// MigrationsApplied reports whether every embedded migration has been
+// applied (for readiness checks).
+func (s *Store) MigrationsApplied(ctx context.Context) (bool, error) {
+	pending, err := s.provider.HasPending(ctx)
+	if err != nil {
+		return false, fmt.Errorf("migration status: %w", err)
+	}
+	return !pending, nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB is the underlying pool, for tests and operator tooling.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Dialect names the engine: "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.d.name }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s database: %w", s.d.name, err)
+	}
+	return nil
+}
+
+// txState is the transaction a context carries.
+type txState struct {
+	tx    *sqlx.Tx
+	depth int
+}
+
+// txKey is per store, so two stores never share a transaction.
+type txKey struct{ s *Store }
+
+// WithinTx runs fn in one transaction (BEGIN IMMEDIATE on SQLite). It
+// commits when fn returns nil and rolls back otherwise, including when fn
+// panics. Every repository call made with the ctx fn receives, through tx or
+// through the Store itself, joins the transaction. A nested call runs in a
+// savepoint: its error rolls back only its own writes.
+func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, tx ports.Repos) error) error {
+	if st, ok := ctx.Value(txKey{s}).(*txState); ok {
+		return s.nested(ctx, st, fn)
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	st := &txState{tx: tx}
+	done := false
+	defer func() {
+		if !done {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(context.WithValue(ctx, txKey{s}, st), &repos{s: s, tx: st}); err != nil {
+		return err
+	}
+	done = true
+	if err := tx.Commit(); err != nil {
+		return s.mapErr(err, "transaction", "commit")
+	}
+	return nil
+}
+
+func (s *Store) nested(ctx context.Context, st *txState, fn func(ctx context.Context, tx ports.Repos) error) (err error) {
+	st.depth++
+	name := fmt.Sprintf("bankauth_sp_%d", st.depth)
+	defer func() { st.depth-- }()
+	if _, err := st.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	released := false
+	defer func() {
+		if !released {
+			_, _ = st.tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name)
+			_, _ = st.tx.ExecContext(context.WithoutCancel(ctx), "RELEASE SAVEPOINT "+name)
+		}
+	}()
+	if err := fn(ctx, &repos{s: s, tx: st}); err != nil {
+		return err
+	}
+	released = true
+	if _, err := st.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}
+
+// Repository accessors on the Store run outside any transaction unless the
+// ctx of a call carries one of this store's transactions.
+func (s *Store) Companies() ports.CompanyRepo        { return s.root.Companies() }
+func (s *Store) Keys() ports.KeyRepo                 { return s.root.Keys() }
+func (s *Store) Banks() ports.BankRepo               { return s.root.Banks() }
+func (s *Store) Connectors() ports.ConnectorRepo     { return s.root.Connectors() }
+func (s *Store) Customers() ports.CustomerRepo       { return s.root.Customers() }
+func (s *Store) Records() ports.RecordRepo           { return s.root.Records() }
+func (s *Store) Accounts() ports.AccountRepo         { return s.root.Accounts() }
+func (s *Store) Auths() ports.AuthRepo               { return s.root.Auths() }
+func (s *Store) Balances() ports.BalanceRepo         { return s.root.Balances() }
+func (s *Store) LinkSessions() ports.LinkSessionRepo { return s.root.LinkSessions() }
+func (s *Store) ShortLinks() ports.ShortLinkRepo     { return s.root.ShortLinks() }
+func (s *Store) Webhooks() ports.WebhookRepo         { return s.root.Webhooks() }
+func (s *Store) Outbox() ports.OutboxRepo            { return s.root.Outbox() }
+func (s *Store) Idempotency() ports.IdempotencyRepo  { return s.root.Idempotency() }
+func (s *Store) Audit() ports.AuditRepo              { return s.root.Audit() }
+func (s *Store) Jobs() ports.JobRepo                 { return s.root.Jobs() }

@@ -1,0 +1,246 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/ports"
+)
+
+// AuthView is an auth with what Okra populated around it.
+type AuthView struct {
+	Auth     domain.Auth
+	Bank     domain.Bank
+	Customer domain.Customer
+	Record   domain.Record
+	Accounts []domain.Account
+}
+
+// RecordView is a record with its bank and accounts.
+type RecordView struct {
+	Record   domain.Record
+	Bank     domain.Bank
+	Customer domain.Customer
+	Accounts []domain.Account
+	Auth     *domain.Auth
+}
+
+// AccountView is an account with its bank and customer.
+type AccountView struct {
+	Account  domain.Account
+	Bank     domain.Bank
+	Customer domain.Customer
+}
+
+// Queries answers the read side of the API, always within a scope.
+type Queries struct {
+	store ports.Store
+}
+
+// NewQueries builds the read side.
+func NewQueries(store ports.Store) *Queries { return &Queries{store: store} }
+
+// populator loads banks, customers and records once per answer.
+type populator struct {
+	r         ports.Repos
+	s         domain.Scope
+	banks     map[domain.ID]domain.Bank
+	customers map[domain.ID]domain.Customer
+}
+
+func newPopulator(r ports.Repos, s domain.Scope) *populator {
+	return &populator{r: r, s: s, banks: map[domain.ID]domain.Bank{}, customers: map[domain.ID]domain.Customer{}}
+}
+
+func (p *populator) bank(ctx context.Context, id domain.ID) (domain.Bank, error) {
+	if b, ok := p.banks[id]; ok {
+		return b, nil
+	}
+	b, err := p.r.Banks().Get(ctx, id)
+	if errors.Is(err, domain.ErrNotFound) {
+		b, err = domain.Bank{ID: id}, nil
+	}
+	if err != nil {
+		return b, fmt.Errorf("load bank %s: %w", id, err)
+	}
+	p.banks[id] = b
+	return b, nil
+}
+
+func (p *populator) customer(ctx context.Context, id domain.ID) (domain.Customer, error) {
+	if c, ok := p.customers[id]; ok {
+		return c, nil
+	}
+	c, err := p.r.Customers().Get(ctx, p.s, id)
+	if errors.Is(err, domain.ErrNotFound) {
+		c, err = domain.Customer{ID: id}, nil
+	}
+	if err != nil {
+		return c, fmt.Errorf("load customer %s: %w", id, err)
+	}
+	p.customers[id] = c
+	return c, nil
+}
+
+func (p *populator) auth(ctx context.Context, a domain.Auth) (AuthView, error) {
+	v := AuthView{Auth: a}
+	var err error
+	if v.Bank, err = p.bank(ctx, a.BankID); err != nil {
+		return v, err
+	}
+	if v.Customer, err = p.customer(ctx, a.CustomerID); err != nil {
+		return v, err
+	}
+	if v.Record, err = p.r.Records().Get(ctx, p.s, a.RecordID); err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return v, fmt.Errorf("load record %s: %w", a.RecordID, err)
+	}
+	for _, id := range a.AccountIDs {
+		acc, err := p.r.Accounts().Get(ctx, p.s, id)
+		if errors.Is(err, domain.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return v, fmt.Errorf("load account %s: %w", id, err)
+		}
+		v.Accounts = append(v.Accounts, acc)
+	}
+	return v, nil
+}
+
+// Auths lists auths matching f.
+func (q *Queries) Auths(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]AuthView, int, error) {
+	list, total, err := q.store.Auths().List(ctx, s, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list auths: %w", err)
+	}
+	p := newPopulator(q.store, s)
+	out := make([]AuthView, 0, len(list))
+	for _, a := range list {
+		v, err := p.auth(ctx, a)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, v)
+	}
+	return out, total, nil
+}
+
+// Auth returns one auth.
+func (q *Queries) Auth(ctx context.Context, s domain.Scope, id domain.ID) (AuthView, error) {
+	if !domain.ValidID(id) {
+		return AuthView{}, domain.NotFound("auth")
+	}
+	a, err := q.store.Auths().Get(ctx, s, id)
+	if err != nil {
+		return AuthView{}, fmt.Errorf("get auth %s: %w", id, err)
+	}
+	return newPopulator(q.store, s).auth(ctx, a)
+}
+
+// AuthByRecord returns the auth of a record (the AUTH callback).
+func (q *Queries) AuthByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) (AuthView, error) {
+	if !domain.ValidID(recordID) {
+		return AuthView{}, domain.NotFound("record")
+	}
+	a, err := q.store.Auths().GetByRecord(ctx, s, recordID)
+	if err != nil {
+		return AuthView{}, fmt.Errorf("get auth of record %s: %w", recordID, err)
+	}
+	return newPopulator(q.store, s).auth(ctx, a)
+}
+
+// Customers lists customers.
+func (q *Queries) Customers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Customer, int, error) {
+	list, total, err := q.store.Customers().List(ctx, s, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list customers: %w", err)
+	}
+	return list, total, nil
+}
+
+// Customer returns one customer.
+func (q *Queries) Customer(ctx context.Context, s domain.Scope, id domain.ID) (domain.Customer, error) {
+	if !domain.ValidID(id) {
+		return domain.Customer{}, domain.NotFound("customer")
+	}
+	c, err := q.store.Customers().Get(ctx, s, id)
+	if err != nil {
+		return c, fmt.Errorf("get customer %s: %w", id, err)
+	}
+	return c, nil
+}
+
+func (q *Queries) recordView(ctx context.Context, p *populator, r domain.Record) (RecordView, error) {
+	v := RecordView{Record: r}
+	var err error
+	if v.Bank, err = p.bank(ctx, r.BankID); err != nil {
+		return v, err
+	}
+	if v.Customer, err = p.customer(ctx, r.CustomerID); err != nil {
+		return v, err
+	}
+	if v.Accounts, err = p.r.Accounts().ListByRecord(ctx, p.s, r.ID); err != nil {
+		return v, fmt.Errorf("list accounts of record %s: %w", r.ID, err)
+	}
+	a, err := p.r.Auths().GetByRecord(ctx, p.s, r.ID)
+	switch {
+	case err == nil:
+		v.Auth = &a
+	case !errors.Is(err, domain.ErrNotFound):
+		return v, fmt.Errorf("get auth of record %s: %w", r.ID, err)
+	}
+	return v, nil
+}
+
+// Records lists records.
+func (q *Queries) Records(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]RecordView, int, error) {
+	list, total, err := q.store.Records().List(ctx, s, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list records: %w", err)
+	}
+	p := newPopulator(q.store, s)
+	out := make([]RecordView, 0, len(list))
+	for _, r := range list {
+		v, err := q.recordView(ctx, p, r)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, v)
+	}
+	return out, total, nil
+}
+
+// Record returns one record.
+func (q *Queries) Record(ctx context.Context, s domain.Scope, id domain.ID) (RecordView, error) {
+	if !domain.ValidID(id) {
+		return RecordView{}, domain.NotFound("record")
+	}
+	r, err := q.store.Records().Get(ctx, s, id)
+	if err != nil {
+		return RecordView{}, fmt.Errorf("get record %s: %w", id, err)
+	}
+	return q.recordView(ctx, newPopulator(q.store, s), r)
+}
+
+// Accounts lists accounts.
+func (q *Queries) Accounts(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]AccountView, int, error) {
+	list, total, err := q.store.Accounts().List(ctx, s, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list accounts: %w", err)
+	}
+	p := newPopulator(q.store, s)
+	out := make([]AccountView, 0, len(list))
+	for _, a := range list {
+		v := AccountView{Account: a}
+		if v.Bank, err = p.bank(ctx, a.BankID); err != nil {
+			return nil, 0, err
+		}
+		if v.Customer, err = p.customer(ctx, a.CustomerID); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, v)
+	}
+	return out, total, nil
+}

@@ -1,0 +1,204 @@
+// Package company manages tenants and their API keys: creating companies,
+// issuing and rotating keys, and telling who presents a key.
+package company
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/ports"
+)
+
+// KeyPair is the two keys of one environment. The secret key is shown only
+// when it is made.
+type KeyPair struct {
+	PublicKey string `json:"public_key"`
+	SecretKey string `json:"secret_key"`
+}
+
+// Created is a new company with its keys in both environments.
+type Created struct {
+	Company    domain.Company
+	Sandbox    KeyPair
+	Production KeyPair
+}
+
+// Service is the company and key service.
+type Service struct {
+	store ports.Store
+	clock ports.Clock
+	ids   ports.IDs
+}
+
+// NewService builds the service.
+func NewService(store ports.Store, clock ports.Clock, ids ports.IDs) *Service {
+	return &Service{store: store, clock: clock, ids: ids}
+}
+
+// Create makes a company with key pairs for both environments.
+func (s *Service) Create(ctx context.Context, name string) (Created, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		return Created{}, domain.Invalid("name", "must be 1 to 200 characters")
+	}
+	now := s.clock.Now()
+	c := domain.Company{ID: s.ids.NewID(), Name: name, DuplicatePolicy: domain.DuplicateMerge, CreatedAt: now, UpdatedAt: now}
+	out := Created{Company: c}
+	err := s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
+		if err := tx.Companies().Create(ctx, c); err != nil {
+			return fmt.Errorf("create company: %w", err)
+		}
+		var err error
+		if out.Sandbox, err = s.issue(ctx, tx, c.ID, domain.EnvSandbox); err != nil {
+			return err
+		}
+		out.Production, err = s.issue(ctx, tx, c.ID, domain.EnvProduction)
+		return err
+	})
+	return out, err
+}
+
+// RotateKeys issues new key pairs for both environments and revokes the old
+// ones at once.
+func (s *Service) RotateKeys(ctx context.Context, companyID domain.ID) (Created, error) {
+	out := Created{}
+	err := s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
+		c, err := tx.Companies().Get(ctx, companyID)
+		if err != nil {
+			return fmt.Errorf("load company %s: %w", companyID, err)
+		}
+		out.Company = c
+		keys, err := tx.Keys().ListByCompany(ctx, companyID)
+		if err != nil {
+			return fmt.Errorf("list keys of %s: %w", companyID, err)
+		}
+		now := s.clock.Now()
+		for _, k := range keys {
+			if k.RevokedAt == nil {
+				if err := tx.Keys().Revoke(ctx, k.ID, now); err != nil {
+					return fmt.Errorf("revoke key %s: %w", k.ID, err)
+				}
+			}
+		}
+		if out.Sandbox, err = s.issue(ctx, tx, companyID, domain.EnvSandbox); err != nil {
+			return err
+		}
+		out.Production, err = s.issue(ctx, tx, companyID, domain.EnvProduction)
+		return err
+	})
+	return out, err
+}
+
+// SetDuplicatePolicy changes what happens when another customer links an
+// account that is already linked.
+func (s *Service) SetDuplicatePolicy(ctx context.Context, companyID domain.ID, p domain.DuplicatePolicy) error {
+	if !p.Valid() {
+		return domain.Invalid("duplicate_policy", "must be merge, reject or allow")
+	}
+	return s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
+		c, err := tx.Companies().Get(ctx, companyID)
+		if err != nil {
+			return fmt.Errorf("load company %s: %w", companyID, err)
+		}
+		c.DuplicatePolicy = p
+		c.UpdatedAt = s.clock.Now()
+		return tx.Companies().Update(ctx, c)
+	})
+}
+
+func (s *Service) issue(ctx context.Context, tx ports.Repos, companyID domain.ID, env domain.Env) (KeyPair, error) {
+	pair := KeyPair{PublicKey: newKey(domain.KeyPublic, env), SecretKey: newKey(domain.KeySecret, env)}
+	now := s.clock.Now()
+	for _, k := range []struct {
+		kind   domain.KeyKind
+		key    string
+		prefix string
+	}{
+		{domain.KeyPublic, pair.PublicKey, pair.PublicKey},
+		{domain.KeySecret, pair.SecretKey, pair.SecretKey[:len("sk_test_")+6]},
+	} {
+		err := tx.Keys().Create(ctx, domain.APIKey{
+			ID: s.ids.NewID(), CompanyID: companyID, Env: env, Kind: k.kind,
+			Prefix: k.prefix, Hash: hashKey(k.key), CreatedAt: now,
+		})
+		if err != nil {
+			return KeyPair{}, fmt.Errorf("store %s key: %w", k.kind, err)
+		}
+	}
+	return pair, nil
+}
+
+// errBadKey is the one answer for every key that does not work, so a caller
+// cannot tell an unknown key from a revoked one.
+var errBadKey = &domain.Error{Kind: domain.KindUnauthorized, Code: "INVALID_KEY", Message: "the key is not valid"}
+
+// Authenticate tells which company a key belongs to. The key must be of
+// kind and be meant for env; a key of the other environment is refused with
+// kind wrong_env.
+func (s *Service) Authenticate(ctx context.Context, key string, kind domain.KeyKind, env domain.Env) (domain.Company, error) {
+	gotKind, gotEnv, err := parseKey(key)
+	if err != nil {
+		return domain.Company{}, err
+	}
+	if gotKind != kind {
+		return domain.Company{}, &domain.Error{Kind: domain.KindUnauthorized, Code: "WRONG_KEY_KIND",
+			Message: fmt.Sprintf("a %s key is needed here", kind)}
+	}
+	if gotEnv != env {
+		return domain.Company{}, &domain.Error{Kind: domain.KindWrongEnv, Code: "ENV",
+			Message: fmt.Sprintf("this key is for %s, not %s", gotEnv, env)}
+	}
+	h := hashKey(key)
+	stored, err := s.store.Keys().FindByHash(ctx, h)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Company{}, errBadKey
+	}
+	if err != nil {
+		return domain.Company{}, fmt.Errorf("look up key: %w", err)
+	}
+	if subtle.ConstantTimeCompare(stored.Hash, h) != 1 || stored.Kind != kind || stored.Env != env || !stored.Active(s.clock.Now()) {
+		return domain.Company{}, errBadKey
+	}
+	c, err := s.store.Companies().Get(ctx, stored.CompanyID)
+	if err != nil {
+		return domain.Company{}, fmt.Errorf("load company of key: %w", err)
+	}
+	return c, nil
+}
+
+// PublicKey returns a company's active public key for env, for pages that
+// embed it (the demo host page).
+func (s *Service) PublicKey(ctx context.Context, companyID domain.ID, env domain.Env) (string, error) {
+	keys, err := s.store.Keys().ListByCompany(ctx, companyID)
+	if err != nil {
+		return "", fmt.Errorf("list keys of %s: %w", companyID, err)
+	}
+	now := s.clock.Now()
+	for _, k := range keys {
+		if k.Kind == domain.KeyPublic && k.Env == env && k.Active(now) {
+			return k.Prefix, nil
+		}
+	}
+	return "", domain.NotFound("public key")
+}
+
+// EnsureDemo creates a demo company when the database has none and returns
+// it with its keys; created is false (and keys empty) when companies exist.
+func (s *Service) EnsureDemo(ctx context.Context) (Created, bool, error) {
+	n, err := s.store.Companies().Count(ctx)
+	if err != nil {
+		return Created{}, false, fmt.Errorf("count companies: %w", err)
+	}
+	if n > 0 {
+		return Created{}, false, nil
+	}
+	c, err := s.Create(ctx, DemoName)
+	return c, err == nil, err
+}
+
+// DemoName is the name of the company serve creates on an empty database.
+const DemoName = "Demo company"

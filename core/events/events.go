@@ -1,0 +1,66 @@
+// Package events builds the webhook events the core writes to the outbox in
+// the same transaction as the change they report.
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/ports"
+)
+
+// Body is the JSON a webhook receiver gets (SPEC §6).
+type Body struct {
+	EventID    string     `json:"event_id"`
+	Method     string     `json:"method"`
+	Code       string     `json:"code"`
+	Env        domain.Env `json:"env"`
+	Record     string     `json:"record"`
+	CustomerID string     `json:"customerId"`
+	BankID     string     `json:"bankId"`
+	BankName   string     `json:"bankName"`
+	Auth       any        `json:"auth,omitempty"`
+	Balance    any        `json:"balance,omitempty"`
+	Message    string     `json:"message,omitempty"`
+	CreatedAt  string     `json:"created_at"`
+}
+
+// Event is what a service wants to tell the company.
+type Event struct {
+	Scope   domain.Scope
+	Method  string // domain.MethodAuth, MethodBalance, MethodRecord
+	Code    string
+	Record  domain.Record
+	Bank    domain.Bank
+	Auth    any // the Okra-shaped auth, for AUTH events
+	Balance any // the Okra-shaped balance, for BALANCE events
+	Message string
+}
+
+// Emit writes e to the outbox through repos (call it inside the
+// transaction of the change it reports).
+func Emit(ctx context.Context, tx ports.Repos, ids ports.IDs, now time.Time, e Event) (domain.OutboxEvent, error) {
+	id := ids.NewID()
+	body := Body{
+		EventID: id, Method: e.Method, Code: e.Code, Env: e.Scope.Env, Record: e.Record.ID,
+		CustomerID: e.Record.CustomerID, BankID: e.Bank.ID, BankName: e.Bank.Name,
+		Auth: e.Auth, Balance: e.Balance, Message: e.Message,
+		CreatedAt: now.UTC().Format(time.RFC3339),
+	}
+	payload, err := json.Marshal(body)
+	if err != nil {
+		return domain.OutboxEvent{}, fmt.Errorf("encode %s event: %w", e.Code, err)
+	}
+	ev := domain.OutboxEvent{
+		ID: id, CompanyID: e.Scope.CompanyID, Env: e.Scope.Env, Method: e.Method, Code: e.Code,
+		RecordID: e.Record.ID, Payload: payload, Status: domain.OutboxPending,
+		NextAttempt: now, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := tx.Outbox().Add(ctx, ev); err != nil {
+		return domain.OutboxEvent{}, fmt.Errorf("write %s event to the outbox: %w", e.Code, err)
+	}
+	return ev, nil
+}

@@ -1,0 +1,129 @@
+package sdk
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	pb "github.com/bankauth/bankauth/plugins/sdk/proto/connector/v1"
+)
+
+// Protocol versions. The major version is negotiated by go-plugin; the minor
+// version is reported in Metadata.
+const (
+	ProtocolMajor = 1
+	ProtocolMinor = 0
+)
+
+// PluginName is the name under which the connector is dispensed.
+const PluginName = "connector"
+
+// Handshake is the go-plugin handshake shared by bankauth and every
+// connector. It is not a security measure, only a guard against running a
+// connector by hand or running something that is not a connector.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  ProtocolMajor,
+	MagicCookieKey:   "BANKAUTH_CONNECTOR_PLUGIN",
+	MagicCookieValue: "b4c7e1a2-connector-v1-5f0d9e83",
+}
+
+// PluginSets is the host's view of the protocol versions it speaks, for
+// plugin.ClientConfig.VersionedPlugins.
+func PluginSets() map[int]plugin.PluginSet {
+	return map[int]plugin.PluginSet{
+		ProtocolMajor: {PluginName: &GRPCPlugin{}},
+	}
+}
+
+// Dispense returns the Connector from a started go-plugin client.
+func Dispense(rpc plugin.ClientProtocol) (Connector, error) {
+	raw, err := rpc.Dispense(PluginName)
+	if err != nil {
+		return nil, fmt.Errorf("dispense %s: %w", PluginName, err)
+	}
+	c, ok := raw.(Connector)
+	if !ok {
+		return nil, fmt.Errorf("dispense %s: got %T, not a connector", PluginName, raw)
+	}
+	return c, nil
+}
+
+// NewLogger returns the logger Serve uses: JSON lines on stderr, which the
+// host's go-plugin client parses. Never log credentials, answers, flow state
+// or sessions; Credentials redact themselves if logged by mistake.
+func NewLogger(name string) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       name,
+		Level:      hclog.Info,
+		Output:     os.Stderr,
+		JSONFormat: true,
+	})
+}
+
+// Serve runs impl as a connector plugin and returns when the host ends it.
+// It must be called from main; it speaks the handshake on stdout, so a
+// connector must never write to stdout itself.
+func Serve(impl Connector) {
+	logger := NewLogger("connector")
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig: Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{
+			ProtocolMajor: {PluginName: &GRPCPlugin{Impl: impl, Logger: logger}},
+		},
+		GRPCServer: plugin.DefaultGRPCServer,
+		Logger:     logger,
+	})
+}
+
+// TestConn serves impl in-process through the real go-plugin gRPC shims
+// (plugin.TestPluginGRPCConn) and returns the host-side Connector and a
+// function that closes both ends. It is also closed when t ends.
+func TestConn(t testing.TB, impl Connector) (Connector, func()) {
+	t.Helper()
+	client, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{
+		PluginName: &GRPCPlugin{Impl: impl},
+	})
+	var once sync.Once
+	closeFn := func() {
+		// Closing the client shuts the server down through go-plugin's
+		// controller; stopping it here as well would race with that.
+		once.Do(func() { _ = client.Close() })
+	}
+	t.Cleanup(closeFn)
+	c, err := Dispense(client)
+	if err != nil {
+		closeFn()
+		t.Fatalf("sdk.TestConn: %v", err)
+	}
+	return c, closeFn
+}
+
+// NewInProcess serves impl on a loopback gRPC server and returns the
+// host-side Connector and a function that closes both ends. It is TestConn
+// without a testing.TB, for tools and recorders.
+func NewInProcess(impl Connector) (Connector, func(), error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	srv := grpc.NewServer()
+	pb.RegisterConnectorServer(srv, newServer(impl, nil))
+	go func() { _ = srv.Serve(lis) }()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		srv.Stop()
+		return nil, nil, err
+	}
+	closeFn := func() {
+		_ = conn.Close()
+		srv.Stop()
+	}
+	return &grpcClient{c: pb.NewConnectorClient(conn)}, closeFn, nil
+}
