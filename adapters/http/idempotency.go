@@ -14,8 +14,10 @@ import (
 // idempotent stores the first response to a POST that carries an
 // Idempotency-Key and replays it for the same key and body. A different
 // body gets 409; a duplicate that arrives while the first is running gets
-// 409 too. 5xx answers are not stored, so the client may retry them.
-func (s *Server) idempotent(next http.Handler) http.Handler {
+// 409 too. 5xx answers are not stored, so the client may retry them, and
+// neither are answers of sensitive routes (they carry a secret shown once):
+// those keep only the in-flight guard.
+func (s *Server) idempotent(next http.Handler, sensitive bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
 		if key == "" {
@@ -72,7 +74,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		// The entry must be settled even if the client goes away.
 		settle := context.WithoutCancel(r.Context())
 		defer func() {
-			if rec.status >= 500 || rec.status == 0 {
+			if rec.status >= 500 || rec.status == 0 || sensitive {
 				if err := repo.Abandon(settle, c.Company.ID, c.Env, key); err != nil {
 					s.log.ErrorContext(settle, "abandon idempotency key", "request_id", requestID(settle), "error", err.Error())
 				}

@@ -19,6 +19,7 @@ type Reader interface {
 	Records(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]auth.RecordView, int, error)
 	Record(ctx context.Context, s domain.Scope, id domain.ID) (auth.RecordView, error)
 	Accounts(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]auth.AccountView, int, error)
+	Account(ctx context.Context, s domain.Scope, id domain.ID) (auth.AccountView, error)
 }
 
 // pageRequest is the paging part every list body has.

@@ -43,7 +43,7 @@ func withPage(props map[string]any) map[string]any {
 func schemas() map[string]any {
 	bankRef := obj(map[string]any{"_id": objectID(), "name": str(), "slug": str(), "icon": str(), "logo": str(), "status": str()})
 	customerRef := obj(map[string]any{"_id": objectID(), "name": str()})
-	return map[string]any{
+	out := map[string]any{
 		"Envelope": obj(map[string]any{"status": map[string]any{"const": "success"}, "message": str(), "data": map[string]any{}}, "status", "message", "data"),
 		"Error": obj(map[string]any{
 			"status": map[string]any{"const": "error"}, "message": str(), "type": str(), "code": str(),
@@ -95,5 +95,68 @@ func schemas() map[string]any {
 			"created_at": stamp(), "last_updated": stamp(),
 		}, "id", "_id", "name", "slug", "status", "methods"),
 		"BankList": list("banks", "Bank"),
+		"Account": obj(map[string]any{
+			"id": objectID(), "_id": objectID(), "name": str(), "nuban": str(), "type": str(), "currency": str(),
+			"connected": boolean(), "customer": ref("CustomerRef"), "bank": ref("BankRef"), "record": objectID(),
+			"owner": objectID(), "env": str(), "created_at": stamp(), "last_updated": stamp(),
+		}, "id", "_id", "nuban", "connected"),
+		"AccountList":     list("accounts", "Account"),
+		"FindCustomers":   obj(map[string]any{"key": map[string]any{"enum": []any{"name", "bvn", "nin", "phone", "email", "id", "_id"}}, "value": str()}, "key", "value"),
+		"CustomerRequest": obj(map[string]any{"customer": objectID()}, "customer"),
+		"CustomerInput":   obj(map[string]any{"id": str(), "bvn": str(), "nin": str(), "phone": str(), "email": str()}),
+		"OpenSession": obj(map[string]any{
+			"key": str(), "token": objectID(), "env": map[string]any{"enum": []any{"production", "production-sandbox"}},
+			"products": array(map[string]any{"enum": []any{"auth", "balance", "identity"}}),
+			"customer": ref("CustomerInput"), "reauth_account": str(), "reauth_bank": str(),
+			"filter": obj(map[string]any{"banks": array(str())}), "isCorporate": boolean(),
+			"options": map[string]any{"type": "object"}, "meta": map[string]any{},
+			"callback_url": str(), "redirect_url": str(), "name": str(), "color": str(), "logo": str(),
+		}, "key"),
+		"SessionBank": obj(map[string]any{
+			"id": objectID(), "slug": str(), "name": str(), "icon": str(), "status": str(),
+			"methods": array(str()), "mfa_kinds": array(str()), "products": array(str()),
+			"accounts": array(ref("StepAccount")), "quick_login": array(str()),
+		}, "id", "slug", "name", "methods"),
+		"Opened": obj(map[string]any{
+			"session_id": objectID(), "session_token": str(), "expires_at": stamp(), "returning": boolean(),
+			"customer_id": objectID(), "company": str(), "env": str(), "products": array(str()),
+			"banks": array(ref("SessionBank")),
+		}, "session_id", "session_token", "expires_at", "returning", "banks"),
+		"StepAccount": obj(map[string]any{
+			"id": objectID(), "nuban": str(), "name": str(), "type": str(), "currency": str(), "already_connected": boolean(),
+		}, "id", "nuban", "name"),
+		"Step": obj(map[string]any{
+			"session_id": objectID(),
+			"status":     map[string]any{"enum": []any{"start", "challenge", "pending", "accounts", "failed", "done", "cancelled"}},
+			"bank":       str(),
+			"challenge": obj(map[string]any{
+				"type": map[string]any{"enum": []any{"otp", "security_question", "ussd"}}, "prompt": str(),
+				"ussd_code": str(), "attempts_left": integer(), "expires_at": stamp(), "wrong": boolean(),
+			}),
+			"poll_after_ms": integer(),
+			"accounts":      array(ref("StepAccount")),
+			"error":         obj(map[string]any{"type": str(), "code": str(), "message": str(), "retryable": boolean(), "kind": str()}),
+			"payload":       ref("SuccessPayload"),
+		}, "session_id", "status"),
+		"Login": obj(map[string]any{
+			"bank": str(), "method": map[string]any{"enum": []any{"internet_banking", "mobile_banking", "ussd", "returning"}},
+			"credentials": obj(map[string]any{"username": str(), "password": str(), "phone": str()}),
+		}, "bank", "method"),
+		"Answer": obj(map[string]any{"answer": str()}),
+		"Choose": obj(map[string]any{"accounts": array(objectID()), "consent": boolean()}, "accounts", "consent"),
+		"PayloadAccount": obj(map[string]any{
+			"id": objectID(), "accountId": objectID(), "name": str(), "nuban": str(), "type": str(), "currency": str(),
+			"connected": boolean(), "available_balance": number(), "ledger_balance": number(), "env": str(), "customer": objectID(),
+		}, "id", "nuban", "connected"),
+		"SuccessPayload": obj(map[string]any{
+			"record_id": objectID(), "record": objectID(), "customer_id": objectID(), "bank_id": objectID(),
+			"accounts": array(ref("PayloadAccount")), "auth": ref("Auth"), "identity": map[string]any{"type": "null"},
+			"callback_url": str(), "meta": map[string]any{}, "returning": boolean(), "duplicate": boolean(),
+			"success": boolean(), "done": boolean(),
+		}, "record_id", "customer_id", "bank_id", "accounts", "auth", "success", "done"),
 	}
+	for name, schema := range webhookSchemas() {
+		out[name] = schema
+	}
+	return out
 }

@@ -37,6 +37,10 @@ type Route struct {
 	Response string   // name of the data schema in the envelope, "" for a free object
 	// Hidden routes are left out of the OpenAPI document (test hooks).
 	Hidden bool
+	// Sensitive routes answer a secret once (a webhook signing secret):
+	// their answers are never stored for idempotent replay, so the secret
+	// is not kept in plain text.
+	Sensitive bool
 }
 
 // Routes is what each feature contributes to the server (an fx value

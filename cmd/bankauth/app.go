@@ -11,12 +11,15 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
+	"github.com/bankauth/bankauth/adapters/connector"
 	httpapi "github.com/bankauth/bankauth/adapters/http"
 	"github.com/bankauth/bankauth/adapters/seal"
 	"github.com/bankauth/bankauth/adapters/storage"
+	"github.com/bankauth/bankauth/adapters/webhook"
 	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/company"
 	"github.com/bankauth/bankauth/core/ports"
+	"github.com/bankauth/bankauth/core/webhooks"
 )
 
 // coreModule wires the core services to the ports the adapters provide.
@@ -28,9 +31,48 @@ var coreModule = fx.Module("core",
 		func(s *company.Service) httpapi.KeyAuthenticator { return s },
 		auth.NewQueries,
 		func(q *auth.Queries) httpapi.Reader { return q },
+		auth.NewCustomers,
+		func(c *auth.Customers) httpapi.CustomerAdmin { return c },
+		func(c *company.Service) auth.KeyChecker { return c },
+		newLinkService,
+		func(s *auth.Service) httpapi.LinkFlow { return s },
+		func(h *connector.Host) httpapi.BankLister { return h },
+		func(clock ports.Clock) *httpapi.SessionLimiter { return httpapi.NewSessionLimiter(5, 20, clock) },
+		fx.Annotate(httpapi.LinkRoutes, fx.ResultTags(`group:"routes"`)),
+		fx.Annotate(httpapi.BankRoutes, fx.ResultTags(`group:"routes"`)),
+		fx.Annotate(httpapi.AccountRoutes, fx.ResultTags(`group:"routes"`)),
+		fx.Annotate(httpapi.CustomerRoutes, fx.ResultTags(`group:"routes"`)),
+		fx.Annotate(func(q httpapi.Reader) httpapi.Routes { return httpapi.CallbackRoutes(q, nil) }, fx.ResultTags(`group:"routes"`)),
+		fx.Annotate(connectorsReady, fx.ResultTags(`group:"readiness"`)),
+		func(s *webhooks.Service) httpapi.WebhookAdmin { return s },
+		func(n webhooks.Notifier) auth.Notifier { return n },
+		fx.Annotate(httpapi.WebhookRoutes, fx.ResultTags(`group:"routes"`)),
 		fx.Annotate(migrationsReady, fx.ResultTags(`group:"readiness"`)),
 	),
 )
+
+// linkDeps gathers what the link service needs from the graph.
+type linkDeps struct {
+	fx.In
+	Store  ports.Store
+	Bank   ports.BankConnector
+	Sealer ports.Sealer
+	Index  ports.BlindIndexer
+	Clock  ports.Clock
+	IDs    ports.IDs
+	Keys   auth.KeyChecker
+	Notify auth.Notifier `optional:"true"`
+}
+
+func newLinkService(d linkDeps) *auth.Service {
+	return auth.NewService(auth.Deps{Store: d.Store, Bank: d.Bank, Sealer: d.Sealer, Index: d.Index,
+		Clock: d.Clock, IDs: d.IDs, Keys: d.Keys, Notify: d.Notify}, auth.Config{})
+}
+
+// connectorsReady is the /readyz check that the connectors are loaded.
+func connectorsReady(h *connector.Host) httpapi.ReadinessCheck {
+	return httpapi.ReadinessCheck{Name: "connectors", Check: h.Ready}
+}
 
 // migrationsReady is the /readyz check that the schema is current.
 func migrationsReady(st *storage.Store) httpapi.ReadinessCheck {
@@ -55,12 +97,16 @@ func appOptions(c config, logger *slog.Logger, out io.Writer) fx.Option {
 			storage.Config{DatabaseURL: c.DatabaseURL, DataDir: c.DataDir},
 			seal.Source{MasterKeys: c.MasterKey, DataDir: c.DataDir},
 			httpapi.Config{Addr: c.Addr, RateLimit: c.RateLimit, RateBurst: c.RateBurst},
+			connector.Config{PluginDir: c.PluginDir, CallTimeout: c.BankTimeout, FakebankScenario: c.FakebankScenario},
+			webhook.Config{AllowPrivate: c.AllowPrivateWebhooks},
 		),
 		fx.StopTimeout(c.ShutdownTimeout+5e9),
 		fx.WithLogger(func() fxevent.Logger { return fxLogger{logger} }),
 		storage.Module,
 		seal.Module,
 		httpapi.Module,
+		connector.Module,
+		webhook.Module,
 		coreModule,
 		fx.Invoke(func(lc fx.Lifecycle, companies *company.Service, srv *httpapi.Server) {
 			lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {

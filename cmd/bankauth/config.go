@@ -26,6 +26,7 @@ type config struct {
 	BankTimeout          time.Duration
 	AllowPrivateWebhooks bool
 	PublicURL            string
+	FakebankScenario     string
 }
 
 // envOr reads a BANKAUTH_* variable with a default.
@@ -50,6 +51,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.Addr, "addr", envOr("BANKAUTH_ADDR", "127.0.0.1:8080"), "address to listen on (BANKAUTH_ADDR)")
 	fs.StringVar(&c.PluginDir, "plugin-dir", envOr("BANKAUTH_PLUGIN_DIR", ""), "directory of registered external connectors (BANKAUTH_PLUGIN_DIR)")
 	fs.StringVar(&c.PublicURL, "public-url", envOr("BANKAUTH_PUBLIC_URL", ""), "the server's origin as customers reach it, e.g. https://link.example.com (BANKAUTH_PUBLIC_URL; default http://<addr>)")
+	fs.StringVar(&c.FakebankScenario, "fakebank-scenario", envOr("BANKAUTH_FAKEBANK_SCENARIO", ""), "scenario file for the sandbox fake banks (latency, failure rate); default: built in (BANKAUTH_FAKEBANK_SCENARIO)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", envFloat("BANKAUTH_RATE_LIMIT", 50), "API requests per second per key; -1 turns limiting off (BANKAUTH_RATE_LIMIT)")
 	fs.IntVar(&c.RateBurst, "rate-burst", envInt("BANKAUTH_RATE_BURST", 100), "API requests a key may make at once (BANKAUTH_RATE_BURST)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("BANKAUTH_SHUTDOWN_TIMEOUT", 30*time.Second), "how long SIGTERM waits for requests in flight (BANKAUTH_SHUTDOWN_TIMEOUT)")

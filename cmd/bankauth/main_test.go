@@ -94,7 +94,25 @@ func startServer(t *testing.T, db storage.Config, tweak func(*config), extra ...
 		}
 	})
 	ts.URL = "http://" + ts.Server.Addr()
+	ts.waitReady()
 	return ts
+}
+
+// waitReady polls /readyz (connectors start in the background) with a
+// bounded deadline.
+func (ts *testServer) waitReady() {
+	ts.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := ts.call("GET", "/readyz", "", nil)
+		if r.Status == 200 {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.t.Fatalf("server not ready: %s\nlogs:\n%s", r.Body, ts.Logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // newCompany creates a company and returns its keys.

@@ -215,19 +215,29 @@ var demoKey = regexp.MustCompile(`sandbox secret key:\s+(sk_test_[0-9a-f]+)`)
 
 func TestServeOnFreshDataDirPrintsDemoKeys(t *testing.T) {
 	p := startProcess(t, "--data-dir", filepath.Join(t.TempDir(), "data"))
-	res, err := http.Get(p.origin + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Fatalf("/readyz = %d", res.StatusCode)
+	// Connectors start in the background; /readyz turns 200 once they are
+	// loaded.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get(p.origin + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz = %d %s", res.StatusCode, body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	key := p.waitLine(t, demoKey)
 	req, _ := http.NewRequest("POST", p.origin+"/v2/sandbox/products/auths", strings.NewReader("{}"))
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
-	res, err = http.DefaultClient.Do(req)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

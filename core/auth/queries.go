@@ -244,3 +244,23 @@ func (q *Queries) Accounts(ctx context.Context, s domain.Scope, f domain.ListFil
 	}
 	return out, total, nil
 }
+
+// Account returns one account.
+func (q *Queries) Account(ctx context.Context, s domain.Scope, id domain.ID) (AccountView, error) {
+	if !domain.ValidID(id) {
+		return AccountView{}, domain.NotFound("account")
+	}
+	a, err := q.store.Accounts().Get(ctx, s, id)
+	if err != nil {
+		return AccountView{}, fmt.Errorf("get account %s: %w", id, err)
+	}
+	p := newPopulator(q.store, s)
+	v := AccountView{Account: a}
+	if v.Bank, err = p.bank(ctx, a.BankID); err != nil {
+		return v, err
+	}
+	if v.Customer, err = p.customer(ctx, a.CustomerID); err != nil {
+		return v, err
+	}
+	return v, nil
+}

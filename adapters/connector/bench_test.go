@@ -1,0 +1,178 @@
+package connector
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bankauth/bankauth/plugins/fakebank"
+	"github.com/bankauth/bankauth/plugins/sdk"
+)
+
+// Run with, e.g.:
+//
+//	go test -run '^$' -bench 'GetBalance' -benchtime 2000x ./adapters/connector/
+//	go test -run '^$' -bench 'ColdStart' -benchtime 40x ./adapters/connector/
+
+var inprocessP50 atomic.Int64 // ns, for the ratio
+
+func BenchmarkGetBalance(b *testing.B) {
+	b.Run("inprocess", func(b *testing.B) {
+		c, _ := sdk.TestConn(b, fakebank.New(fakebank.DefaultScenario()))
+		ctx := context.Background()
+		st, err := c.BeginLogin(ctx, sdk.BeginLoginRequest{Bank: "sandbox-bank", Method: sdk.MethodInternetBanking,
+			Credentials: sdk.Credentials{"username": "user_good", "password": pwGood}})
+		if err != nil || st.Authenticated == nil {
+			b.Fatalf("login: %+v %v", st, err)
+		}
+		session := st.Authenticated.Session
+		lat := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for range b.N {
+			t0 := time.Now()
+			if _, err := c.GetBalance(ctx, sdk.GetBalanceRequest{Bank: "sandbox-bank", Session: session}); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		b.StopTimer()
+		p50 := percentile(lat, 50)
+		inprocessP50.Store(int64(p50))
+		b.ReportMetric(float64(p50.Microseconds()), "p50-µs")
+	})
+	b.Run("plugin", func(b *testing.B) {
+		h := benchHost(b)
+		session := goodLogin(b, h.Host, "sandbox-bank").Authenticated.Session
+		ctx := context.Background()
+		lat := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for range b.N {
+			t0 := time.Now()
+			if _, err := h.GetBalance(ctx, "sandbox-bank", session, nil); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		b.StopTimer()
+		p50 := percentile(lat, 50)
+		b.ReportMetric(float64(p50.Microseconds()), "p50-µs")
+		if in := inprocessP50.Load(); in > 0 {
+			ratio := float64(p50) / float64(in)
+			b.ReportMetric(ratio, "x-inprocess")
+			b.Logf("GetBalance p50: plugin %s, in-process %s, ratio %.2f", p50, time.Duration(in), ratio)
+		}
+	})
+}
+
+// BenchmarkGetBalanceClient is the floor under the host: the same process
+// called through the go-plugin gRPC client alone, without the host's
+// routing, deadline, semaphore, health and metrics.
+func BenchmarkGetBalanceClient(b *testing.B) {
+	h := benchHost(b)
+	session := goodLogin(b, h.Host, "sandbox-bank").Authenticated.Session
+	inst, err := h.conns[BuiltinName].acquire(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		if _, err := inst.conn.GetBalance(context.Background(), sdk.GetBalanceRequest{Bank: "sandbox-bank", Session: session}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(percentile(lat, 50).Microseconds()), "p50-µs")
+}
+
+// BenchmarkColdStart measures exec to the first answer: start the process,
+// handshake, read metadata, answer one GetBalance.
+func BenchmarkColdStart(b *testing.B) {
+	cfg, err := testConfig(b).withDefaults()
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := newMetrics(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	spec := launchSpec{name: BuiltinName, builtin: true, path: cfg.SelfExecutable, args: cfg.SelfArgs}
+	session := []byte(`{"v":1,"bank":"sandbox-bank","person":"user_good","issued_at":"2026-01-01T00:00:00Z"}`)
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		s := newSupervisor(spec, cfg, nil, testLogger(b), m, nil)
+		t0 := time.Now()
+		err := s.do(context.Background(), func(ctx context.Context, c sdk.Connector) error {
+			res, err := c.GetBalance(ctx, sdk.GetBalanceRequest{Bank: "sandbox-bank", Session: session})
+			if err == nil && len(res.Balances) == 0 {
+				b.Errorf("no balances: %+v", res)
+			}
+			return err
+		})
+		lat = append(lat, time.Since(t0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		_ = s.Stop(context.Background())
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(percentile(lat, 50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(percentile(lat, 95).Microseconds())/1000, "p95-ms")
+}
+
+// BenchmarkGetBalanceParallel: 8 concurrent callers through the plugin.
+func BenchmarkGetBalanceParallel(b *testing.B) {
+	const callers = 8
+	h := benchHost(b)
+	session := goodLogin(b, h.Host, "sandbox-bank").Authenticated.Session
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	t0 := time.Now()
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				if _, err := h.GetBalance(context.Background(), "sandbox-bank", session, nil); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(t0)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/el.Seconds(), "calls/s")
+}
+
+func benchHost(b *testing.B) *testHost {
+	cfg := testConfig(b)
+	cfg.CallTimeout = 10 * time.Second
+	cfg.StartTimeout = 10 * time.Second
+	h := newTestHost(b, cfg)
+	start(b, h.Host)
+	if _, err := h.store.Banks().GetBySlug(context.Background(), "sandbox-bank"); err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
+func percentile(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := (len(s)*p+99)/100 - 1
+	return s[max(i, 0)]
+}

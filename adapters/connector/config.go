@@ -1,0 +1,127 @@
+package connector
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// BuiltinName is the catalog name of the built-in sandbox connector (the fake
+// banks). It is reserved: no external connector may be registered under it.
+const BuiltinName = "fakebank"
+
+// Config configures the connector host. Zero fields take the defaults noted
+// beside them.
+type Config struct {
+	// PluginDir is the only directory external connectors may be run from.
+	// Empty disables external connectors.
+	PluginDir string
+	// SelfExecutable is the binary re-executed for the built-in fake bank;
+	// default os.Executable().
+	SelfExecutable string
+	// SelfArgs are the arguments that make SelfExecutable serve the fake
+	// bank; default ["__connector", "fakebank"].
+	SelfArgs []string
+	// DisableBuiltin leaves the built-in fake bank out of the catalog.
+	DisableBuiltin bool
+	// FakebankScenario is a scenario file handed to the fake bank as
+	// FAKEBANK_SCENARIO; empty uses the fake bank's default scenario.
+	FakebankScenario string
+
+	// CallTimeout bounds every call, including the wait for a free slot and
+	// for a (re)start; default 30s.
+	CallTimeout time.Duration
+	// StartTimeout bounds exec to handshake, and the metadata read after it;
+	// default 10s.
+	StartTimeout time.Duration
+	// MaxConcurrent is the number of calls in flight per connector; default 32.
+	MaxConcurrent int
+
+	// RestartBackoff is the delay before the second consecutive restart; it
+	// doubles per further failure up to MaxRestartBackoff. The first restart
+	// after a crash is immediate. Defaults 250ms and 10s.
+	RestartBackoff    time.Duration
+	MaxRestartBackoff time.Duration
+	// CrashLoopThreshold crashes or failed starts within CrashLoopWindow open
+	// the breaker for BreakerCooldown: calls then fail fast with kind
+	// unavailable. Defaults 5, 1m and 30s.
+	CrashLoopThreshold int
+	CrashLoopWindow    time.Duration
+	BreakerCooldown    time.Duration
+	// RecycleAfterTimeouts consecutive timeouts make the host replace the
+	// process (a connector that ignores deadlines leaks work); default 3.
+	RecycleAfterTimeouts int
+
+	// HealthWindow is the number of recent calls per bank the status is
+	// computed from; default 50.
+	HealthWindow int
+	// DownAfter consecutive failed calls mark a bank down; default 5.
+	DownAfter int
+	// DegradedBelow is the success rate under which a bank is degraded;
+	// default 0.8.
+	DegradedBelow float64
+	// SlowCall is the p95 latency over which a bank is degraded; default 5s.
+	SlowCall time.Duration
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.SelfExecutable == "" && !c.DisableBuiltin {
+		exe, err := os.Executable()
+		if err != nil {
+			return c, err
+		}
+		c.SelfExecutable = exe
+	}
+	if c.FakebankScenario != "" {
+		abs, err := filepath.Abs(c.FakebankScenario)
+		if err != nil {
+			return c, err
+		}
+		c.FakebankScenario = abs
+	}
+	if c.SelfArgs == nil {
+		c.SelfArgs = []string{"__connector", "fakebank"}
+	}
+	setDur(&c.CallTimeout, 30*time.Second)
+	setDur(&c.StartTimeout, 10*time.Second)
+	setInt(&c.MaxConcurrent, 32)
+	setDur(&c.RestartBackoff, 250*time.Millisecond)
+	setDur(&c.MaxRestartBackoff, 10*time.Second)
+	setInt(&c.CrashLoopThreshold, 5)
+	setDur(&c.CrashLoopWindow, time.Minute)
+	setDur(&c.BreakerCooldown, 30*time.Second)
+	setInt(&c.RecycleAfterTimeouts, 3)
+	setInt(&c.HealthWindow, 50)
+	setInt(&c.DownAfter, 5)
+	if c.DegradedBelow <= 0 {
+		c.DegradedBelow = 0.8
+	}
+	setDur(&c.SlowCall, 5*time.Second)
+	return c, nil
+}
+
+func setDur(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
+func setInt(n *int, def int) {
+	if *n <= 0 {
+		*n = def
+	}
+}
+
+// hostEnvAllowList are the only variables of the host's environment a
+// connector process sees.
+var hostEnvAllowList = []string{"PATH", "HOME", "TMPDIR", "LANG", "TZ"}
+
+func connectorEnv(extra ...string) []string {
+	env := make([]string, 0, len(hostEnvAllowList)+len(extra))
+	for _, k := range hostEnvAllowList {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return append(env, extra...)
+}

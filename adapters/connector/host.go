@@ -1,0 +1,479 @@
+// Package connector is the go-plugin host: it runs every bank connector as
+// its own process (the built-in fake banks by re-executing this binary,
+// external connectors from the operator's catalog after checking their
+// checksum), supervises the processes, translates between the SDK's types
+// and the domain's, and keeps per-bank health. It implements
+// ports.BankConnector.
+package connector
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/ports"
+	"github.com/bankauth/bankauth/plugins/fakebank"
+	"github.com/bankauth/bankauth/plugins/sdk"
+)
+
+// Host runs the connectors and routes calls to them by bank slug.
+type Host struct {
+	cfg     Config
+	store   ports.Store
+	catalog *Catalog
+	log     *slog.Logger
+	m       *metrics
+
+	mu      sync.RWMutex
+	conns   map[string]*Supervisor // by connector name
+	order   []string               // connector names, built-in first
+	routes  map[string]*Supervisor // by bank slug
+	health  map[string]*bankHealth // by bank slug
+	loaded  bool
+	stopped bool
+	bg      sync.WaitGroup // Launch's background start
+}
+
+var _ ports.BankConnector = (*Host)(nil)
+
+// New returns a Host; nothing runs until Start or the first call.
+func New(cfg Config, store ports.Store, reg prometheus.Registerer, log *slog.Logger) (*Host, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("connector metrics: %w", err)
+	}
+	return &Host{
+		cfg: cfg, store: store, catalog: NewCatalog(cfg.PluginDir, store.Connectors()),
+		log: log.With("component", "connector"), m: m,
+		conns: map[string]*Supervisor{}, routes: map[string]*Supervisor{}, health: map[string]*bankHealth{},
+	}, nil
+}
+
+// Start loads the catalog and starts every connector in parallel, each
+// within StartTimeout, syncing their banks into the store. A connector that
+// fails to start is logged and retried on demand; Start fails only when the
+// catalog cannot be read.
+func (h *Host) Start(ctx context.Context) error {
+	if err := h.Reload(ctx); err != nil {
+		return err
+	}
+	h.startAll(ctx)
+	return nil
+}
+
+func (h *Host) startAll(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, s := range h.supervisors() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = s.Start(ctx)
+		}()
+	}
+	wg.Wait()
+	h.mu.Lock()
+	h.loaded = true
+	h.mu.Unlock()
+}
+
+// Reload reads the catalog again: connectors registered since are added,
+// changed registrations replace their supervisor (the old process is
+// stopped), removed ones are stopped. New processes start on demand.
+func (h *Host) Reload(ctx context.Context) error {
+	specs, err := h.specs(ctx)
+	if err != nil {
+		return err
+	}
+	var retired []*Supervisor
+	h.mu.Lock()
+	if h.stopped {
+		h.mu.Unlock()
+		return errors.New("connector host is stopped")
+	}
+	next := make(map[string]*Supervisor, len(specs))
+	order := make([]string, 0, len(specs))
+	for _, spec := range specs {
+		order = append(order, spec.name)
+		if old, ok := h.conns[spec.name]; ok && sameSpec(old.spec, spec) {
+			next[spec.name] = old
+			continue
+		}
+		if old, ok := h.conns[spec.name]; ok {
+			retired = append(retired, old)
+		}
+		next[spec.name] = newSupervisor(spec, h.cfg, h.catalog, h.log, h.m, h.onLoaded)
+	}
+	for name, old := range h.conns {
+		if _, ok := next[name]; !ok {
+			retired = append(retired, old)
+		}
+	}
+	for slug, s := range h.routes {
+		if next[s.Name()] != s {
+			delete(h.routes, slug)
+		}
+	}
+	h.conns, h.order = next, order
+	h.mu.Unlock()
+	for _, s := range retired {
+		_ = s.Stop(ctx)
+	}
+	return nil
+}
+
+func sameSpec(a, b launchSpec) bool {
+	return a.name == b.name && a.builtin == b.builtin && a.path == b.path && a.production == b.production &&
+		hex.EncodeToString(a.checksum) == hex.EncodeToString(b.checksum) &&
+		fmt.Sprint(a.args) == fmt.Sprint(b.args) && fmt.Sprint(a.env) == fmt.Sprint(b.env)
+}
+
+func (h *Host) specs(ctx context.Context) ([]launchSpec, error) {
+	var specs []launchSpec
+	if !h.cfg.DisableBuiltin {
+		var env []string
+		if h.cfg.FakebankScenario != "" {
+			env = append(env, fakebank.ScenarioEnv+"="+h.cfg.FakebankScenario)
+		}
+		specs = append(specs, launchSpec{name: BuiltinName, builtin: true, path: h.cfg.SelfExecutable,
+			args: append([]string(nil), h.cfg.SelfArgs...), env: env})
+	}
+	regs, err := h.catalog.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the connector catalog: %w", err)
+	}
+	sort.Slice(regs, func(i, j int) bool { return regs[i].Name < regs[j].Name })
+	for _, rc := range regs {
+		sum, err := parseSHA256(rc.SHA256)
+		if err != nil || rc.Name == BuiltinName {
+			h.log.Error("ignoring a malformed connector registration", "connector", rc.Name)
+			continue
+		}
+		specs = append(specs, launchSpec{name: rc.Name, path: rc.Path, checksum: sum, production: rc.Enabled})
+	}
+	return specs, nil
+}
+
+// Stop stops every connector: calls in flight may finish until ctx ends,
+// then every process is killed and reaped.
+func (h *Host) Stop(ctx context.Context) error {
+	h.mu.Lock()
+	h.stopped = true
+	sups := make([]*Supervisor, 0, len(h.conns))
+	for _, s := range h.conns {
+		sups = append(sups, s)
+	}
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, s := range sups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = s.Stop(ctx)
+		}()
+	}
+	wg.Wait()
+	h.bg.Wait()
+	return nil
+}
+
+// Ready reports whether the catalog is loaded and the built-in connector (if
+// any) is reachable; for /readyz. An external connector that fails does not
+// make the host unready: its banks are down.
+func (h *Host) Ready(context.Context) error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	switch {
+	case h.stopped:
+		return errors.New("connector host stopped")
+	case !h.loaded:
+		return errors.New("connectors not loaded yet")
+	}
+	if s, ok := h.conns[BuiltinName]; ok && s.down() {
+		return fmt.Errorf("built-in connector unavailable: %s", s.state().LastError)
+	}
+	return nil
+}
+
+// Register adds an external connector to the catalog (see
+// Catalog.Register), loads it and starts it, so that its banks are known at
+// once. The registration stays even when the start fails; the error says
+// why it failed.
+func (h *Host) Register(ctx context.Context, name, path, sha256hex string, production bool) error {
+	if err := h.catalog.Register(ctx, name, path, sha256hex, production); err != nil {
+		return err
+	}
+	if err := h.Reload(ctx); err != nil {
+		return err
+	}
+	h.mu.RLock()
+	s, ok := h.conns[name]
+	h.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("connector %q registered but not loaded", name)
+	}
+	return s.Start(ctx)
+}
+
+// List returns the state of every connector in the catalog.
+func (h *Host) List(context.Context) []ConnectorState {
+	sups := h.supervisors()
+	out := make([]ConnectorState, len(sups))
+	for i, s := range sups {
+		out[i] = s.state()
+	}
+	return out
+}
+
+func (h *Host) supervisors() []*Supervisor {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]*Supervisor, 0, len(h.order))
+	for _, name := range h.order {
+		out = append(out, h.conns[name])
+	}
+	return out
+}
+
+// onLoaded routes a connector's banks to it and upserts them into the store.
+// A bank slug that another connector already serves stays with that one.
+func (h *Host) onLoaded(s *Supervisor, md sdk.Metadata) {
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.StartTimeout)
+	defer cancel()
+	for _, b := range md.Banks {
+		h.mu.Lock()
+		if h.conns[s.Name()] != s {
+			h.mu.Unlock()
+			return // replaced meanwhile
+		}
+		if other, ok := h.routes[b.ID]; ok && other != s && h.rankLocked(other) < h.rankLocked(s) {
+			h.mu.Unlock()
+			h.log.Warn("bank already served by another connector; ignoring it", "bank", b.ID,
+				"connector", s.Name(), "served_by", other.Name())
+			continue
+		}
+		h.routes[b.ID] = s
+		if _, ok := h.health[b.ID]; !ok {
+			h.health[b.ID] = newBankHealth(h.cfg.HealthWindow)
+		}
+		h.mu.Unlock()
+		bank := bankFromSDK(s.Name(), s.spec.production, b)
+		now := time.Now().UTC()
+		bank.CreatedAt, bank.UpdatedAt = now, now
+		bank.Status = h.bankStatus(b.ID, s)
+		if _, err := h.store.Banks().Upsert(ctx, bank); err != nil {
+			h.log.Error("cannot store bank", "bank", b.ID, "connector", s.Name(), "error", err)
+		}
+	}
+}
+
+// rankLocked is a connector's precedence when two claim one bank: the
+// built-in first, then by name.
+func (h *Host) rankLocked(s *Supervisor) int {
+	for i, name := range h.order {
+		if name == s.Name() {
+			return i
+		}
+	}
+	return len(h.order)
+}
+
+// route finds the connector serving a bank: from the loaded metadata, or,
+// for a connector that has not started yet, from the stored banks.
+func (h *Host) route(ctx context.Context, bank string) (*Supervisor, error) {
+	h.mu.RLock()
+	s, ok := h.routes[bank]
+	h.mu.RUnlock()
+	if ok {
+		return s, nil
+	}
+	if bank == "" {
+		return nil, domain.NotFound("bank")
+	}
+	b, err := h.store.Banks().GetBySlug(ctx, bank)
+	if err != nil {
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil, domain.NotFound("bank")
+		}
+		return nil, err
+	}
+	h.mu.RLock()
+	s, ok = h.conns[b.Connector]
+	h.mu.RUnlock()
+	if !ok {
+		return nil, domain.NotFound("bank")
+	}
+	return s, nil
+}
+
+func (h *Host) healthOf(bank string) *bankHealth {
+	h.mu.RLock()
+	hl := h.health[bank]
+	h.mu.RUnlock()
+	if hl != nil {
+		return hl
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if hl = h.health[bank]; hl == nil {
+		hl = newBankHealth(h.cfg.HealthWindow)
+		h.health[bank] = hl
+	}
+	return hl
+}
+
+func (h *Host) bankStatus(bank string, s *Supervisor) string {
+	st := h.healthOf(bank).stats().status(h.cfg, s.down())
+	h.m.up.WithLabelValues(bank).Set(statusValue(st))
+	return st
+}
+
+// call runs fn against the bank's connector under the call deadline and
+// records the outcome. rejected tells a bank's own refusal apart.
+func (h *Host) call(ctx context.Context, bank, method string,
+	fn func(context.Context, sdk.Connector) (*sdk.Rejected, error)) error {
+	s, err := h.route(ctx, bank)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	cctx, cancel := context.WithTimeout(ctx, h.cfg.CallTimeout)
+	var rej *sdk.Rejected
+	err = s.do(cctx, func(ctx context.Context, c sdk.Connector) error {
+		var err error
+		rej, err = fn(ctx, c)
+		return err
+	})
+	cancel()
+	d := time.Since(start)
+	out := outcomeOK
+	var derr *domain.Error
+	switch {
+	case err != nil:
+		derr, out = callError(ctx, s.Name(), err)
+	case rej != nil && (rej.Reason == sdk.RejectBankUnavailable):
+		out = outcomeBankUnavailable
+	case rej != nil:
+		out = outcomeRejected
+	}
+	h.m.calls.WithLabelValues(s.Name(), bank, method, string(out)).Inc()
+	h.m.duration.WithLabelValues(s.Name(), bank, method).Observe(d.Seconds())
+	if counted, failed := out.counts(); counted {
+		h.healthOf(bank).record(failed, d, start)
+		h.bankStatus(bank, s)
+	}
+	if derr != nil {
+		if out != outcomeCanceled && out != outcomeUnsupported && out != outcomeInvalid {
+			h.log.Warn("connector call failed", "connector", s.Name(), "bank", bank, "method", method,
+				"outcome", string(out), "duration_ms", d.Milliseconds(), "error", derr.Error())
+		}
+		return derr
+	}
+	return nil
+}
+
+// Banks lists the banks of every connector in the catalog with their live
+// status. Banks of a connector that has not started yet come from the store.
+func (h *Host) Banks(ctx context.Context) ([]domain.Bank, error) {
+	stored, err := h.store.Banks().List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.RLock()
+	conns := make(map[string]*Supervisor, len(h.conns))
+	for k, v := range h.conns {
+		conns[k] = v
+	}
+	routes := make(map[string]*Supervisor, len(h.routes))
+	for k, v := range h.routes {
+		routes[k] = v
+	}
+	h.mu.RUnlock()
+	out := make([]domain.Bank, 0, len(stored))
+	for _, b := range stored {
+		s, ok := conns[b.Connector]
+		if !ok {
+			continue
+		}
+		if r, routed := routes[b.Slug]; routed && r != s {
+			continue // served by another connector
+		}
+		if known, serves := s.serves(b.Slug); known && !serves {
+			continue // the connector no longer serves it
+		}
+		b.Status = h.bankStatus(b.Slug, s)
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// BeginLogin implements ports.BankConnector.
+func (h *Host) BeginLogin(ctx context.Context, bank, method string, credentials map[string]string) (domain.BankStep, error) {
+	var step sdk.Step
+	err := h.call(ctx, bank, "BeginLogin", func(ctx context.Context, c sdk.Connector) (*sdk.Rejected, error) {
+		var err error
+		step, err = c.BeginLogin(ctx, sdk.BeginLoginRequest{Bank: bank, Method: methodToSDK(method),
+			Credentials: sdk.Credentials(credentials)})
+		return step.Rejected, err
+	})
+	if err != nil {
+		return domain.BankStep{}, err
+	}
+	return stepFromSDK(step), nil
+}
+
+// ContinueLogin implements ports.BankConnector.
+func (h *Host) ContinueLogin(ctx context.Context, bank string, flowState []byte, answer string) (domain.BankStep, error) {
+	var step sdk.Step
+	err := h.call(ctx, bank, "ContinueLogin", func(ctx context.Context, c sdk.Connector) (*sdk.Rejected, error) {
+		var err error
+		step, err = c.ContinueLogin(ctx, sdk.ContinueLoginRequest{FlowState: flowState, Answer: answer})
+		return step.Rejected, err
+	})
+	if err != nil {
+		return domain.BankStep{}, err
+	}
+	return stepFromSDK(step), nil
+}
+
+// ResumeSession implements ports.BankConnector.
+func (h *Host) ResumeSession(ctx context.Context, bank string, session []byte) (domain.BankStep, error) {
+	var step sdk.Step
+	err := h.call(ctx, bank, "ResumeSession", func(ctx context.Context, c sdk.Connector) (*sdk.Rejected, error) {
+		var err error
+		step, err = c.ResumeSession(ctx, sdk.ResumeSessionRequest{Bank: bank, Session: session})
+		return step.Rejected, err
+	})
+	if err != nil {
+		return domain.BankStep{}, err
+	}
+	return stepFromSDK(step), nil
+}
+
+// GetBalance implements ports.BankConnector.
+func (h *Host) GetBalance(ctx context.Context, bank string, session []byte, accountRefs []string) (domain.BankBalances, error) {
+	var res sdk.BalanceResult
+	err := h.call(ctx, bank, "GetBalance", func(ctx context.Context, c sdk.Connector) (*sdk.Rejected, error) {
+		var err error
+		res, err = c.GetBalance(ctx, sdk.GetBalanceRequest{Bank: bank, Session: session, AccountIDs: accountRefs})
+		return res.Rejected, err
+	})
+	if err != nil {
+		return domain.BankBalances{}, err
+	}
+	return balancesFromSDK(res), nil
+}

@@ -1,0 +1,128 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/bankauth/bankauth/core/auth"
+	"github.com/bankauth/bankauth/core/domain"
+)
+
+// LinkFlow is the link service the widget drives (core/auth.Service).
+type LinkFlow interface {
+	OpenSession(ctx context.Context, req auth.OpenRequest) (auth.Opened, error)
+	Authorize(ctx context.Context, id, token string) (domain.LinkSession, error)
+	Current(ctx context.Context, l domain.LinkSession) (auth.Step, error)
+	Login(ctx context.Context, l domain.LinkSession, req auth.LoginRequest) (auth.Step, error)
+	Answer(ctx context.Context, l domain.LinkSession, answer string) (auth.Step, error)
+	Choose(ctx context.Context, l domain.LinkSession, req auth.ChooseRequest) (auth.Step, error)
+	Cancel(ctx context.Context, l domain.LinkSession) (auth.Step, error)
+}
+
+// LinkRoutes are the link API (SPEC §3.1). Opening a session takes the
+// public key and client token; every later call presents the session token.
+func LinkRoutes(f LinkFlow, limiter *SessionLimiter) Routes {
+	session := func(next func(w http.ResponseWriter, r *http.Request, l domain.LinkSession)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			token, err := bearer(r)
+			if err != nil {
+				writeError(w, r, &domain.Error{Kind: domain.KindUnauthorized, Code: "INVALID_SESSION_TOKEN", Message: "this call needs Authorization: Bearer <session_token>"})
+				return
+			}
+			l, err := f.Authorize(r.Context(), r.PathValue("id"), token)
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			if limiter != nil {
+				if err := limiter.take(l.ID); err != nil {
+					writeError(w, r, err)
+					return
+				}
+			}
+			next(w, r, l)
+		}
+	}
+	open := func(w http.ResponseWriter, r *http.Request) {
+		var req auth.OpenRequest
+		if err := decodeBody(r, &req); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out, err := f.OpenSession(r.Context(), req)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, out)
+	}
+	current := session(func(w http.ResponseWriter, r *http.Request, l domain.LinkSession) {
+		step, err := f.Current(r.Context(), l)
+		writeStep(w, r, step, err)
+	})
+	login := session(func(w http.ResponseWriter, r *http.Request, l domain.LinkSession) {
+		var req auth.LoginRequest
+		if err := decodeBody(r, &req); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		step, err := f.Login(r.Context(), l, req)
+		writeStep(w, r, step, err)
+	})
+	challenge := session(func(w http.ResponseWriter, r *http.Request, l domain.LinkSession) {
+		var req struct {
+			Answer string `json:"answer"`
+		}
+		if err := decodeBody(r, &req); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		step, err := f.Answer(r.Context(), l, req.Answer)
+		writeStep(w, r, step, err)
+	})
+	accounts := session(func(w http.ResponseWriter, r *http.Request, l domain.LinkSession) {
+		var req auth.ChooseRequest
+		if err := decodeBody(r, &req); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		step, err := f.Choose(r.Context(), l, req)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, step.Payload)
+	})
+	cancel := session(func(w http.ResponseWriter, r *http.Request, l domain.LinkSession) {
+		step, err := f.Cancel(r.Context(), l)
+		writeStep(w, r, step, err)
+	})
+	const base = "/widget/v1/sessions"
+	return Routes{
+		{Method: http.MethodPost, Path: base, Access: Public, Tag: "link", Summary: "Open a link session with the public key and client token.", Request: "OpenSession", Response: "Opened", Handler: open},
+		{Method: http.MethodGet, Path: base + "/{id}", Access: SessionToken, Tag: "link", Summary: "The current step (poll it while a USSD code waits).", Response: "Step", Handler: current},
+		{Method: http.MethodPost, Path: base + "/{id}/login", Access: SessionToken, Tag: "link", Summary: "Log in at a bank; credentials go to the connector only.", Request: "Login", Response: "Step", Handler: login},
+		{Method: http.MethodPost, Path: base + "/{id}/challenge", Access: SessionToken, Tag: "link", Summary: "Answer the bank's OTP or security question.", Request: "Answer", Response: "Step", Handler: challenge},
+		{Method: http.MethodPost, Path: base + "/{id}/accounts", Access: SessionToken, Tag: "link", Summary: "Choose accounts with consent; answers the success payload.", Request: "Choose", Response: "SuccessPayload", Handler: accounts},
+		{Method: http.MethodPost, Path: base + "/{id}/cancel", Access: SessionToken, Tag: "link", Summary: "Close the session.", Response: "Step", Handler: cancel},
+	}
+}
+
+// writeStep answers a step. A failed step carries the HTTP status of its
+// error's kind (504 for a bank timeout, 422 for a refusal, …) with the step
+// as the body, so clients that only look at the status still see it.
+func writeStep(w http.ResponseWriter, r *http.Request, step auth.Step, err error) {
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if step.Status == domain.StepFailed && step.Error != nil {
+		if c, found := errorTable[step.Error.Kind]; found {
+			status = c.status
+		} else {
+			status = http.StatusUnprocessableEntity
+		}
+	}
+	writeJSON(w, status, step)
+}

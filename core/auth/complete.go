@@ -1,0 +1,437 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/events"
+	"github.com/bankauth/bankauth/core/ports"
+)
+
+// ChooseRequest is the customer's choice of accounts, with consent.
+type ChooseRequest struct {
+	Accounts []string `json:"accounts"`
+	Consent  bool     `json:"consent"`
+}
+
+// RecordSessionAD is the associated data a record's sealed bank session is
+// bound to.
+func RecordSessionAD(recordID domain.ID) []byte { return []byte("record-session:" + recordID) }
+
+// RecordUsernameAD is the associated data of a record's remembered username.
+func RecordUsernameAD(recordID domain.ID) []byte { return []byte("record-username:" + recordID) }
+
+// IdentifierAD is the associated data of a sealed customer identifier.
+func IdentifierAD(id domain.ID) []byte { return []byte("identifier:" + id) }
+
+// Choose connects the chosen accounts and writes the result in one
+// transaction: customer, record (with the sealed bank session), accounts,
+// auth, balances, the AUTH webhook event and an audit event. A failure
+// leaves nothing half-written; the session stays at the accounts step so
+// the customer may try again.
+func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRequest) (Step, error) {
+	if err := s.usable(l); err != nil {
+		return Step{}, err
+	}
+	if l.Status != domain.StepAccounts {
+		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "NOT_LOGGED_IN", Message: "log in before choosing accounts"}
+	}
+	if !req.Consent {
+		return Step{}, domain.Invalid("consent", "must be true: the customer has to agree to share the accounts")
+	}
+	if len(req.Accounts) == 0 {
+		return Step{}, domain.Invalid("accounts", "choose at least one account")
+	}
+	st, err := s.openState(l)
+	if err != nil {
+		return Step{}, err
+	}
+	chosen := map[string]bool{}
+	for _, id := range req.Accounts {
+		found := false
+		for _, a := range st.Accounts {
+			found = found || a.ID == id
+		}
+		if !found {
+			return Step{}, domain.Invalid("accounts", fmt.Sprintf("%q is not one of the accounts the bank showed", id))
+		}
+		chosen[id] = true
+	}
+	opts := options(l)
+	bank, err := s.store.Banks().Get(ctx, l.BankID)
+	if err != nil {
+		return Step{}, fmt.Errorf("load bank %s: %w", l.BankID, err)
+	}
+	company, err := s.store.Companies().Get(ctx, l.CompanyID)
+	if err != nil {
+		return Step{}, fmt.Errorf("load company %s: %w", l.CompanyID, err)
+	}
+	balances := s.linkBalances(ctx, bank, &st, opts, chosen)
+
+	var payload Payload
+	err = s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
+		w := writer{s: s, tx: tx, scope: domain.Scope{CompanyID: l.CompanyID, Env: l.Env}, now: s.clock.Now(), bank: bank, company: company}
+		var err error
+		payload, err = w.write(ctx, l, st, opts, chosen, balances)
+		if err != nil {
+			return err
+		}
+		step := Step{SessionID: l.ID, Status: domain.StepDone, Bank: bank.Slug, Payload: &payload}
+		l.Status, l.RecordID, l.CustomerID = domain.StepDone, payload.RecordID, payload.CustomerID
+		l.SealedState = nil
+		if l.Step, err = json.Marshal(step); err != nil {
+			return fmt.Errorf("encode step: %w", err)
+		}
+		l.UpdatedAt = w.now
+		if _, err := tx.LinkSessions().Update(ctx, l); err != nil {
+			if domain.KindOf(err) == domain.KindConflict {
+				return &domain.Error{Kind: domain.KindConflict, Code: "SESSION_BUSY", Message: "another call finished this session first", Err: err}
+			}
+			return fmt.Errorf("finish link session %s: %w", l.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Step{}, err
+	}
+	if s.notify != nil {
+		s.notify.Notify()
+	}
+	return Step{SessionID: l.ID, Status: domain.StepDone, Bank: bank.Slug, Payload: &payload}, nil
+}
+
+// linkBalances returns the balances of the chosen accounts when the session
+// asked for the balance product: from the login answer when the bank sent
+// them, else from one GetBalance call. A failure here does not fail the
+// link; the company can check the balance later.
+func (s *Service) linkBalances(ctx context.Context, bank domain.Bank, st *linkState, opts sessionOptions, chosen map[string]bool) map[string]domain.BankBalance {
+	if !contains(opts.Products, "balance") {
+		return nil
+	}
+	out := map[string]domain.BankBalance{}
+	var missing []string
+	for _, a := range st.Accounts {
+		if !chosen[a.ID] {
+			continue
+		}
+		if a.Available != nil && a.Ledger != nil {
+			out[a.ID] = domain.BankBalance{Ref: a.Ref, Available: *a.Available, Ledger: *a.Ledger, Currency: a.Currency, AsOf: s.clock.Now()}
+		} else {
+			missing = append(missing, a.Ref)
+		}
+	}
+	if len(missing) == 0 {
+		return out
+	}
+	res, err := s.bank.GetBalance(ctx, bank.Slug, st.BankSession, missing)
+	if err != nil || res.Rejected != nil {
+		return out
+	}
+	if len(res.RotatedSession) > 0 {
+		st.BankSession = res.RotatedSession
+	}
+	for _, b := range res.Balances {
+		for _, a := range st.Accounts {
+			if a.Ref == b.Ref && chosen[a.ID] {
+				out[a.ID] = b
+			}
+		}
+	}
+	return out
+}
+
+// writer writes one successful link inside a transaction.
+type writer struct {
+	s       *Service
+	tx      ports.Repos
+	scope   domain.Scope
+	now     time.Time
+	bank    domain.Bank
+	company domain.Company
+}
+
+func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, opts sessionOptions, chosen map[string]bool, balances map[string]domain.BankBalance) (Payload, error) {
+	owner := domain.BankOwner{}
+	if st.Owner != nil {
+		owner = *st.Owner
+	}
+	customer, err := w.customer(ctx, l, st, owner)
+	if err != nil {
+		return Payload{}, err
+	}
+	record, recordExisted, err := w.record(ctx, l, st, customer, opts)
+	if err != nil {
+		return Payload{}, err
+	}
+	accounts, err := w.accounts(ctx, record, customer, st, chosen)
+	if err != nil {
+		return Payload{}, err
+	}
+	var connected []domain.ID
+	for _, a := range accounts {
+		if a.Connected {
+			connected = append(connected, a.ID)
+		}
+	}
+	validated, note := validate(st, owner, len(connected) > 0)
+	auth, authExisted, err := w.tx.Auths().Upsert(ctx, domain.Auth{
+		ID: w.s.ids.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, RecordID: record.ID,
+		CustomerID: customer.ID, BankID: w.bank.ID, Validated: validated, ValidationNote: note,
+		AccountIDs: connected, CreatedAt: w.now, UpdatedAt: w.now,
+	})
+	if err != nil {
+		return Payload{}, fmt.Errorf("write auth: %w", err)
+	}
+	if err := w.identifiers(ctx, customer, st, owner); err != nil {
+		return Payload{}, err
+	}
+	payload := Payload{
+		RecordID: record.ID, Record: record.ID, CustomerID: customer.ID, BankID: w.bank.ID,
+		Auth: NewPayloadAuth(auth, w.bank), Identity: nil, CallbackURL: opts.CallbackURL,
+		Meta: metaOf(opts), Returning: opts.Returning, Duplicate: recordExisted && authExisted,
+		Success: true, Done: true, Accounts: []PayloadAccount{},
+	}
+	for _, a := range accounts {
+		if !chosen[a.ID] {
+			continue
+		}
+		pa := PayloadAccount{ID: a.ID, AccountID: a.ID, Name: a.Name, NUBAN: a.NUBAN, Type: a.Type,
+			Currency: a.Currency, Connected: a.Connected, Env: a.Env, Customer: customer.ID}
+		if b, ok := balances[a.ID]; ok {
+			avail, ledger := b.Available, b.Ledger
+			pa.Available, pa.Ledger = &avail, &ledger
+			if err := w.tx.Balances().Add(ctx, domain.Balance{
+				ID: w.s.ids.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, AccountID: a.ID,
+				RecordID: record.ID, CustomerID: customer.ID, Available: b.Available, Ledger: b.Ledger,
+				Currency: b.Currency, AsOf: b.AsOf, CreatedAt: w.now,
+			}); err != nil {
+				return Payload{}, fmt.Errorf("write balance of %s: %w", a.ID, err)
+			}
+		}
+		payload.Accounts = append(payload.Accounts, pa)
+	}
+	if _, err := events.Emit(ctx, w.tx, w.s.ids, w.now, events.Event{
+		Scope: w.scope, Method: domain.MethodAuth, Code: domain.CodeAuthSuccess, Record: record, Bank: w.bank, Auth: payload.Auth,
+	}); err != nil {
+		return Payload{}, err
+	}
+	detail, _ := json.Marshal(map[string]any{"record": record.ID, "bank": w.bank.Slug, "accounts": len(connected), "duplicate": payload.Duplicate})
+	if err := w.tx.Audit().Add(ctx, domain.AuditEvent{
+		ID: w.s.ids.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, Actor: "widget",
+		Action: "auth.linked", Subject: auth.ID, Detail: detail, CreatedAt: w.now,
+	}); err != nil {
+		return Payload{}, fmt.Errorf("write audit event: %w", err)
+	}
+	return payload, nil
+}
+
+func metaOf(o sessionOptions) any {
+	if len(o.Meta) == 0 {
+		return map[string]any{}
+	}
+	var v any
+	if json.Unmarshal(o.Meta, &v) != nil {
+		return map[string]any{}
+	}
+	return v
+}
+
+// validate: the login succeeded, at least one account is connected, and
+// any identity the company supplied matches what the bank reports.
+func validate(st linkState, owner domain.BankOwner, anyConnected bool) (bool, string) {
+	if !anyConnected {
+		return false, "no account connected"
+	}
+	if want := st.Identifiers[string(domain.IdentBVN)]; want != "" && owner.BVN != "" && want != owner.BVN {
+		return false, "bvn mismatch: the bank reports a different BVN than the one supplied"
+	}
+	if want := st.Identifiers[string(domain.IdentBVN)]; want != "" && owner.BVN == "" {
+		return false, "bvn unverified: the bank did not report a BVN"
+	}
+	return true, ""
+}
+
+// customer finds who is linking: the session's recognised customer, then
+// anyone holding a supplied identifier, then the owner of this login's
+// record, then the owner of an already linked account; else a new one.
+func (w writer) customer(ctx context.Context, l domain.LinkSession, st linkState, owner domain.BankOwner) (domain.Customer, error) {
+	get := func(id domain.ID) (domain.Customer, bool, error) {
+		c, err := w.tx.Customers().Get(ctx, w.scope, id)
+		if errors.Is(err, domain.ErrNotFound) {
+			return c, false, nil
+		}
+		return c, err == nil, err
+	}
+	if l.CustomerID != "" {
+		if c, found, err := get(l.CustomerID); found || err != nil {
+			return w.touch(ctx, c, owner, err)
+		}
+	}
+	for kind, value := range st.Identifiers {
+		c, err := w.tx.Customers().FindByIdentifier(ctx, w.scope, domain.IdentifierKind(kind), w.s.index.BlindIndex(kind, value))
+		if err == nil {
+			return w.touch(ctx, c, owner, nil)
+		}
+		if !errors.Is(err, domain.ErrNotFound) {
+			return c, fmt.Errorf("find customer by %s: %w", kind, err)
+		}
+	}
+	if len(st.LoginKey) > 0 {
+		r, err := w.tx.Records().FindByLogin(ctx, w.scope, l.BankID, st.LoginKey)
+		switch {
+		case err == nil:
+			if c, found, err := get(r.CustomerID); found || err != nil {
+				return w.touch(ctx, c, owner, err)
+			}
+		case !errors.Is(err, domain.ErrNotFound):
+			return domain.Customer{}, fmt.Errorf("find record by login: %w", err)
+		}
+	}
+	for _, a := range st.Accounts {
+		acc, err := w.tx.Accounts().FindByNUBAN(ctx, w.scope, l.BankID, a.NUBAN)
+		if err == nil {
+			if c, found, err := get(acc.CustomerID); found || err != nil {
+				return w.touch(ctx, c, owner, err)
+			}
+		} else if !errors.Is(err, domain.ErrNotFound) {
+			return domain.Customer{}, fmt.Errorf("find account: %w", err)
+		}
+	}
+	c := domain.Customer{ID: w.s.ids.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, Name: owner.Name, CreatedAt: w.now, UpdatedAt: w.now}
+	if err := w.tx.Customers().Create(ctx, c); err != nil {
+		return c, fmt.Errorf("create customer: %w", err)
+	}
+	return c, nil
+}
+
+func (w writer) touch(ctx context.Context, c domain.Customer, owner domain.BankOwner, err error) (domain.Customer, error) {
+	if err != nil {
+		return c, fmt.Errorf("load customer: %w", err)
+	}
+	if c.Name == "" && owner.Name != "" {
+		c.Name = owner.Name
+	}
+	c.UpdatedAt = w.now
+	if err := w.tx.Customers().Update(ctx, c); err != nil {
+		return c, fmt.Errorf("update customer %s: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// record writes or refreshes the record of this login at this bank.
+func (w writer) record(ctx context.Context, l domain.LinkSession, st linkState, c domain.Customer, opts sessionOptions) (domain.Record, bool, error) {
+	r, err := w.tx.Records().FindByLogin(ctx, w.scope, l.BankID, st.LoginKey)
+	existed := err == nil
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return r, false, fmt.Errorf("find record: %w", err)
+	}
+	if l.RecordID != "" && !existed {
+		// A reauthentication repairs the record it was opened for.
+		if r, err = w.tx.Records().Get(ctx, w.scope, l.RecordID); err == nil {
+			existed = true
+		} else if !errors.Is(err, domain.ErrNotFound) {
+			return r, false, fmt.Errorf("load record %s: %w", l.RecordID, err)
+		}
+	}
+	if !existed {
+		r = domain.Record{ID: w.s.ids.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, BankID: l.BankID, CreatedAt: w.now}
+	}
+	r.CustomerID, r.Status, r.Method, r.LoginKey, r.UpdatedAt = c.ID, domain.RecordSuccess, l.Method, st.LoginKey, w.now
+	r.Products = mergeProducts(r.Products, opts.Products)
+	if r.SealedSession, err = w.s.sealer.Seal(st.BankSession, RecordSessionAD(r.ID)); err != nil {
+		return r, false, fmt.Errorf("seal bank session: %w", err)
+	}
+	r.SealedUsername = nil
+	if st.Username != "" {
+		if r.SealedUsername, err = w.s.sealer.Seal([]byte(st.Username), RecordUsernameAD(r.ID)); err != nil {
+			return r, false, fmt.Errorf("seal username: %w", err)
+		}
+	}
+	if existed {
+		err = w.tx.Records().Update(ctx, r)
+	} else {
+		err = w.tx.Records().Create(ctx, r)
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("write record: %w", err)
+	}
+	return r, existed, nil
+}
+
+func mergeProducts(have, add []string) []string {
+	out := append([]string(nil), have...)
+	for _, p := range add {
+		if !contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// accounts upserts every account the login reached; chosen ones are
+// connected, and ones connected before stay connected.
+func (w writer) accounts(ctx context.Context, r domain.Record, c domain.Customer, st linkState, chosen map[string]bool) ([]domain.Account, error) {
+	out := make([]domain.Account, 0, len(st.Accounts))
+	for _, a := range st.Accounts {
+		connected := chosen[a.ID]
+		if prev, err := w.tx.Accounts().FindByNUBAN(ctx, w.scope, w.bank.ID, a.NUBAN); err == nil {
+			connected = connected || prev.Connected
+			if prev.CustomerID != c.ID && chosen[a.ID] {
+				switch w.company.DuplicatePolicy {
+				case domain.DuplicateReject:
+					return nil, &domain.Error{Kind: domain.KindDuplicateAccount, Code: "DUPLICATE_ACCOUNT",
+						Message: "this bank account is already linked to another customer"}
+				}
+			}
+		} else if !errors.Is(err, domain.ErrNotFound) {
+			return nil, fmt.Errorf("find account: %w", err)
+		}
+		stored, _, err := w.tx.Accounts().Upsert(ctx, domain.Account{
+			ID: a.ID, CompanyID: w.scope.CompanyID, Env: w.scope.Env, RecordID: r.ID, CustomerID: c.ID,
+			BankID: w.bank.ID, ConnectorRef: a.Ref, NUBAN: a.NUBAN, Name: a.Name, Type: a.Type,
+			Currency: a.Currency, Connected: connected, CreatedAt: w.now, UpdatedAt: w.now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("write account: %w", err)
+		}
+		out = append(out, stored)
+	}
+	return out, nil
+}
+
+// identifiers saves what the company supplied and what the bank reports
+// about the owner, sealed, so the customer is recognised next time.
+func (w writer) identifiers(ctx context.Context, c domain.Customer, st linkState, owner domain.BankOwner) error {
+	values := map[domain.IdentifierKind]string{}
+	for k, v := range st.Identifiers {
+		values[domain.IdentifierKind(k)] = v
+	}
+	for kind, raw := range map[domain.IdentifierKind]string{domain.IdentBVN: owner.BVN, domain.IdentPhone: owner.Phone, domain.IdentEmail: owner.Email} {
+		if raw == "" {
+			continue
+		}
+		if v, err := domain.NormalizeIdentifier(kind, raw, string(kind)); err == nil {
+			if _, supplied := values[kind]; !supplied {
+				values[kind] = v
+			}
+		}
+	}
+	for kind, v := range values {
+		id := w.s.ids.NewID()
+		sealed, err := w.s.sealer.Seal([]byte(v), IdentifierAD(id))
+		if err != nil {
+			return fmt.Errorf("seal identifier: %w", err)
+		}
+		if _, err := w.tx.Customers().AddIdentifier(ctx, domain.CustomerIdentifier{
+			ID: id, CompanyID: w.scope.CompanyID, Env: w.scope.Env, CustomerID: c.ID, Kind: kind,
+			BlindIndex: w.s.index.BlindIndex(string(kind), v), Sealed: sealed, CreatedAt: w.now,
+		}); err != nil {
+			return fmt.Errorf("save %s of customer: %w", kind, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,358 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/ports"
+)
+
+// Config holds the link flow's limits.
+type Config struct {
+	SessionTTL  time.Duration // default 30 min
+	MaxAttempts int           // wrong answers per challenge, default 3
+}
+
+func (c Config) withDefaults() Config {
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = 30 * time.Minute
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 3
+	}
+	return c
+}
+
+// KeyChecker tells which company a public key belongs to.
+type KeyChecker interface {
+	Authenticate(ctx context.Context, key string, kind domain.KeyKind, env domain.Env) (domain.Company, error)
+}
+
+// Notifier is nudged after a transaction wrote webhook events, so they go
+// out at once rather than at the next poll.
+type Notifier interface{ Notify() }
+
+// Recognizer finds a returning customer and what they linked before
+// (core/returning). It may be nil: then nobody is recognised.
+type Recognizer interface {
+	Recognize(ctx context.Context, s domain.Scope, in CustomerInput) (domain.Customer, bool, error)
+}
+
+// Service runs link sessions: open, log in, answer challenges, choose
+// accounts, and write the result in one transaction.
+type Service struct {
+	store  ports.Store
+	bank   ports.BankConnector
+	sealer ports.Sealer
+	index  ports.BlindIndexer
+	clock  ports.Clock
+	ids    ports.IDs
+	keys   KeyChecker
+	cfg    Config
+	notify Notifier
+}
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Store  ports.Store
+	Bank   ports.BankConnector
+	Sealer ports.Sealer
+	Index  ports.BlindIndexer
+	Clock  ports.Clock
+	IDs    ports.IDs
+	Keys   KeyChecker
+	Notify Notifier // optional
+}
+
+// NewService builds the link service.
+func NewService(d Deps, cfg Config) *Service {
+	return &Service{store: d.Store, bank: d.Bank, sealer: d.Sealer, index: d.Index, clock: d.Clock,
+		ids: d.IDs, keys: d.Keys, cfg: cfg.withDefaults(), notify: d.Notify}
+}
+
+// CustomerInput identifies a customer at session start; one field suffices.
+type CustomerInput struct {
+	ID    string `json:"id,omitempty"`
+	BVN   string `json:"bvn,omitempty"`
+	NIN   string `json:"nin,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	Email string `json:"email,omitempty"`
+}
+
+// Identifiers returns the normalised identifiers given, refusing invalid
+// ones with an error naming the field.
+func (c CustomerInput) Identifiers() (map[domain.IdentifierKind]string, error) {
+	out := map[domain.IdentifierKind]string{}
+	for _, f := range []struct {
+		kind  domain.IdentifierKind
+		value string
+	}{{domain.IdentExternal, c.ID}, {domain.IdentBVN, c.BVN}, {domain.IdentNIN, c.NIN}, {domain.IdentPhone, c.Phone}, {domain.IdentEmail, c.Email}} {
+		if strings.TrimSpace(f.value) == "" {
+			continue
+		}
+		v, err := domain.NormalizeIdentifier(f.kind, f.value, "customer."+string(f.kind))
+		if err != nil {
+			return nil, err
+		}
+		out[f.kind] = v
+	}
+	return out, nil
+}
+
+// OpenRequest opens a link session (the widget's options).
+type OpenRequest struct {
+	Key           string          `json:"key"`
+	Token         string          `json:"token"`
+	Env           string          `json:"env"`
+	Products      []string        `json:"products"`
+	Customer      *CustomerInput  `json:"customer"`
+	ReauthAccount string          `json:"reauth_account"`
+	ReauthBank    string          `json:"reauth_bank"`
+	Filter        *BankFilter     `json:"filter"`
+	IsCorporate   bool            `json:"isCorporate"`
+	Options       json.RawMessage `json:"options"`
+	Meta          json.RawMessage `json:"meta"`
+	CallbackURL   string          `json:"callback_url"`
+	RedirectURL   string          `json:"redirect_url"`
+	Name          string          `json:"name"`
+	Color         string          `json:"color"`
+	Logo          string          `json:"logo"`
+}
+
+// BankFilter restricts the bank list.
+type BankFilter struct {
+	Banks []string `json:"banks"`
+}
+
+// knownProducts are the products a session may ask for.
+var knownProducts = map[string]bool{"auth": true, "balance": true, "identity": true}
+
+// SessionBank is a bank as the session offers it.
+type SessionBank struct {
+	ID       string   `json:"id"`
+	Slug     string   `json:"slug"`
+	Name     string   `json:"name"`
+	Icon     string   `json:"icon"`
+	Status   string   `json:"status"`
+	Methods  []string `json:"methods"`
+	MFAKinds []string `json:"mfa_kinds"`
+	Products []string `json:"products"`
+	// For a returning customer: what they connected before and how they
+	// may log in quickly.
+	Accounts   []StepAccount `json:"accounts,omitempty"`
+	QuickLogin []string      `json:"quick_login,omitempty"`
+}
+
+// Opened is the answer to OpenSession.
+type Opened struct {
+	SessionID    string        `json:"session_id"`
+	SessionToken string        `json:"session_token"`
+	ExpiresAt    string        `json:"expires_at"`
+	Returning    bool          `json:"returning"`
+	CustomerID   string        `json:"customer_id,omitempty"`
+	Company      string        `json:"company"`
+	Env          domain.Env    `json:"env"`
+	Products     []string      `json:"products"`
+	Banks        []SessionBank `json:"banks"`
+}
+
+// sessionOptions is what the session keeps of its request (no key).
+type sessionOptions struct {
+	Products      []string          `json:"products"`
+	Identifiers   map[string]string `json:"-"` // sealed separately
+	ReauthAccount string            `json:"reauth_account,omitempty"`
+	ReauthBank    string            `json:"reauth_bank,omitempty"`
+	FilterBanks   []string          `json:"filter_banks,omitempty"`
+	Options       json.RawMessage   `json:"options,omitempty"`
+	Meta          json.RawMessage   `json:"meta,omitempty"`
+	CallbackURL   string            `json:"callback_url,omitempty"`
+	RedirectURL   string            `json:"redirect_url,omitempty"`
+	Name          string            `json:"name,omitempty"`
+	Color         string            `json:"color,omitempty"`
+	Logo          string            `json:"logo,omitempty"`
+	Returning     bool              `json:"returning,omitempty"`
+}
+
+// OpenSession checks the public key and client token, and opens a session.
+func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, error) {
+	env, err := domain.ParseEnv(req.Env)
+	if req.Env == "" {
+		env, err = envOfKey(req.Key), nil
+	}
+	if err != nil {
+		return Opened{}, err
+	}
+	if req.Key == "" {
+		return Opened{}, domain.Invalid("key", "is required (the public key)")
+	}
+	company, err := s.keys.Authenticate(ctx, req.Key, domain.KeyPublic, env)
+	if err != nil {
+		return Opened{}, err
+	}
+	if req.Token != "" && req.Token != company.ID {
+		return Opened{}, &domain.Error{Kind: domain.KindUnauthorized, Code: "INVALID_TOKEN", Message: "the token does not match the key"}
+	}
+	products, err := normalizeProducts(req.Products)
+	if err != nil {
+		return Opened{}, err
+	}
+	var idents map[domain.IdentifierKind]string
+	if req.Customer != nil {
+		if idents, err = req.Customer.Identifiers(); err != nil {
+			return Opened{}, err
+		}
+	}
+	if (req.ReauthAccount == "") != (req.ReauthBank == "") {
+		return Opened{}, domain.Invalid("reauth_account", "reauth_account and reauth_bank go together")
+	}
+	for _, f := range []struct{ name, v string }{{"callback_url", req.CallbackURL}, {"redirect_url", req.RedirectURL}} {
+		if f.v != "" && !strings.HasPrefix(f.v, "https://") && !strings.HasPrefix(f.v, "http://") {
+			return Opened{}, domain.Invalid(f.name, "must be an http(s) URL")
+		}
+	}
+	scope := domain.Scope{CompanyID: company.ID, Env: env}
+	opts := sessionOptions{
+		Products: products, ReauthAccount: req.ReauthAccount, ReauthBank: req.ReauthBank,
+		Options: req.Options, Meta: req.Meta, CallbackURL: req.CallbackURL, RedirectURL: req.RedirectURL,
+		Name: req.Name, Color: req.Color, Logo: req.Logo,
+	}
+	if req.Filter != nil {
+		opts.FilterBanks = req.Filter.Banks
+	}
+	banks, err := s.offeredBanks(ctx, env, opts)
+	if err != nil {
+		return Opened{}, err
+	}
+	now := s.clock.Now()
+	id := s.ids.NewID()
+	token := newSessionToken()
+	optJSON, err := json.Marshal(opts)
+	if err != nil {
+		return Opened{}, fmt.Errorf("encode session options: %w", err)
+	}
+	state := linkState{Identifiers: map[string]string{}}
+	for k, v := range idents {
+		state.Identifiers[string(k)] = v
+	}
+	sealed, err := s.sealState(id, state)
+	if err != nil {
+		return Opened{}, err
+	}
+	l := domain.LinkSession{
+		ID: id, CompanyID: company.ID, Env: env, TokenHash: hashToken(token), Options: optJSON,
+		Status: domain.StepStart, SealedState: sealed, ExpiresAt: now.Add(s.cfg.SessionTTL),
+		CreatedAt: now, UpdatedAt: now,
+	}
+	l.Step, _ = json.Marshal(Step{SessionID: id, Status: domain.StepStart})
+	if err := s.store.LinkSessions().Create(ctx, l); err != nil {
+		return Opened{}, fmt.Errorf("create link session: %w", err)
+	}
+	out := Opened{
+		SessionID: id, SessionToken: token, ExpiresAt: stamp(l.ExpiresAt), Company: company.Name,
+		Env: env, Products: products, Banks: banks,
+	}
+	_ = scope
+	return out, nil
+}
+
+// envOfKey guesses the environment from a key's prefix, for sessions
+// opened without env.
+func envOfKey(key string) domain.Env {
+	if strings.HasPrefix(key, "pk_live_") {
+		return domain.EnvProduction
+	}
+	return domain.EnvSandbox
+}
+
+func normalizeProducts(in []string) ([]string, error) {
+	seen := map[string]bool{"auth": true}
+	out := []string{"auth"}
+	for _, p := range in {
+		p = strings.ToLower(strings.TrimSpace(p))
+		if !knownProducts[p] {
+			return nil, domain.Invalid("products", fmt.Sprintf("unknown product %q; use auth, balance or identity", p))
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// offeredBanks lists the env's banks that support every product asked for
+// and pass the filter.
+func (s *Service) offeredBanks(ctx context.Context, env domain.Env, opts sessionOptions) ([]SessionBank, error) {
+	all, err := s.bank.Banks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list banks: %w", err)
+	}
+	filter := map[string]bool{}
+	for _, b := range opts.FilterBanks {
+		filter[b] = true
+	}
+	out := []SessionBank{}
+	for _, b := range all {
+		if b.Production != (env == domain.EnvProduction) || !b.Supports(opts.Products) {
+			continue
+		}
+		if len(filter) > 0 && !filter[b.Slug] && !filter[b.ID] {
+			continue
+		}
+		out = append(out, sessionBank(b))
+	}
+	return out, nil
+}
+
+func sessionBank(b domain.Bank) SessionBank {
+	status := b.Status
+	if status == "" {
+		status = domain.BankOperational
+	}
+	return SessionBank{ID: b.ID, Slug: b.Slug, Name: b.Name, Icon: BankIcon(b), Status: status,
+		Methods: b.Methods, MFAKinds: b.MFAKinds, Products: b.Products}
+}
+
+func newSessionToken() string {
+	var b [32]byte
+	// crypto/rand.Read is documented never to return an error.
+	_, _ = rand.Read(b[:])
+	return "lst_" + hex.EncodeToString(b[:])
+}
+
+func hashToken(t string) []byte {
+	h := sha256.Sum256([]byte(t))
+	return h[:]
+}
+
+// errBadSession is the one answer for a missing or wrong token.
+var errBadSession = &domain.Error{Kind: domain.KindUnauthorized, Code: "INVALID_SESSION_TOKEN",
+	Message: "this call needs the session's token: Authorization: Bearer <session_token>"}
+
+// Authorize loads a session for a caller presenting token. Another
+// session's token, or none, is unauthorized.
+func (s *Service) Authorize(ctx context.Context, id, token string) (domain.LinkSession, error) {
+	if token == "" || !domain.ValidID(id) {
+		return domain.LinkSession{}, errBadSession
+	}
+	l, err := s.store.LinkSessions().Get(ctx, id)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.LinkSession{}, errBadSession
+	}
+	if err != nil {
+		return domain.LinkSession{}, fmt.Errorf("load link session %s: %w", id, err)
+	}
+	if subtle.ConstantTimeCompare(l.TokenHash, hashToken(token)) != 1 {
+		return domain.LinkSession{}, errBadSession
+	}
+	return l, nil
+}

@@ -1,0 +1,463 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/bankauth/bankauth/core/domain"
+)
+
+// Step is what every link call answers.
+type Step struct {
+	SessionID   string            `json:"session_id"`
+	Status      domain.StepStatus `json:"status"`
+	Bank        string            `json:"bank,omitempty"`
+	Challenge   *StepChallenge    `json:"challenge,omitempty"`
+	PollAfterMS int64             `json:"poll_after_ms,omitempty"`
+	Accounts    []StepAccount     `json:"accounts,omitempty"`
+	Error       *StepError        `json:"error,omitempty"`
+	Payload     *Payload          `json:"payload,omitempty"`
+}
+
+// StepChallenge is a question for the customer.
+type StepChallenge struct {
+	Type         string `json:"type"`
+	Prompt       string `json:"prompt"`
+	USSDCode     string `json:"ussd_code,omitempty"`
+	AttemptsLeft int    `json:"attempts_left"`
+	ExpiresAt    string `json:"expires_at,omitempty"`
+	// Wrong is true when the previous answer was wrong.
+	Wrong bool `json:"wrong,omitempty"`
+}
+
+// StepAccount is an account the customer may choose.
+type StepAccount struct {
+	ID               string `json:"id"`
+	NUBAN            string `json:"nuban"` // masked
+	Name             string `json:"name"`
+	Type             string `json:"type"`
+	Currency         string `json:"currency"`
+	AlreadyConnected bool   `json:"already_connected"`
+}
+
+// StepError says why a step failed.
+type StepError struct {
+	Type      string      `json:"type"`
+	Code      string      `json:"code"`
+	Message   string      `json:"message"`
+	Retryable bool        `json:"retryable"`
+	Kind      domain.Kind `json:"kind"`
+}
+
+// linkState is what a session keeps sealed between calls: the connector's
+// flow state, and once logged in the bank session, accounts and owner.
+// Credentials are never part of it, except the username, which is kept
+// (sealed) so a returning customer need type only the password.
+type linkState struct {
+	Identifiers map[string]string `json:"identifiers,omitempty"`
+	FlowState   []byte            `json:"flow_state,omitempty"`
+	BankSession []byte            `json:"bank_session,omitempty"`
+	Accounts    []pendingAccount  `json:"accounts,omitempty"`
+	Owner       *domain.BankOwner `json:"owner,omitempty"`
+	LoginKey    []byte            `json:"login_key,omitempty"`
+	Username    string            `json:"username,omitempty"`
+	Challenge   string            `json:"challenge,omitempty"` // kind of the open challenge
+	Retryable   bool              `json:"retryable,omitempty"` // the last failure may be retried
+}
+
+// pendingAccount is an account the bank showed, with the id it will keep.
+type pendingAccount struct {
+	ID string `json:"id"`
+	domain.BankAccount
+}
+
+func stateAD(sessionID string) []byte { return []byte("link-session:" + sessionID) }
+
+func (s *Service) sealState(sessionID string, st linkState) ([]byte, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("encode link state: %w", err)
+	}
+	out, err := s.sealer.Seal(b, stateAD(sessionID))
+	if err != nil {
+		return nil, fmt.Errorf("seal link state: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Service) openState(l domain.LinkSession) (linkState, error) {
+	var st linkState
+	if len(l.SealedState) == 0 {
+		return st, nil
+	}
+	b, err := s.sealer.Open(l.SealedState, stateAD(l.ID))
+	if err != nil {
+		return st, fmt.Errorf("open link state of %s: %w", l.ID, err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("decode link state of %s: %w", l.ID, err)
+	}
+	return st, nil
+}
+
+func options(l domain.LinkSession) sessionOptions {
+	var o sessionOptions
+	_ = json.Unmarshal(l.Options, &o)
+	return o
+}
+
+// usable refuses sessions that expired or finished.
+func (s *Service) usable(l domain.LinkSession) error {
+	switch {
+	case l.Status == domain.StepDone:
+		return &domain.Error{Kind: domain.KindConflict, Code: "SESSION_FINISHED", Message: "this link session is finished; open a new one"}
+	case l.Status == domain.StepCancelled:
+		return &domain.Error{Kind: domain.KindConflict, Code: "SESSION_CANCELLED", Message: "this link session was cancelled; open a new one"}
+	case !s.clock.Now().Before(l.ExpiresAt):
+		return &domain.Error{Kind: domain.KindExpired, Code: "SESSION_EXPIRED", Message: "this link session has expired; open a new one"}
+	}
+	return nil
+}
+
+// Current returns the session's step. While a USSD confirmation is awaited
+// it asks the bank again, so polling this moves the flow on.
+func (s *Service) Current(ctx context.Context, l domain.LinkSession) (Step, error) {
+	if err := s.usable(l); err != nil && l.Status != domain.StepDone {
+		return Step{}, err
+	}
+	st, err := s.openState(l)
+	if err != nil {
+		return Step{}, err
+	}
+	if l.Status == domain.StepPending || (l.Status == domain.StepChallenge && st.Challenge == domain.ChallengeUSSD) {
+		return s.advance(ctx, l, st, func(ctx context.Context, bank string) (domain.BankStep, error) {
+			return s.bank.ContinueLogin(ctx, bank, st.FlowState, "")
+		})
+	}
+	return decodeStep(l)
+}
+
+func decodeStep(l domain.LinkSession) (Step, error) {
+	var step Step
+	if err := json.Unmarshal(l.Step, &step); err != nil {
+		return Step{}, fmt.Errorf("decode step of %s: %w", l.ID, err)
+	}
+	return step, nil
+}
+
+// LoginRequest is the customer's choice of bank and method with the
+// credentials, which go to the connector and nowhere else.
+type LoginRequest struct {
+	Bank        string            `json:"bank"`
+	Method      string            `json:"method"`
+	Credentials map[string]string `json:"credentials"`
+}
+
+// Login starts (or restarts) the login at a bank.
+func (s *Service) Login(ctx context.Context, l domain.LinkSession, req LoginRequest) (Step, error) {
+	if err := s.usable(l); err != nil {
+		return Step{}, err
+	}
+	st, err := s.openState(l)
+	if err != nil {
+		return Step{}, err
+	}
+	if l.Status == domain.StepFailed && !st.Retryable {
+		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "SESSION_FAILED", Message: "this link session failed and cannot be retried; open a new one"}
+	}
+	if l.Status == domain.StepAccounts {
+		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "ALREADY_LOGGED_IN", Message: "already logged in; choose accounts or cancel"}
+	}
+	if req.Bank == "" {
+		return Step{}, domain.Invalid("bank", "is required")
+	}
+	opts := options(l)
+	banks, err := s.offeredBanks(ctx, l.Env, opts)
+	if err != nil {
+		return Step{}, err
+	}
+	var bank *SessionBank
+	for i := range banks {
+		if banks[i].Slug == req.Bank || banks[i].ID == req.Bank {
+			bank = &banks[i]
+		}
+	}
+	if bank == nil {
+		return Step{}, domain.Invalid("bank", fmt.Sprintf("%q is not offered in this session", req.Bank))
+	}
+	method := req.Method
+	if method == domain.MethodReturning {
+		return Step{}, domain.Invalid("method", "quick login is for returning customers")
+	}
+	if !contains(bank.Methods, method) {
+		return Step{}, domain.Invalid("method", fmt.Sprintf("%s does not offer %q; use one of %s", bank.Name, method, strings.Join(bank.Methods, ", ")))
+	}
+	creds := req.Credentials
+	var login string
+	if method == domain.MethodUSSD {
+		phone, err := domain.NormalizeIdentifier(domain.IdentPhone, creds["phone"], "credentials.phone")
+		if err != nil {
+			return Step{}, err
+		}
+		login = "phone:" + phone
+	} else {
+		if strings.TrimSpace(creds["username"]) == "" {
+			return Step{}, domain.Invalid("credentials.username", "is required")
+		}
+		if creds["password"] == "" {
+			return Step{}, domain.Invalid("credentials.password", "is required")
+		}
+		login = "user:" + strings.ToLower(strings.TrimSpace(creds["username"]))
+		st.Username = strings.TrimSpace(creds["username"])
+	}
+	st = linkState{Identifiers: st.Identifiers, LoginKey: s.index.BlindIndex("login", bank.Slug+"\x00"+login), Username: st.Username}
+	l.BankID, l.Method, l.Attempts = bank.ID, method, 0
+	return s.advance(ctx, l, st, func(ctx context.Context, slug string) (domain.BankStep, error) {
+		return s.bank.BeginLogin(ctx, slug, method, creds)
+	})
+}
+
+// Answer answers the open challenge.
+func (s *Service) Answer(ctx context.Context, l domain.LinkSession, answer string) (Step, error) {
+	if err := s.usable(l); err != nil {
+		return Step{}, err
+	}
+	if l.Status != domain.StepChallenge && l.Status != domain.StepPending {
+		if l.Status == domain.StepFailed {
+			return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "SESSION_FAILED", Message: "there is no open challenge: the login failed"}
+		}
+		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "NO_CHALLENGE", Message: "there is no open challenge to answer"}
+	}
+	st, err := s.openState(l)
+	if err != nil {
+		return Step{}, err
+	}
+	if st.Challenge != domain.ChallengeUSSD && strings.TrimSpace(answer) == "" {
+		return Step{}, domain.Invalid("answer", "is required")
+	}
+	if l.Attempts >= s.cfg.MaxAttempts {
+		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "TOO_MANY_ATTEMPTS", Message: "too many wrong answers; the login failed"}
+	}
+	return s.advance(ctx, l, st, func(ctx context.Context, bank string) (domain.BankStep, error) {
+		return s.bank.ContinueLogin(ctx, bank, st.FlowState, answer)
+	})
+}
+
+// Cancel closes the session.
+func (s *Service) Cancel(ctx context.Context, l domain.LinkSession) (Step, error) {
+	if l.Status == domain.StepDone {
+		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "SESSION_FINISHED", Message: "this link session is finished"}
+	}
+	l.Status = domain.StepCancelled
+	step := Step{SessionID: l.ID, Status: domain.StepCancelled}
+	l.Step, _ = json.Marshal(step)
+	l.SealedState = nil
+	l.UpdatedAt = s.clock.Now()
+	if _, err := s.store.LinkSessions().Update(ctx, l); err != nil {
+		return Step{}, fmt.Errorf("cancel link session %s: %w", l.ID, err)
+	}
+	return step, nil
+}
+
+// advance calls the bank and records the step it answers.
+func (s *Service) advance(ctx context.Context, l domain.LinkSession, st linkState,
+	call func(ctx context.Context, bank string) (domain.BankStep, error)) (Step, error) {
+	bank, err := s.store.Banks().Get(ctx, l.BankID)
+	if err != nil {
+		return Step{}, fmt.Errorf("load bank %s: %w", l.BankID, err)
+	}
+	bs, callErr := call(ctx, bank.Slug)
+	step := Step{SessionID: l.ID, Bank: bank.Slug}
+	prevChallenge := st.Challenge
+	switch {
+	case callErr != nil:
+		de, isDomain := domain.AsError(callErr)
+		if !isDomain || de.Kind == domain.KindInternal || de.Kind == domain.KindNotFound {
+			return Step{}, callErr
+		}
+		step.Status = domain.StepFailed
+		step.Error = &StepError{Type: failureType(de.Kind), Code: codeOr(de.Code, failureType(de.Kind)),
+			Message: de.Message, Retryable: true, Kind: de.Kind}
+		st.Retryable = true
+	case bs.Rejected != nil:
+		kind := rejectionKind(bs.Rejected.Reason)
+		step.Status = domain.StepFailed
+		step.Error = &StepError{Type: bs.Rejected.Reason, Code: bs.Rejected.Reason, Message: rejectionMessage(bs.Rejected),
+			Retryable: bs.Rejected.Retryable || bs.Rejected.Reason == domain.RejectInvalidCredentials, Kind: kind}
+		st.Retryable = step.Error.Retryable
+		st.FlowState = nil
+	case bs.Challenge != nil:
+		c := bs.Challenge
+		step.Status = domain.StepChallenge
+		step.Challenge = &StepChallenge{Type: c.Kind, Prompt: c.Prompt, USSDCode: c.USSDCode, AttemptsLeft: c.AttemptsLeft}
+		if !c.ExpiresAt.IsZero() {
+			step.Challenge.ExpiresAt = stamp(c.ExpiresAt)
+		}
+		if l.Status == domain.StepChallenge && prevChallenge == c.Kind && c.Kind != domain.ChallengeUSSD {
+			l.Attempts++
+			step.Challenge.Wrong = true
+		} else if prevChallenge != c.Kind {
+			l.Attempts = 0
+		}
+		if left := s.cfg.MaxAttempts - l.Attempts; step.Challenge.AttemptsLeft <= 0 || step.Challenge.AttemptsLeft > left {
+			step.Challenge.AttemptsLeft = left
+		}
+		st.FlowState, st.Challenge = bs.FlowState, c.Kind
+	case bs.Pending != nil:
+		step.Status = domain.StepPending
+		step.PollAfterMS = bs.Pending.PollAfter.Milliseconds()
+		if step.PollAfterMS <= 0 {
+			step.PollAfterMS = 1000
+		}
+		st.FlowState = bs.FlowState
+	case bs.Authenticated != nil:
+		step.Status = domain.StepAccounts
+		accounts, err := s.assignAccounts(ctx, l, bs.Authenticated.Accounts)
+		if err != nil {
+			return Step{}, err
+		}
+		owner := bs.Authenticated.Owner
+		st.BankSession, st.Accounts, st.Owner, st.FlowState, st.Challenge = bs.Authenticated.Session, accounts, &owner, nil, ""
+		step.Accounts, err = s.stepAccounts(ctx, l, accounts)
+		if err != nil {
+			return Step{}, err
+		}
+	default:
+		return Step{}, &domain.Error{Kind: domain.KindConnectorFailed, Message: "the connector answered an empty step"}
+	}
+	l.Status = step.Status
+	if err := s.save(ctx, l, st, step); err != nil {
+		return Step{}, err
+	}
+	return step, nil
+}
+
+// save stores the session's new step and state; a concurrent call that
+// moved the session first wins and this one gets a conflict.
+func (s *Service) save(ctx context.Context, l domain.LinkSession, st linkState, step Step) error {
+	var err error
+	if l.SealedState, err = s.sealState(l.ID, st); err != nil {
+		return err
+	}
+	if l.Step, err = json.Marshal(step); err != nil {
+		return fmt.Errorf("encode step: %w", err)
+	}
+	l.UpdatedAt = s.clock.Now()
+	if _, err := s.store.LinkSessions().Update(ctx, l); err != nil {
+		if domain.KindOf(err) == domain.KindConflict {
+			return &domain.Error{Kind: domain.KindConflict, Code: "SESSION_BUSY", Message: "another call moved this session on first; fetch the current step", Err: err}
+		}
+		return fmt.Errorf("save link session %s: %w", l.ID, err)
+	}
+	return nil
+}
+
+// assignAccounts gives each account the bankauth id it has (if linked
+// before in this company and environment) or will have.
+func (s *Service) assignAccounts(ctx context.Context, l domain.LinkSession, in []domain.BankAccount) ([]pendingAccount, error) {
+	scope := domain.Scope{CompanyID: l.CompanyID, Env: l.Env}
+	out := make([]pendingAccount, 0, len(in))
+	for _, a := range in {
+		p := pendingAccount{BankAccount: a}
+		existing, err := s.store.Accounts().FindByNUBAN(ctx, scope, l.BankID, a.NUBAN)
+		switch {
+		case err == nil:
+			p.ID = existing.ID
+		case errors.Is(err, domain.ErrNotFound):
+			p.ID = s.ids.NewID()
+		default:
+			return nil, fmt.Errorf("look up account: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (s *Service) stepAccounts(ctx context.Context, l domain.LinkSession, in []pendingAccount) ([]StepAccount, error) {
+	scope := domain.Scope{CompanyID: l.CompanyID, Env: l.Env}
+	out := make([]StepAccount, 0, len(in))
+	for _, a := range in {
+		sa := StepAccount{ID: a.ID, NUBAN: domain.MaskNUBAN(a.NUBAN), Name: a.Name, Type: a.Type, Currency: a.Currency}
+		existing, err := s.store.Accounts().Get(ctx, scope, a.ID)
+		switch {
+		case err == nil:
+			sa.AlreadyConnected = existing.Connected
+		case !errors.Is(err, domain.ErrNotFound):
+			return nil, fmt.Errorf("load account %s: %w", a.ID, err)
+		}
+		out = append(out, sa)
+	}
+	return out, nil
+}
+
+// failureType names a transport failure the Okra way.
+func failureType(k domain.Kind) string {
+	switch k {
+	case domain.KindTimeout:
+		return "BANK_TIMEOUT"
+	case domain.KindConnectorFailed:
+		return "CONNECTOR_ERROR"
+	case domain.KindUnavailable:
+		return "BANK_UNAVAILABLE"
+	case domain.KindRateLimited:
+		return "RATE_LIMIT"
+	}
+	return strings.ToUpper(string(k))
+}
+
+func codeOr(code, def string) string {
+	if code != "" {
+		return code
+	}
+	return def
+}
+
+// rejectionKind is the error kind a bank's refusal amounts to.
+func rejectionKind(reason string) domain.Kind {
+	switch reason {
+	case domain.RejectBankUnavailable:
+		return domain.KindUnavailable
+	case domain.RejectExpired:
+		return domain.KindExpired
+	case domain.RejectSessionExpired:
+		return domain.KindTokenRequired
+	case domain.RejectRateLimited:
+		return domain.KindRateLimited
+	case domain.RejectUnsupported:
+		return domain.KindInvalid
+	}
+	return domain.KindRejected
+}
+
+func rejectionMessage(r *domain.BankRejection) string {
+	if r.Message != "" {
+		return r.Message
+	}
+	switch r.Reason {
+	case domain.RejectInvalidCredentials:
+		return "the bank did not accept these credentials"
+	case domain.RejectMFAFailed:
+		return "too many wrong answers"
+	case domain.RejectAccountLocked:
+		return "the bank says this account is locked"
+	case domain.RejectUSSDDeclined:
+		return "the USSD request was declined"
+	case domain.RejectExpired:
+		return "the bank's request expired"
+	case domain.RejectBankUnavailable:
+		return "the bank is unavailable; try again shortly"
+	}
+	return "the bank refused: " + r.Reason
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
