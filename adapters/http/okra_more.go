@@ -116,12 +116,19 @@ func CustomerRoutes(q Reader, admin CustomerAdmin) Routes {
 	}
 }
 
-// CallbackRoutes serve GET callback?record=&method=AUTH (and the methods
-// other features register through CallbackHandlers).
-func CallbackRoutes(q Reader, more map[string]CallbackHandler) Routes {
+// CallbackMethod answers one method of GET callback; features add theirs
+// to the fx group "callbacks".
+type CallbackMethod struct {
+	Method  string
+	Handler CallbackHandler
+}
+
+// CallbackRoutes serve GET callback?record=&method=AUTH and the methods
+// other features add.
+func CallbackRoutes(q Reader, more []CallbackMethod) Routes {
 	handlers := map[string]CallbackHandler{"AUTH": authCallback(q)}
-	for k, v := range more {
-		handlers[k] = v
+	for _, m := range more {
+		handlers[m.Method] = m.Handler
 	}
 	h := func(w http.ResponseWriter, r *http.Request) {
 		record, method := r.URL.Query().Get("record"), r.URL.Query().Get("method")

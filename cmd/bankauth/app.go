@@ -42,7 +42,7 @@ var coreModule = fx.Module("core",
 		fx.Annotate(httpapi.BankRoutes, fx.ResultTags(`group:"routes"`)),
 		fx.Annotate(httpapi.AccountRoutes, fx.ResultTags(`group:"routes"`)),
 		fx.Annotate(httpapi.CustomerRoutes, fx.ResultTags(`group:"routes"`)),
-		fx.Annotate(func(q httpapi.Reader) httpapi.Routes { return httpapi.CallbackRoutes(q, nil) }, fx.ResultTags(`group:"routes"`)),
+		fx.Annotate(httpapi.CallbackRoutes, fx.ParamTags(``, `group:"callbacks"`), fx.ResultTags(`group:"routes"`)),
 		fx.Annotate(connectorsReady, fx.ResultTags(`group:"readiness"`)),
 		func(s *webhooks.Service) httpapi.WebhookAdmin { return s },
 		func(n webhooks.Notifier) auth.Notifier { return n },
@@ -108,6 +108,8 @@ func appOptions(c config, logger *slog.Logger, out io.Writer) fx.Option {
 		connector.Module,
 		webhook.Module,
 		coreModule,
+		balanceWiring,
+		widgetWiring,
 		fx.Invoke(func(lc fx.Lifecycle, companies *company.Service, srv *httpapi.Server) {
 			lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
 				return announceDemo(ctx, companies, c, srv, out)

@@ -202,3 +202,19 @@ func (s *Service) EnsureDemo(ctx context.Context) (Created, bool, error) {
 
 // DemoName is the name of the company serve creates on an empty database.
 const DemoName = "Demo company"
+
+// Demo returns the demo company and its sandbox public key, for the /demo
+// host page; not found when serve never created one.
+func (s *Service) Demo(ctx context.Context) (domain.Company, string, error) {
+	list, err := s.store.Companies().List(ctx)
+	if err != nil {
+		return domain.Company{}, "", fmt.Errorf("list companies: %w", err)
+	}
+	for _, c := range list {
+		if c.Name == DemoName {
+			pk, err := s.PublicKey(ctx, c.ID, domain.EnvSandbox)
+			return c, pk, err
+		}
+	}
+	return domain.Company{}, "", domain.NotFound("demo company")
+}

@@ -1,0 +1,6 @@
+package main
+
+import "go.uber.org/fx"
+
+// widgetWiring composes the widget (pages, loader, demo, hosted links).
+var widgetWiring = fx.Options()
