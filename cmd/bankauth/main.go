@@ -30,6 +30,9 @@ Usage:
   bankauth company keys rotate --id COMPANY_ID [--json]
   bankauth company set --id COMPANY_ID --duplicate-policy merge|reject|allow
   bankauth company list
+  bankauth connector register NAME PATH --sha256 HEX [--production] [--plugin-dir DIR]
+  bankauth connector list
+  bankauth connector test PATH --plan FILE   certify a connector binary with the conformance kit
   bankauth version
 
 Every flag can also be set with a BANKAUTH_* variable; run a command with -h to see them.
@@ -51,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "company":
 		err = cmdCompany(ctx, args[1:], stdout, stderr)
+	case "connector":
+		err = cmdConnector(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "bankauth", version)
 	case hiddenConnectorCommand:
