@@ -58,7 +58,9 @@ func (s *grpcServer) done(rpc string, start time.Time, outcome string, err error
 		s.log.Warn("call failed", fields...)
 		return
 	}
-	s.log.Info("call", fields...)
+	// Successful calls log at debug: a host forwards every stderr line, and
+	// one line per call is costly on the hot path.
+	s.log.Debug("call", fields...)
 }
 
 func stepOutcome(st Step) string {

@@ -67,8 +67,11 @@ func (b *BinaryTarget) Name() string { return "binary " + b.Path }
 func (b *BinaryTarget) Open(t T) (sdk.Connector, func()) {
 	t.Helper()
 	cmd := exec.Command(b.Path, b.Args...)
-	cmd.Env = append(os.Environ(), b.Env...)
+	// The connector under test sees only a short allow-list of the
+	// environment, like under the real host: no database settings or keys.
+	cmd.Env = append(allowedEnv(), b.Env...)
 	client := plugin.NewClient(&plugin.ClientConfig{
+		SkipHostEnv:      true,
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.PluginSets(),
 		Cmd:              cmd,
@@ -96,4 +99,15 @@ func (b *BinaryTarget) Open(t T) (sdk.Connector, func()) {
 		t.Fatalf("connector %s: %v", b.Path, err)
 	}
 	return c, client.Kill
+}
+
+// allowedEnv is the part of this process's environment a connector may see.
+func allowedEnv() []string {
+	var out []string
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "LANG", "TZ"} {
+		if v, ok := os.LookupEnv(k); ok {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
 }
