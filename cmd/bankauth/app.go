@@ -98,7 +98,7 @@ func appOptions(c config, logger *slog.Logger, out io.Writer) fx.Option {
 			seal.Source{MasterKeys: c.MasterKey, DataDir: c.DataDir},
 			httpapi.Config{Addr: c.Addr, RateLimit: c.RateLimit, RateBurst: c.RateBurst},
 			connector.Config{PluginDir: c.PluginDir, CallTimeout: c.BankTimeout, FakebankScenario: c.FakebankScenario},
-			webhook.Config{AllowPrivate: c.AllowPrivateWebhooks},
+			webhook.Config{AllowPrivate: c.AllowPrivateWebhooks, BaseBackoff: c.WebhookBackoff},
 		),
 		fx.StopTimeout(c.ShutdownTimeout+5e9),
 		fx.WithLogger(func() fxevent.Logger { return fxLogger{logger} }),
