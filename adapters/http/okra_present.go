@@ -14,7 +14,8 @@ func ts(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339)
+	// ISO 8601 UTC with milliseconds, as Okra's API wrote them.
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 type bankRef struct {

@@ -52,7 +52,7 @@ func (c *linkClient) choose(ids ...string) response {
 }
 
 // stepAccounts lists the account ids an accounts step offers.
-func stepAccounts(t *testing.T, r response) []string {
+func stepAccounts(t testing.TB, r response) []string {
 	t.Helper()
 	if field(r.JSON, "status") != "accounts" {
 		t.Fatalf("want the accounts step, got %d %s", r.Status, r.Body)

@@ -50,7 +50,7 @@ func (s *syncBuffer) String() string {
 
 // testServer is the real program, started in-process on a free port.
 type testServer struct {
-	t         *testing.T
+	t         testing.TB
 	URL       string
 	Store     *storage.Store
 	Companies *company.Service
@@ -61,7 +61,7 @@ type testServer struct {
 
 // startServer assembles appOptions exactly as serve does, on the given
 // database, with config tweaks and extra options for test-only routes.
-func startServer(t *testing.T, db storage.Config, tweak func(*config), extra ...fx.Option) *testServer {
+func startServer(t testing.TB, db storage.Config, tweak func(*config), extra ...fx.Option) *testServer {
 	t.Helper()
 	c := config{
 		Addr: "127.0.0.1:0", DataDir: t.TempDir(), DatabaseURL: db.DatabaseURL,

@@ -10,6 +10,7 @@ import (
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/events"
 	"github.com/bankauth/bankauth/core/ports"
+	"github.com/bankauth/bankauth/core/returning"
 )
 
 // ChooseRequest is the customer's choice of accounts, with consent.
@@ -73,7 +74,7 @@ func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRe
 	balances := s.linkBalances(ctx, bank, &st, opts, chosen)
 
 	var payload Payload
-	err = s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
+	write := func(ctx context.Context, tx ports.Repos) error {
 		w := writer{s: s, tx: tx, scope: domain.Scope{CompanyID: l.CompanyID, Env: l.Env}, now: s.clock.Now(), bank: bank, company: company}
 		var err error
 		payload, err = w.write(ctx, l, st, opts, chosen, balances)
@@ -94,7 +95,14 @@ func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRe
 			return fmt.Errorf("finish link session %s: %w", l.ID, err)
 		}
 		return nil
-	})
+	}
+	err = s.store.WithinTx(ctx, write)
+	if de, isDomain := domain.AsError(err); isDomain && de.Kind == domain.KindConflict && de.Code != "SESSION_BUSY" {
+		// Another link of the same login or account committed first (two
+		// instances, or a double click): a second pass finds its rows and
+		// refreshes them instead of duplicating them.
+		err = s.store.WithinTx(ctx, write)
+	}
 	if err != nil {
 		return Step{}, err
 	}
@@ -159,21 +167,22 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 	if st.Owner != nil {
 		owner = *st.Owner
 	}
-	customer, err := w.customer(ctx, l, st, owner)
+	customer, merged, err := w.customer(ctx, l, st, owner, chosen)
 	if err != nil {
 		return Payload{}, err
 	}
-	record, recordExisted, err := w.record(ctx, l, st, customer, opts)
+	record, previous, err := w.record(ctx, l, st, customer, opts)
 	if err != nil {
 		return Payload{}, err
 	}
+	recordExisted := previous != ""
 	accounts, err := w.accounts(ctx, record, customer, st, chosen)
 	if err != nil {
 		return Payload{}, err
 	}
 	var connected []domain.ID
 	for _, a := range accounts {
-		if a.Connected {
+		if a.Connected && a.RecordID == record.ID {
 			connected = append(connected, a.ID)
 		}
 	}
@@ -192,7 +201,7 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 	payload := Payload{
 		RecordID: record.ID, Record: record.ID, CustomerID: customer.ID, BankID: w.bank.ID,
 		Auth: NewPayloadAuth(auth, w.bank), Identity: nil, CallbackURL: opts.CallbackURL,
-		Meta: metaOf(opts), Returning: opts.Returning, Duplicate: recordExisted && authExisted,
+		Meta: metaOf(opts), Returning: opts.Returning, Duplicate: recordExisted && authExisted, Merged: merged,
 		Success: true, Done: true, Accounts: []PayloadAccount{},
 	}
 	for _, a := range accounts {
@@ -218,6 +227,15 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 		Scope: w.scope, Method: domain.MethodAuth, Code: domain.CodeAuthSuccess, Record: record, Bank: w.bank, Auth: payload.Auth,
 	}); err != nil {
 		return Payload{}, err
+	}
+	if previous == domain.RecordTokenRequired || previous == domain.RecordInvalid {
+		// A repaired record: tell the company it works again.
+		if _, err := events.Emit(ctx, w.tx, w.s.ids, w.now, events.Event{
+			Scope: w.scope, Method: domain.MethodRecord, Code: domain.CodeReauthSuccess, Record: record, Bank: w.bank,
+			Message: "the customer reauthenticated; the record works again (was " + string(previous) + ")",
+		}); err != nil {
+			return Payload{}, err
+		}
 	}
 	detail, _ := json.Marshal(map[string]any{"record": record.ID, "bank": w.bank.Slug, "accounts": len(connected), "duplicate": payload.Duplicate})
 	if err := w.tx.Audit().Add(ctx, domain.AuditEvent{
@@ -255,63 +273,82 @@ func validate(st linkState, owner domain.BankOwner, anyConnected bool) (bool, st
 	return true, ""
 }
 
-// customer finds who is linking: the session's recognised customer, then
-// anyone holding a supplied identifier, then the owner of this login's
-// record, then the owner of an already linked account; else a new one.
-func (w writer) customer(ctx context.Context, l domain.LinkSession, st linkState, owner domain.BankOwner) (domain.Customer, error) {
-	get := func(id domain.ID) (domain.Customer, bool, error) {
-		c, err := w.tx.Customers().Get(ctx, w.scope, id)
-		if errors.Is(err, domain.ErrNotFound) {
-			return c, false, nil
-		}
-		return c, err == nil, err
+// customer finds who is linking: the session's recognised customer, else
+// anyone holding a supplied identifier, else the owner of this login's
+// record. When a chosen account already belongs to someone else, the
+// company's duplicate policy decides (core/returning.Resolve).
+func (w writer) customer(ctx context.Context, l domain.LinkSession, st linkState, owner domain.BankOwner, chosen map[string]bool) (domain.Customer, bool, error) {
+	candidate, err := w.candidate(ctx, l, st)
+	if err != nil {
+		return domain.Customer{}, false, err
 	}
-	if l.CustomerID != "" {
-		if c, found, err := get(l.CustomerID); found || err != nil {
-			return w.touch(ctx, c, owner, err)
+	var accountOwner domain.ID
+	for _, a := range st.Accounts {
+		if !chosen[a.ID] {
+			continue
 		}
-	}
-	for kind, value := range st.Identifiers {
-		c, err := w.tx.Customers().FindByIdentifier(ctx, w.scope, domain.IdentifierKind(kind), w.s.index.BlindIndex(kind, value))
+		acc, err := w.tx.Accounts().FindByNUBAN(ctx, w.scope, l.BankID, a.NUBAN)
 		if err == nil {
-			return w.touch(ctx, c, owner, nil)
+			accountOwner = acc.CustomerID
+			if acc.CustomerID != candidate {
+				break
+			}
+		} else if !errors.Is(err, domain.ErrNotFound) {
+			return domain.Customer{}, false, fmt.Errorf("find account: %w", err)
+		}
+	}
+	// Identifiers the company supplied that match nobody name a new
+	// person, distinct from whoever owns the account already.
+	const newPerson = "new"
+	if candidate == "" && len(st.Identifiers) > 0 {
+		candidate = newPerson
+	}
+	d, err := returning.Resolve(w.company.DuplicatePolicy, candidate, accountOwner)
+	if err != nil {
+		return domain.Customer{}, false, err
+	}
+	if d.CustomerID != "" && d.CustomerID != newPerson {
+		c, err := w.tx.Customers().Get(ctx, w.scope, d.CustomerID)
+		if err == nil {
+			c, err = w.touch(ctx, c, owner)
+			return c, d.Merged, err
 		}
 		if !errors.Is(err, domain.ErrNotFound) {
-			return c, fmt.Errorf("find customer by %s: %w", kind, err)
+			return c, false, fmt.Errorf("load customer %s: %w", d.CustomerID, err)
 		}
+	}
+	c := domain.Customer{ID: w.s.ids.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, Name: owner.Name, CreatedAt: w.now, UpdatedAt: w.now}
+	if err := w.tx.Customers().Create(ctx, c); err != nil {
+		return c, false, fmt.Errorf("create customer: %w", err)
+	}
+	return c, false, nil
+}
+
+// candidate is the customer the session itself points to, if any.
+func (w writer) candidate(ctx context.Context, l domain.LinkSession, st linkState) (domain.ID, error) {
+	if l.CustomerID != "" {
+		return l.CustomerID, nil
+	}
+	idents := map[domain.IdentifierKind]string{}
+	for k, v := range st.Identifiers {
+		idents[domain.IdentifierKind(k)] = v
+	}
+	if c, found, err := w.s.known.Recognize(ctx, w.scope, idents); err != nil || found {
+		return c.ID, err
 	}
 	if len(st.LoginKey) > 0 {
 		r, err := w.tx.Records().FindByLogin(ctx, w.scope, l.BankID, st.LoginKey)
 		switch {
 		case err == nil:
-			if c, found, err := get(r.CustomerID); found || err != nil {
-				return w.touch(ctx, c, owner, err)
-			}
+			return r.CustomerID, nil
 		case !errors.Is(err, domain.ErrNotFound):
-			return domain.Customer{}, fmt.Errorf("find record by login: %w", err)
+			return "", fmt.Errorf("find record by login: %w", err)
 		}
 	}
-	for _, a := range st.Accounts {
-		acc, err := w.tx.Accounts().FindByNUBAN(ctx, w.scope, l.BankID, a.NUBAN)
-		if err == nil {
-			if c, found, err := get(acc.CustomerID); found || err != nil {
-				return w.touch(ctx, c, owner, err)
-			}
-		} else if !errors.Is(err, domain.ErrNotFound) {
-			return domain.Customer{}, fmt.Errorf("find account: %w", err)
-		}
-	}
-	c := domain.Customer{ID: w.s.ids.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, Name: owner.Name, CreatedAt: w.now, UpdatedAt: w.now}
-	if err := w.tx.Customers().Create(ctx, c); err != nil {
-		return c, fmt.Errorf("create customer: %w", err)
-	}
-	return c, nil
+	return "", nil
 }
 
-func (w writer) touch(ctx context.Context, c domain.Customer, owner domain.BankOwner, err error) (domain.Customer, error) {
-	if err != nil {
-		return c, fmt.Errorf("load customer: %w", err)
-	}
+func (w writer) touch(ctx context.Context, c domain.Customer, owner domain.BankOwner) (domain.Customer, error) {
 	if c.Name == "" && owner.Name != "" {
 		c.Name = owner.Name
 	}
@@ -322,33 +359,38 @@ func (w writer) touch(ctx context.Context, c domain.Customer, owner domain.BankO
 	return c, nil
 }
 
-// record writes or refreshes the record of this login at this bank.
-func (w writer) record(ctx context.Context, l domain.LinkSession, st linkState, c domain.Customer, opts sessionOptions) (domain.Record, bool, error) {
-	r, err := w.tx.Records().FindByLogin(ctx, w.scope, l.BankID, st.LoginKey)
+// record writes or refreshes the record of this login at this bank (or the
+// record a reauthentication or quick login was opened for). It returns the
+// record's previous status, empty when it is new.
+func (w writer) record(ctx context.Context, l domain.LinkSession, st linkState, c domain.Customer, opts sessionOptions) (domain.Record, domain.RecordStatus, error) {
+	var r domain.Record
+	var err error
+	if l.RecordID != "" {
+		r, err = w.tx.Records().Get(ctx, w.scope, l.RecordID)
+	} else {
+		r, err = w.tx.Records().FindByLogin(ctx, w.scope, l.BankID, st.LoginKey)
+	}
 	existed := err == nil
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
-		return r, false, fmt.Errorf("find record: %w", err)
+		return r, "", fmt.Errorf("find record: %w", err)
 	}
-	if l.RecordID != "" && !existed {
-		// A reauthentication repairs the record it was opened for.
-		if r, err = w.tx.Records().Get(ctx, w.scope, l.RecordID); err == nil {
-			existed = true
-		} else if !errors.Is(err, domain.ErrNotFound) {
-			return r, false, fmt.Errorf("load record %s: %w", l.RecordID, err)
-		}
-	}
-	if !existed {
+	var previous domain.RecordStatus
+	if existed {
+		previous = r.Status
+	} else {
 		r = domain.Record{ID: w.s.ids.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, BankID: l.BankID, CreatedAt: w.now}
 	}
-	r.CustomerID, r.Status, r.Method, r.LoginKey, r.UpdatedAt = c.ID, domain.RecordSuccess, l.Method, st.LoginKey, w.now
+	r.CustomerID, r.Status, r.Method, r.UpdatedAt = c.ID, domain.RecordSuccess, l.Method, w.now
+	if len(st.LoginKey) > 0 {
+		r.LoginKey = st.LoginKey
+	}
 	r.Products = mergeProducts(r.Products, opts.Products)
 	if r.SealedSession, err = w.s.sealer.Seal(st.BankSession, RecordSessionAD(r.ID)); err != nil {
-		return r, false, fmt.Errorf("seal bank session: %w", err)
+		return r, "", fmt.Errorf("seal bank session: %w", err)
 	}
-	r.SealedUsername = nil
 	if st.Username != "" {
 		if r.SealedUsername, err = w.s.sealer.Seal([]byte(st.Username), RecordUsernameAD(r.ID)); err != nil {
-			return r, false, fmt.Errorf("seal username: %w", err)
+			return r, "", fmt.Errorf("seal username: %w", err)
 		}
 	}
 	if existed {
@@ -357,9 +399,9 @@ func (w writer) record(ctx context.Context, l domain.LinkSession, st linkState, 
 		err = w.tx.Records().Create(ctx, r)
 	}
 	if err != nil {
-		return r, false, fmt.Errorf("write record: %w", err)
+		return r, "", fmt.Errorf("write record: %w", err)
 	}
-	return r, existed, nil
+	return r, previous, nil
 }
 
 func mergeProducts(have, add []string) []string {
@@ -378,16 +420,16 @@ func (w writer) accounts(ctx context.Context, r domain.Record, c domain.Customer
 	out := make([]domain.Account, 0, len(st.Accounts))
 	for _, a := range st.Accounts {
 		connected := chosen[a.ID]
-		if prev, err := w.tx.Accounts().FindByNUBAN(ctx, w.scope, w.bank.ID, a.NUBAN); err == nil {
+		prev, err := w.tx.Accounts().FindByNUBAN(ctx, w.scope, w.bank.ID, a.NUBAN)
+		switch {
+		case err == nil:
 			connected = connected || prev.Connected
-			if prev.CustomerID != c.ID && chosen[a.ID] {
-				switch w.company.DuplicatePolicy {
-				case domain.DuplicateReject:
-					return nil, &domain.Error{Kind: domain.KindDuplicateAccount, Code: "DUPLICATE_ACCOUNT",
-						Message: "this bank account is already linked to another customer"}
-				}
+			if prev.CustomerID != c.ID && !chosen[a.ID] {
+				// Not chosen in this link: leave it with its owner.
+				out = append(out, prev)
+				continue
 			}
-		} else if !errors.Is(err, domain.ErrNotFound) {
+		case !errors.Is(err, domain.ErrNotFound):
 			return nil, fmt.Errorf("find account: %w", err)
 		}
 		stored, _, err := w.tx.Accounts().Upsert(ctx, domain.Account{

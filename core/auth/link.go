@@ -14,6 +14,7 @@ import (
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"
+	"github.com/bankauth/bankauth/core/returning"
 )
 
 // Config holds the link flow's limits.
@@ -41,12 +42,6 @@ type KeyChecker interface {
 // out at once rather than at the next poll.
 type Notifier interface{ Notify() }
 
-// Recognizer finds a returning customer and what they linked before
-// (core/returning). It may be nil: then nobody is recognised.
-type Recognizer interface {
-	Recognize(ctx context.Context, s domain.Scope, in CustomerInput) (domain.Customer, bool, error)
-}
-
 // Service runs link sessions: open, log in, answer challenges, choose
 // accounts, and write the result in one transaction.
 type Service struct {
@@ -59,6 +54,7 @@ type Service struct {
 	keys   KeyChecker
 	cfg    Config
 	notify Notifier
+	known  *returning.Service
 }
 
 // Deps are the service's collaborators.
@@ -76,7 +72,7 @@ type Deps struct {
 // NewService builds the link service.
 func NewService(d Deps, cfg Config) *Service {
 	return &Service{store: d.Store, bank: d.Bank, sealer: d.Sealer, index: d.Index, clock: d.Clock,
-		ids: d.IDs, keys: d.Keys, cfg: cfg.withDefaults(), notify: d.Notify}
+		ids: d.IDs, keys: d.Keys, cfg: cfg.withDefaults(), notify: d.Notify, known: returning.New(d.Store, d.Index)}
 }
 
 // CustomerInput identifies a customer at session start; one field suffices.
@@ -180,6 +176,7 @@ type sessionOptions struct {
 	Color         string            `json:"color,omitempty"`
 	Logo          string            `json:"logo,omitempty"`
 	Returning     bool              `json:"returning,omitempty"`
+	ReauthRecord  string            `json:"reauth_record,omitempty"`
 }
 
 // OpenSession checks the public key and client token, and opens a session.
@@ -228,9 +225,40 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 	if req.Filter != nil {
 		opts.FilterBanks = req.Filter.Banks
 	}
-	banks, err := s.offeredBanks(ctx, env, opts)
-	if err != nil {
-		return Opened{}, err
+	var customerID, recordID domain.ID
+	var banks []SessionBank
+	switch {
+	case req.ReauthAccount != "":
+		r, err := s.reauthRecord(ctx, scope, req.ReauthBank, req.ReauthAccount)
+		if err != nil {
+			return Opened{}, err
+		}
+		customerID, recordID, opts.ReauthRecord = r.CustomerID, r.ID, r.ID
+		bank, err := s.store.Banks().Get(ctx, r.BankID)
+		if err != nil {
+			return Opened{}, fmt.Errorf("load bank %s: %w", r.BankID, err)
+		}
+		opts.FilterBanks = []string{bank.Slug}
+	case len(idents) > 0:
+		c, found, err := s.known.Recognize(ctx, scope, idents)
+		if err != nil {
+			return Opened{}, err
+		}
+		if found {
+			customerID = c.ID
+			linked, err := s.known.LinkedBanks(ctx, scope, c.ID)
+			if err != nil {
+				return Opened{}, err
+			}
+			banks = s.returningBanks(ctx, env, opts, linked)
+			opts.Returning = len(banks) > 0
+		}
+	}
+	if !opts.Returning {
+		var err error
+		if banks, err = s.offeredBanks(ctx, env, opts); err != nil {
+			return Opened{}, err
+		}
 	}
 	now := s.clock.Now()
 	id := s.ids.NewID()
@@ -250,7 +278,7 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 	l := domain.LinkSession{
 		ID: id, CompanyID: company.ID, Env: env, TokenHash: hashToken(token), Options: optJSON,
 		Status: domain.StepStart, SealedState: sealed, ExpiresAt: now.Add(s.cfg.SessionTTL),
-		CreatedAt: now, UpdatedAt: now,
+		CustomerID: customerID, RecordID: recordID, CreatedAt: now, UpdatedAt: now,
 	}
 	l.Step, _ = json.Marshal(Step{SessionID: id, Status: domain.StepStart})
 	if err := s.store.LinkSessions().Create(ctx, l); err != nil {
@@ -258,10 +286,68 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 	}
 	out := Opened{
 		SessionID: id, SessionToken: token, ExpiresAt: stamp(l.ExpiresAt), Company: company.Name,
-		Env: env, Products: products, Banks: banks,
+		Env: env, Products: products, Banks: banks, Returning: opts.Returning, CustomerID: customerID,
 	}
-	_ = scope
 	return out, nil
+}
+
+// reauthRecord finds the record behind the account being reauthenticated.
+func (s *Service) reauthRecord(ctx context.Context, scope domain.Scope, bankRef, nuban string) (domain.Record, error) {
+	bank, err := s.store.Banks().GetBySlug(ctx, bankRef)
+	if errors.Is(err, domain.ErrNotFound) && domain.ValidID(bankRef) {
+		bank, err = s.store.Banks().Get(ctx, bankRef)
+	}
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Record{}, domain.Invalid("reauth_bank", "no such bank")
+	}
+	if err != nil {
+		return domain.Record{}, fmt.Errorf("load bank %s: %w", bankRef, err)
+	}
+	acc, err := s.store.Accounts().FindByNUBAN(ctx, scope, bank.ID, nuban)
+	if err != nil {
+		if errors.Is(err, domain.ErrNotFound) {
+			return domain.Record{}, domain.NotFound("account to reauthenticate")
+		}
+		return domain.Record{}, fmt.Errorf("find account to reauthenticate: %w", err)
+	}
+	r, err := s.store.Records().Get(ctx, scope, acc.RecordID)
+	if err != nil {
+		return domain.Record{}, fmt.Errorf("load record %s: %w", acc.RecordID, err)
+	}
+	return r, nil
+}
+
+// returningBanks shapes the banks a returning customer connected, with
+// their accounts and quick-login offers, keeping only banks this session
+// may use.
+func (s *Service) returningBanks(ctx context.Context, env domain.Env, opts sessionOptions, linked []returning.LinkedBank) []SessionBank {
+	offered, err := s.offeredBanks(ctx, env, opts)
+	if err != nil {
+		return nil
+	}
+	live := map[domain.ID]SessionBank{}
+	for _, b := range offered {
+		live[b.ID] = b
+	}
+	var out []SessionBank
+	for _, lb := range linked {
+		sb, usable := live[lb.Bank.ID]
+		if !usable {
+			continue
+		}
+		for _, a := range lb.Accounts {
+			sb.Accounts = append(sb.Accounts, StepAccount{ID: a.ID, NUBAN: domain.MaskNUBAN(a.NUBAN), Name: a.Name,
+				Type: a.Type, Currency: a.Currency, AlreadyConnected: true})
+		}
+		if lb.CanResume {
+			sb.QuickLogin = append(sb.QuickLogin, "otp")
+		}
+		if lb.HasUsername {
+			sb.QuickLogin = append(sb.QuickLogin, "password")
+		}
+		out = append(out, sb)
+	}
+	return out
 }
 
 // envOfKey guesses the environment from a key's prefix, for sessions

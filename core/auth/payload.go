@@ -80,11 +80,16 @@ type Payload struct {
 	Meta        any              `json:"meta"`
 	Returning   bool             `json:"returning"`
 	Duplicate   bool             `json:"duplicate"`
-	Success     bool             `json:"success"`
-	Done        bool             `json:"done"`
+	// Merged is true when the account already belonged to another
+	// customer and the company's policy merged this link into that one.
+	Merged  bool `json:"merged,omitempty"`
+	Success bool `json:"success"`
+	Done    bool `json:"done"`
 }
 
-func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+// stamp writes times the way Okra's API did: ISO 8601 UTC with
+// milliseconds.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // NewPayloadAuth shapes an auth for the payload and the AUTH webhook.
 func NewPayloadAuth(a domain.Auth, b domain.Bank) PayloadAuth {

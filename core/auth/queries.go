@@ -9,13 +9,12 @@ import (
 	"github.com/bankauth/bankauth/core/ports"
 )
 
-// AuthView is an auth with what Okra populated around it.
+// AuthView is an auth with what Okra populated around it: its bank and
+// customer (the auth itself lists its account ids).
 type AuthView struct {
 	Auth     domain.Auth
 	Bank     domain.Bank
 	Customer domain.Customer
-	Record   domain.Record
-	Accounts []domain.Account
 }
 
 // RecordView is a record with its bank and accounts.
@@ -92,19 +91,6 @@ func (p *populator) auth(ctx context.Context, a domain.Auth) (AuthView, error) {
 	}
 	if v.Customer, err = p.customer(ctx, a.CustomerID); err != nil {
 		return v, err
-	}
-	if v.Record, err = p.r.Records().Get(ctx, p.s, a.RecordID); err != nil && !errors.Is(err, domain.ErrNotFound) {
-		return v, fmt.Errorf("load record %s: %w", a.RecordID, err)
-	}
-	for _, id := range a.AccountIDs {
-		acc, err := p.r.Accounts().Get(ctx, p.s, id)
-		if errors.Is(err, domain.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return v, fmt.Errorf("load account %s: %w", id, err)
-		}
-		v.Accounts = append(v.Accounts, acc)
 	}
 	return v, nil
 }

@@ -50,6 +50,9 @@ type StepError struct {
 	Message   string      `json:"message"`
 	Retryable bool        `json:"retryable"`
 	Kind      domain.Kind `json:"kind"`
+	// Fallback names what the widget should offer instead ("full_login"
+	// when a returning customer's stored bank session is refused).
+	Fallback string `json:"fallback,omitempty"`
 }
 
 // linkState is what a session keeps sealed between calls: the connector's
@@ -188,10 +191,10 @@ func (s *Service) Login(ctx context.Context, l domain.LinkSession, req LoginRequ
 	if bank == nil {
 		return Step{}, domain.Invalid("bank", fmt.Sprintf("%q is not offered in this session", req.Bank))
 	}
-	method := req.Method
-	if method == domain.MethodReturning {
-		return Step{}, domain.Invalid("method", "quick login is for returning customers")
+	if req.Method == domain.MethodReturning {
+		return s.quickLogin(ctx, l, st, *bank, req.Credentials)
 	}
+	method := req.Method
 	if !contains(bank.Methods, method) {
 		return Step{}, domain.Invalid("method", fmt.Sprintf("%s does not offer %q; use one of %s", bank.Name, method, strings.Join(bank.Methods, ", ")))
 	}
@@ -214,9 +217,66 @@ func (s *Service) Login(ctx context.Context, l domain.LinkSession, req LoginRequ
 		st.Username = strings.TrimSpace(creds["username"])
 	}
 	st = linkState{Identifiers: st.Identifiers, LoginKey: s.index.BlindIndex("login", bank.Slug+"\x00"+login), Username: st.Username}
-	l.BankID, l.Method, l.Attempts = bank.ID, method, 0
+	// A reauthentication repairs its record whatever login it uses.
+	l.BankID, l.Method, l.Attempts, l.RecordID = bank.ID, method, 0, opts.ReauthRecord
 	return s.advance(ctx, l, st, func(ctx context.Context, slug string) (domain.BankStep, error) {
 		return s.bank.BeginLogin(ctx, slug, method, creds)
+	})
+}
+
+// quickLogin logs a returning customer in at a bank they linked before:
+// with the stored bank session (the bank may step up with an OTP), or with
+// the remembered username and the password they type.
+func (s *Service) quickLogin(ctx context.Context, l domain.LinkSession, st linkState, bank SessionBank, creds map[string]string) (Step, error) {
+	if l.CustomerID == "" {
+		return Step{}, domain.Invalid("method", "quick login is for returning customers; open the session with the customer's identifier")
+	}
+	scope := domain.Scope{CompanyID: l.CompanyID, Env: l.Env}
+	linked, err := s.known.LinkedBanks(ctx, scope, l.CustomerID)
+	if err != nil {
+		return Step{}, err
+	}
+	var rec *domain.Record
+	for i := range linked {
+		if linked[i].Bank.ID == bank.ID {
+			rec = &linked[i].Record
+		}
+	}
+	if rec == nil {
+		return Step{}, domain.Invalid("bank", "this customer has not linked "+bank.Name+" before; use a full login")
+	}
+	st = linkState{Identifiers: st.Identifiers, LoginKey: rec.LoginKey}
+	l.BankID, l.Method, l.Attempts, l.RecordID = bank.ID, rec.Method, 0, rec.ID
+	if password, typed := creds["password"]; typed {
+		if password == "" {
+			return Step{}, domain.Invalid("credentials.password", "is required")
+		}
+		if len(rec.SealedUsername) == 0 {
+			return Step{}, domain.Invalid("credentials", "no username is remembered for this bank; use the OTP quick login or a full login")
+		}
+		username, err := s.sealer.Open(rec.SealedUsername, RecordUsernameAD(rec.ID))
+		if err != nil {
+			return Step{}, fmt.Errorf("open remembered username of %s: %w", rec.ID, err)
+		}
+		st.Username = string(username)
+		return s.advance(ctx, l, st, func(ctx context.Context, slug string) (domain.BankStep, error) {
+			return s.bank.BeginLogin(ctx, slug, rec.Method, map[string]string{"username": string(username), "password": password})
+		})
+	}
+	if len(rec.SealedSession) == 0 {
+		return Step{}, domain.Invalid("method", "no bank session is stored for this bank; use a full login")
+	}
+	session, err := s.sealer.Open(rec.SealedSession, RecordSessionAD(rec.ID))
+	if err != nil {
+		return Step{}, fmt.Errorf("open bank session of %s: %w", rec.ID, err)
+	}
+	if len(rec.SealedUsername) > 0 {
+		if username, err := s.sealer.Open(rec.SealedUsername, RecordUsernameAD(rec.ID)); err == nil {
+			st.Username = string(username)
+		}
+	}
+	return s.advance(ctx, l, st, func(ctx context.Context, slug string) (domain.BankStep, error) {
+		return s.bank.ResumeSession(ctx, slug, session)
 	})
 }
 
@@ -286,7 +346,13 @@ func (s *Service) advance(ctx context.Context, l domain.LinkSession, st linkStat
 		kind := rejectionKind(bs.Rejected.Reason)
 		step.Status = domain.StepFailed
 		step.Error = &StepError{Type: bs.Rejected.Reason, Code: bs.Rejected.Reason, Message: rejectionMessage(bs.Rejected),
-			Retryable: bs.Rejected.Retryable || bs.Rejected.Reason == domain.RejectInvalidCredentials, Kind: kind}
+			Retryable: bs.Rejected.Retryable || bs.Rejected.Reason == domain.RejectInvalidCredentials ||
+				bs.Rejected.Reason == domain.RejectSessionExpired, Kind: kind}
+		if bs.Rejected.Reason == domain.RejectSessionExpired {
+			// The stored session is refused: the customer logs in in full,
+			// in this same session.
+			step.Error.Fallback = "full_login"
+		}
 		st.Retryable = step.Error.Retryable
 		st.FlowState = nil
 	case bs.Challenge != nil:

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"
@@ -32,11 +34,33 @@ type Service struct {
 	store ports.Store
 	clock ports.Clock
 	ids   ports.IDs
+	// known remembers keys that authenticated recently, so a busy API key
+	// costs no database round trip on every request. Entries live
+	// keyCacheTTL; a rotation in this process forgets them at once, and
+	// other instances see it within keyCacheTTL.
+	mu    sync.Mutex
+	known map[string]knownKey
 }
+
+type knownKey struct {
+	company domain.Company
+	keyID   domain.ID
+	until   time.Time
+}
+
+// keyCacheTTL bounds how long another instance may still accept a key
+// rotated away elsewhere.
+const keyCacheTTL = 2 * time.Second
 
 // NewService builds the service.
 func NewService(store ports.Store, clock ports.Clock, ids ports.IDs) *Service {
-	return &Service{store: store, clock: clock, ids: ids}
+	return &Service{store: store, clock: clock, ids: ids, known: map[string]knownKey{}}
+}
+
+func (s *Service) forgetKeys() {
+	s.mu.Lock()
+	s.known = map[string]knownKey{}
+	s.mu.Unlock()
 }
 
 // Create makes a company with key pairs for both environments.
@@ -65,6 +89,7 @@ func (s *Service) Create(ctx context.Context, name string) (Created, error) {
 // RotateKeys issues new key pairs for both environments and revokes the old
 // ones at once.
 func (s *Service) RotateKeys(ctx context.Context, companyID domain.ID) (Created, error) {
+	defer s.forgetKeys()
 	out := Created{}
 	err := s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
 		c, err := tx.Companies().Get(ctx, companyID)
@@ -106,6 +131,7 @@ func (s *Service) SetDuplicatePolicy(ctx context.Context, companyID domain.ID, p
 		}
 		c.DuplicatePolicy = p
 		c.UpdatedAt = s.clock.Now()
+		s.forgetKeys()
 		return tx.Companies().Update(ctx, c)
 	})
 }
@@ -153,6 +179,13 @@ func (s *Service) Authenticate(ctx context.Context, key string, kind domain.KeyK
 			Message: fmt.Sprintf("this key is for %s, not %s", gotEnv, env)}
 	}
 	h := hashKey(key)
+	now := s.clock.Now()
+	s.mu.Lock()
+	k, cached := s.known[string(h)]
+	s.mu.Unlock()
+	if cached && now.Before(k.until) {
+		return k.company, nil
+	}
 	stored, err := s.store.Keys().FindByHash(ctx, h)
 	if errors.Is(err, domain.ErrNotFound) {
 		return domain.Company{}, errBadKey
@@ -167,6 +200,12 @@ func (s *Service) Authenticate(ctx context.Context, key string, kind domain.KeyK
 	if err != nil {
 		return domain.Company{}, fmt.Errorf("load company of key: %w", err)
 	}
+	s.mu.Lock()
+	if len(s.known) > 10_000 {
+		s.known = map[string]knownKey{}
+	}
+	s.known[string(h)] = knownKey{company: c, keyID: stored.ID, until: now.Add(keyCacheTTL)}
+	s.mu.Unlock()
 	return c, nil
 }
 

@@ -14,6 +14,9 @@ const (
 	CodeBalanceFailed  = "BALANCE_FAILED"
 	CodeTokenRequired  = "TOKEN_REQUIRED"
 	CodeInvalid        = "INVALID"
+	// CodeReauthSuccess tells that a token_required or invalid record works
+	// again after the customer reauthenticated.
+	CodeReauthSuccess = "REAUTH_SUCCESS"
 )
 
 // WebhookEndpoint is a company's webhook target in one environment.
