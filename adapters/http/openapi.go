@@ -18,6 +18,8 @@ func (s *Server) openapiDoc() map[string]any {
 			continue
 		}
 		for _, p := range rt.fullPaths() {
+			// "/{$}" is the mux's way to say "exactly /".
+			p = strings.TrimSuffix(p, "{$}")
 			item, _ := paths[p].(map[string]any)
 			if item == nil {
 				item = map[string]any{}

@@ -155,8 +155,10 @@ func schemas() map[string]any {
 			"success": boolean(), "done": boolean(),
 		}, "record_id", "customer_id", "bank_id", "accounts", "auth", "success", "done"),
 	}
-	for name, schema := range webhookSchemas() {
-		out[name] = schema
+	for _, more := range []map[string]any{webhookSchemas(), widgetSchemas(), balanceSchemas()} {
+		for name, schema := range more {
+			out[name] = schema
+		}
 	}
 	return out
 }

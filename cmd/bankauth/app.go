@@ -93,6 +93,8 @@ func migrationsReady(st *storage.Store) httpapi.ReadinessCheck {
 func appOptions(c config, logger *slog.Logger, out io.Writer) fx.Option {
 	return fx.Options(
 		fx.Supply(
+			c,
+			balancePublicURL(c.PublicURL),
 			logger,
 			storage.Config{DatabaseURL: c.DatabaseURL, DataDir: c.DataDir},
 			seal.Source{MasterKeys: c.MasterKey, DataDir: c.DataDir},

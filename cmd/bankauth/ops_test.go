@@ -46,7 +46,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 		if rt.Hidden {
 			continue
 		}
-		full := []string{rt.Path}
+		full := []string{strings.TrimSuffix(rt.Path, "{$}")}
 		if !strings.HasPrefix(rt.Path, "/") {
 			full = []string{"/v2/" + rt.Path, "/v2/sandbox/" + rt.Path}
 		}

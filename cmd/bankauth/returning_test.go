@@ -234,6 +234,10 @@ func TestConcurrentLinksMakeOneAccount(t *testing.T) {
 			if field(r.JSON, "record_id") != field(results[0].JSON, "record_id") || field(r.JSON, "customer_id") != field(results[0].JSON, "customer_id") {
 				t.Fatalf("concurrent links disagree: %s vs %s", r.Body, results[0].Body)
 			}
+			accs, _ := field(r.JSON, "accounts").([]any)
+			if len(accs) != 1 || field(accs[0], "id") != field(field(results[0].JSON, "accounts").([]any)[0], "id") {
+				t.Fatalf("link %d does not show the one shared account: %s", i, r.Body)
+			}
 		}
 		got := counts(t, ts)
 		if got["accounts"] != 1 || got["records"] != 1 || got["customers"] != 1 || got["auths"] != 1 {

@@ -205,12 +205,12 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 		Success: true, Done: true, Accounts: []PayloadAccount{},
 	}
 	for _, a := range accounts {
-		if !chosen[a.ID] {
+		if !chosen[a.offered] {
 			continue
 		}
 		pa := PayloadAccount{ID: a.ID, AccountID: a.ID, Name: a.Name, NUBAN: a.NUBAN, Type: a.Type,
 			Currency: a.Currency, Connected: a.Connected, Env: a.Env, Customer: customer.ID}
-		if b, ok := balances[a.ID]; ok {
+		if b, ok := balances[a.offered]; ok {
 			avail, ledger := b.Available, b.Ledger
 			pa.Available, pa.Ledger = &avail, &ledger
 			if err := w.tx.Balances().Add(ctx, domain.Balance{
@@ -416,8 +416,16 @@ func mergeProducts(have, add []string) []string {
 
 // accounts upserts every account the login reached; chosen ones are
 // connected, and ones connected before stay connected.
-func (w writer) accounts(ctx context.Context, r domain.Record, c domain.Customer, st linkState, chosen map[string]bool) ([]domain.Account, error) {
-	out := make([]domain.Account, 0, len(st.Accounts))
+// linkedAccount pairs the account the bank showed (with the id the session
+// offered) and the row stored for it, whose id may differ when a
+// concurrent link of the same account stored it first.
+type linkedAccount struct {
+	offered string
+	domain.Account
+}
+
+func (w writer) accounts(ctx context.Context, r domain.Record, c domain.Customer, st linkState, chosen map[string]bool) ([]linkedAccount, error) {
+	out := make([]linkedAccount, 0, len(st.Accounts))
 	for _, a := range st.Accounts {
 		connected := chosen[a.ID]
 		prev, err := w.tx.Accounts().FindByNUBAN(ctx, w.scope, w.bank.ID, a.NUBAN)
@@ -426,7 +434,7 @@ func (w writer) accounts(ctx context.Context, r domain.Record, c domain.Customer
 			connected = connected || prev.Connected
 			if prev.CustomerID != c.ID && !chosen[a.ID] {
 				// Not chosen in this link: leave it with its owner.
-				out = append(out, prev)
+				out = append(out, linkedAccount{offered: a.ID, Account: prev})
 				continue
 			}
 		case !errors.Is(err, domain.ErrNotFound):
@@ -440,7 +448,7 @@ func (w writer) accounts(ctx context.Context, r domain.Record, c domain.Customer
 		if err != nil {
 			return nil, fmt.Errorf("write account: %w", err)
 		}
-		out = append(out, stored)
+		out = append(out, linkedAccount{offered: a.ID, Account: stored})
 	}
 	return out, nil
 }

@@ -122,6 +122,10 @@ type OpenRequest struct {
 	Name          string          `json:"name"`
 	Color         string          `json:"color"`
 	Logo          string          `json:"logo"`
+	// ShortURL names a stored link (POST widget/links/create): the
+	// customer and reauth fields come from the server's copy, never from
+	// the page.
+	ShortURL string `json:"short_url"`
 }
 
 // BankFilter restricts the bank list.
@@ -194,6 +198,11 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 	company, err := s.keys.Authenticate(ctx, req.Key, domain.KeyPublic, env)
 	if err != nil {
 		return Opened{}, err
+	}
+	if req.ShortURL != "" {
+		if err := s.applyShortLink(ctx, company.ID, env, &req); err != nil {
+			return Opened{}, err
+		}
 	}
 	if req.Token != "" && req.Token != company.ID {
 		return Opened{}, &domain.Error{Kind: domain.KindUnauthorized, Code: "INVALID_TOKEN", Message: "the token does not match the key"}
@@ -289,6 +298,26 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 		Env: env, Products: products, Banks: banks, Returning: opts.Returning, CustomerID: customerID,
 	}
 	return out, nil
+}
+
+// applyShortLink takes the customer and reauth fields of a stored link.
+func (s *Service) applyShortLink(ctx context.Context, companyID domain.ID, env domain.Env, req *OpenRequest) error {
+	l, err := s.store.ShortLinks().Get(ctx, req.ShortURL)
+	if errors.Is(err, domain.ErrNotFound) || (err == nil && (l.CompanyID != companyID || l.Env != env)) {
+		return domain.Invalid("short_url", "no such link for this key")
+	}
+	if err != nil {
+		return fmt.Errorf("load link: %w", err)
+	}
+	if l.ExpiresAt != nil && !s.clock.Now().Before(*l.ExpiresAt) {
+		return &domain.Error{Kind: domain.KindExpired, Code: "LINK_EXPIRED", Message: "this link has expired"}
+	}
+	var stored OpenRequest
+	if err := json.Unmarshal(l.Options, &stored); err != nil {
+		return fmt.Errorf("decode link options: %w", err)
+	}
+	req.Customer, req.ReauthAccount, req.ReauthBank = stored.Customer, stored.ReauthAccount, stored.ReauthBank
+	return nil
 }
 
 // reauthRecord finds the record behind the account being reauthenticated.
