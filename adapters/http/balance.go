@@ -20,50 +20,9 @@ type BalanceService interface {
 	Balance(ctx context.Context, s domain.Scope, id domain.ID) (balance.View, error)
 }
 
-// balanceListBody is the filter body of the balance lists.
-type balanceListBody struct {
-	pageRequest
-	dateRange
-	Customer  string `json:"customer"`
-	AccountID string `json:"account_id"`
-}
+var needAccountID = needID("account_id", func(b listBody) string { return b.AccountID }, func(f *domain.ListFilter, v string) { f.AccountID = v })
 
-func presentBalance(v balance.View) balance.Object { return balance.Present(v) }
-
-// balanceList answers a balance list filtered by what need sets.
-func balanceList(b BalanceService, need func(balanceListBody, *domain.ListFilter) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var body balanceListBody
-		if err := decodeBody(r, &body); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		page, err := body.page()
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		f := domain.ListFilter{Page: page}
-		if need != nil {
-			if err := need(body, &f); err != nil {
-				writeError(w, r, err)
-				return
-			}
-		}
-		c, _ := callerFrom(r.Context())
-		items, total, err := b.Balances(r.Context(), c.Scope(), f)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		out := make([]balance.Object, 0, len(items))
-		for _, it := range items {
-			out = append(out, presentBalance(it))
-		}
-		ok(w, "Balance retrieved successfully", map[string]any{"pagination": domain.NewPageInfo(page, total), "balance": out})
-	}
-}
-
+// balanceID checks a required id field.
 func balanceID(field, v string) (string, error) {
 	if v == "" {
 		return "", domain.Invalid(field, "is required")
@@ -74,17 +33,9 @@ func balanceID(field, v string) (string, error) {
 	return v, nil
 }
 
-var (
-	balanceNeedCustomer = func(b balanceListBody, f *domain.ListFilter) (err error) {
-		f.CustomerID, err = balanceID("customer", b.Customer)
-		return err
-	}
-	balanceNeedAccount = func(b balanceListBody, f *domain.ListFilter) (err error) {
-		f.AccountID, err = balanceID("account_id", b.AccountID)
-		return err
-	}
-	balanceNeedDates = func(b balanceListBody, f *domain.ListFilter) error { return b.dateRange.apply(f, true) }
-)
+func balanceList(b BalanceService, need func(listBody, *domain.ListFilter) error) http.HandlerFunc {
+	return listHandler("balance", "Balance retrieved successfully", need, b.Balances, balance.Present)
+}
 
 // checkBody is balance/check's body. Fields are decoded raw so a wrong
 // type or value is refused naming the field.
@@ -225,7 +176,7 @@ func checkBalance(b BalanceService) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		ok(w, "Balance retrieved successfully", checkAnswer{Balance: presentBalance(res.View),
+		ok(w, "Balance retrieved successfully", checkAnswer{Balance: balance.Present(res.View),
 			Sufficient: res.Sufficient, Shortfall: res.Shortfall, Amount: req.Amount})
 	}
 }
@@ -257,50 +208,33 @@ func refreshBalance(b BalanceService) http.HandlerFunc {
 	}
 }
 
-// schemaIfDefined returns name when the OpenAPI document has that schema,
-// else "" (no $ref), so a route never points at a missing schema.
-func schemaIfDefined(name string) string {
-	if _, found := schemas()[name]; found {
-		return name
-	}
-	return ""
-}
-
 // BalanceRoutes are the Okra balance routes.
 func BalanceRoutes(b BalanceService) Routes {
 	get := getByID("id", "balance", "Balance retrieved successfully",
 		func(ctx context.Context, s domain.Scope, id domain.ID) (balance.Object, error) {
 			v, err := b.Balance(ctx, s, id)
-			return presentBalance(v), err
+			return balance.Present(v), err
 		})
-	bothNeeds := func(a, c func(balanceListBody, *domain.ListFilter) error) func(balanceListBody, *domain.ListFilter) error {
-		return func(l balanceListBody, f *domain.ListFilter) error {
-			if err := a(l, f); err != nil {
-				return err
-			}
-			return c(l, f)
-		}
-	}
-	list := schemaIfDefined("BalanceList")
+	const list = "BalanceList"
 	return Routes{
 		{Method: http.MethodPost, Path: "products/balances", Access: SecretKey, Tag: "balance", Summary: "List stored balances (snapshots are kept as history).",
 			Request: "PageRequest", Response: list, Handler: balanceList(b, nil)},
 		{Method: http.MethodPost, Path: "balance/getById", Access: SecretKey, Tag: "balance", Summary: "One stored balance by id.",
 			Request: "IDRequest", Response: list, Handler: get},
 		{Method: http.MethodPost, Path: "balance/getByCustomer", Access: SecretKey, Tag: "balance", Summary: "Stored balances of a customer.",
-			Request: "CustomerPageRequest", Response: list, Handler: balanceList(b, balanceNeedCustomer)},
+			Request: "CustomerPageRequest", Response: list, Handler: balanceList(b, needCustomer)},
 		{Method: http.MethodPost, Path: "balance/getByAccount", Access: SecretKey, Tag: "balance", Summary: "Stored balances of an account, newest first.",
-			Request: schemaIfDefined("AccountPageRequest"), Response: list, Handler: balanceList(b, balanceNeedAccount)},
+			Request: "AccountPageRequest", Response: list, Handler: balanceList(b, needAccountID)},
 		{Method: http.MethodPost, Path: "balance/getByDate", Access: SecretKey, Tag: "balance", Summary: "Stored balances taken between two dates (inclusive).",
-			Request: "DatePageRequest", Response: list, Handler: balanceList(b, balanceNeedDates)},
+			Request: "DatePageRequest", Response: list, Handler: balanceList(b, needDates)},
 		{Method: http.MethodPost, Path: "balance/getByCustomerDate", Access: SecretKey, Tag: "balance", Summary: "Stored balances of a customer between two dates.",
-			Request: "CustomerDatePageRequest", Response: list, Handler: balanceList(b, bothNeeds(balanceNeedCustomer, balanceNeedDates))},
+			Request: "CustomerDatePageRequest", Response: list, Handler: balanceList(b, both(needCustomer, needDates))},
 		{Method: http.MethodPost, Path: "balance/check", Access: SecretKey, Tag: "balance",
 			Summary: "A connected account's balance: the stored one if younger than max_age seconds (default 300; 0 forces a live pull), else pulled live from the bank. With amount (major units) it says whether the available balance covers it and the shortfall.",
-			Request: schemaIfDefined("BalanceCheckRequest"), Response: schemaIfDefined("BalanceCheck"), Handler: checkBalance(b)},
+			Request: "BalanceCheckRequest", Response: "BalanceCheck", Handler: checkBalance(b)},
 		{Method: http.MethodPost, Path: "balance/refresh", Access: SecretKey, Tag: "balance",
 			Summary: "Start a live pull of a connected account's balance; the result is served by GET callback?record=…&method=BALANCE and sent as a BALANCE webhook.",
-			Request: schemaIfDefined("BalanceRefreshRequest"), Response: schemaIfDefined("BalanceRefresh"), Handler: refreshBalance(b)},
+			Request: "BalanceRefreshRequest", Response: "BalanceRefresh", Handler: refreshBalance(b)},
 	}
 }
 

@@ -75,9 +75,10 @@ func (d dateRange) apply(f *domain.ListFilter, required bool) error {
 type listBody struct {
 	pageRequest
 	dateRange
-	ID       string `json:"id"`
-	Customer string `json:"customer"`
-	Bank     string `json:"bank"`
+	ID        string `json:"id"`
+	Customer  string `json:"customer"`
+	Bank      string `json:"bank"`
+	AccountID string `json:"account_id"`
 }
 
 // listHandler decodes a list body, validates the fields the route needs,

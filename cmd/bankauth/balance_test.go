@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -160,49 +159,6 @@ func (s *webhookSink) count(method, code string) int {
 		}
 	}
 	return n
-}
-
-// startStoppable starts the program like startServer and also returns a
-// function that stops it (idempotent; the test's cleanup stops it too).
-func startStoppable(t *testing.T, db storage.Config, tweak func(*config), extra ...fx.Option) (*testServer, func()) {
-	t.Helper()
-	c := config{
-		Addr: "127.0.0.1:0", DataDir: t.TempDir(), DatabaseURL: db.DatabaseURL,
-		RateLimit: -1, RateBurst: 100, LogLevel: "info",
-		ShutdownTimeout: 10 * time.Second, BankTimeout: 5 * time.Second,
-	}
-	if db.DataDir != "" {
-		c.DataDir = db.DataDir
-	}
-	if tweak != nil {
-		tweak(&c)
-	}
-	ts := &testServer{t: t, Logs: &syncBuffer{}, Out: &syncBuffer{}}
-	logger := slog.New(slog.NewJSONHandler(ts.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	app := fx.New(appOptions(c, logger, ts.Out), fx.Options(extra...),
-		fx.Populate(&ts.Store, &ts.Companies, &ts.Server))
-	if err := app.Err(); err != nil {
-		t.Fatalf("assemble app: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := app.Start(ctx); err != nil {
-		t.Fatalf("start app: %v\nlogs:\n%s", err, ts.Logs.String())
-	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if err := app.Stop(ctx); err != nil {
-				t.Errorf("stop app: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	ts.URL = "http://" + ts.Server.Addr()
-	ts.waitReady()
-	return ts, stop
 }
 
 // sharedDataDir keeps the key file (and the SQLite database) in one place

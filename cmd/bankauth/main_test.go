@@ -63,6 +63,14 @@ type testServer struct {
 // database, with config tweaks and extra options for test-only routes.
 func startServer(t testing.TB, db storage.Config, tweak func(*config), extra ...fx.Option) *testServer {
 	t.Helper()
+	ts, _ := startStoppable(t, db, tweak, extra...)
+	return ts
+}
+
+// startStoppable is startServer that also returns a function stopping the
+// program (idempotent; the test's cleanup stops it too).
+func startStoppable(t testing.TB, db storage.Config, tweak func(*config), extra ...fx.Option) (*testServer, func()) {
+	t.Helper()
 	c := config{
 		Addr: "127.0.0.1:0", DataDir: t.TempDir(), DatabaseURL: db.DatabaseURL,
 		RateLimit: -1, RateBurst: 100, LogLevel: "info",
@@ -86,16 +94,20 @@ func startServer(t testing.TB, db storage.Config, tweak func(*config), extra ...
 	if err := app.Start(ctx); err != nil {
 		t.Fatalf("start app: %v\nlogs:\n%s", err, ts.Logs.String())
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := app.Stop(ctx); err != nil {
-			t.Errorf("stop app: %v", err)
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := app.Stop(ctx); err != nil {
+				t.Errorf("stop app: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
 	ts.URL = "http://" + ts.Server.Addr()
 	ts.waitReady()
-	return ts
+	return ts, stop
 }
 
 // waitReady polls /readyz (connectors start in the background) with a
