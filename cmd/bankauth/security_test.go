@@ -120,11 +120,23 @@ func TestTenantIsolation(t *testing.T) {
 		ts := startServer(t, db, nil)
 		owner := ts.newCompany("Owner")
 		other := ts.newCompany("Other")
-		c := ts.openSession(owner, nil)
+		c := ts.openSession(owner, map[string]any{"products": []string{"auth", "balance"}})
 		ids := stepAccounts(t, c.login("sandbox-bank", "internet_banking", map[string]string{"username": "user_good", "password": "pass_good"}))
 		p := c.choose(ids...).JSON
 		authID, recordID, customerID := field(p, "auth.id").(string), field(p, "record_id").(string), field(p, "customer_id").(string)
 		accountID := ids[0]
+		r := ts.call("POST", "/v2/sandbox/balance/getByAccount", owner.Sandbox.SecretKey, map[string]any{"account_id": accountID})
+		balances, _ := field(r.JSON, "data.balance").([]any)
+		if len(balances) == 0 {
+			t.Fatalf("no balance stored at link time: %s", r.Body)
+		}
+		balanceID := field(balances[0], "id").(string)
+		r = ts.call("POST", "/v2/sandbox/webhooks/deliveries", owner.Sandbox.SecretKey, map[string]any{})
+		events, _ := field(r.JSON, "data.deliveries").([]any)
+		if len(events) == 0 {
+			t.Fatalf("no event to replay: %s", r.Body)
+		}
+		eventID := field(events[0], "event_id").(string)
 		routes := []struct {
 			method, path string
 			body         map[string]any
@@ -135,9 +147,20 @@ func TestTenantIsolation(t *testing.T) {
 			{"POST", "customers/remove", map[string]any{"customer": customerID}},
 			{"POST", "products/records/get", map[string]any{"record_id": recordID}},
 			{"GET", "callback?record=" + recordID + "&method=AUTH", nil},
+			{"GET", "callback?record=" + recordID + "&method=BALANCE", nil},
+			{"POST", "auth/getByCustomer", map[string]any{"customer": customerID}},
+			{"POST", "auth/getByCustomerDate", map[string]any{"customer": customerID, "from": "2020-01-01", "to": "2099-01-01"}},
+			{"POST", "accounts/getByCustomer", map[string]any{"customer": customerID}},
+			{"POST", "balance/getByCustomer", map[string]any{"customer": customerID}},
+			{"POST", "balance/getByAccount", map[string]any{"account_id": accountID}},
+			{"POST", "balance/getById", map[string]any{"id": balanceID}},
+			{"POST", "balance/check", map[string]any{"account_id": accountID}},
+			{"POST", "balance/refresh", map[string]any{"account_id": accountID}},
+			{"POST", "webhooks/replay", map[string]any{"event_id": eventID}},
 		}
 		// The owner sees each object (the test would prove nothing otherwise).
 		for _, rt := range routes[:3] {
+			// The owner sees these; the others below must not.
 			if r := ts.call(rt.method, "/v2/sandbox/"+rt.path, owner.Sandbox.SecretKey, rt.body); r.Status != 200 {
 				t.Fatalf("owner %s: %d %s", rt.path, r.Status, r.Body)
 			}

@@ -95,8 +95,28 @@ func (p *populator) auth(ctx context.Context, a domain.Auth) (AuthView, error) {
 	return v, nil
 }
 
+// CheckFilter answers not found when a list is filtered by a customer or
+// an account that is not in the scope, so another company's ids get the
+// same 404 as on getById routes instead of a telling empty list.
+func CheckFilter(ctx context.Context, r ports.Repos, s domain.Scope, f domain.ListFilter) error {
+	if f.CustomerID != "" {
+		if _, err := r.Customers().Get(ctx, s, f.CustomerID); err != nil {
+			return fmt.Errorf("filter by customer %s: %w", f.CustomerID, err)
+		}
+	}
+	if f.AccountID != "" {
+		if _, err := r.Accounts().Get(ctx, s, f.AccountID); err != nil {
+			return fmt.Errorf("filter by account %s: %w", f.AccountID, err)
+		}
+	}
+	return nil
+}
+
 // Auths lists auths matching f.
 func (q *Queries) Auths(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]AuthView, int, error) {
+	if err := CheckFilter(ctx, q.store, s, f); err != nil {
+		return nil, 0, err
+	}
 	list, total, err := q.store.Auths().List(ctx, s, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list auths: %w", err)
@@ -212,6 +232,9 @@ func (q *Queries) Record(ctx context.Context, s domain.Scope, id domain.ID) (Rec
 
 // Accounts lists accounts.
 func (q *Queries) Accounts(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]AccountView, int, error) {
+	if err := CheckFilter(ctx, q.store, s, f); err != nil {
+		return nil, 0, err
+	}
 	list, total, err := q.store.Accounts().List(ctx, s, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list accounts: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"
 )
@@ -62,6 +63,9 @@ func (p *populator) view(ctx context.Context, b domain.Balance) (View, error) {
 // Balances lists stored snapshots matching f, newest first as the store
 // orders them; every one is source "cached".
 func (s *Service) Balances(ctx context.Context, scope domain.Scope, f domain.ListFilter) ([]View, int, error) {
+	if err := auth.CheckFilter(ctx, s.store, scope, f); err != nil {
+		return nil, 0, err
+	}
 	list, total, err := s.store.Balances().List(ctx, scope, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list balances: %w", err)
