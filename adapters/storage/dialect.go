@@ -21,6 +21,9 @@ type dialect struct {
 	// concurrent claimers pass over each other's rows. SQLite serialises
 	// writers instead, so it needs nothing.
 	skipLocked string
+	// lockKey takes a lock on one key until the transaction ends; empty
+	// where writers are serialised anyway (SQLite's BEGIN IMMEDIATE).
+	lockKey string
 	// uniqueViolation and foreignKeyViolation classify driver errors.
 	uniqueViolation     func(error) bool
 	foreignKeyViolation func(error) bool
@@ -31,6 +34,7 @@ var postgresDialect = dialect{
 	driver:     "postgres",
 	goose:      goose.DialectPostgres,
 	skipLocked: " FOR UPDATE SKIP LOCKED",
+	lockKey:    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
 	uniqueViolation: func(err error) bool {
 		var pe *pq.Error
 		return errors.As(err, &pe) && pe.Code == "23505"

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -35,6 +36,29 @@ func (r *repos) Outbox() ports.OutboxRepo            { return outboxRepo{r} }
 func (r *repos) Idempotency() ports.IdempotencyRepo  { return idempotencyRepo{r} }
 func (r *repos) Audit() ports.AuditRepo              { return auditRepo{r} }
 func (r *repos) Jobs() ports.JobRepo                 { return jobRepo{r} }
+
+// Lock takes transaction-scoped locks on keys, in a stable order so two
+// transactions locking the same keys cannot deadlock.
+func (r *repos) Lock(ctx context.Context, keys ...string) error {
+	if r.s.d.lockKey == "" || len(keys) == 0 {
+		return nil
+	}
+	if r.tx == nil && ctx.Value(txKey{r.s}) == nil {
+		return errors.New("lock: only inside a transaction")
+	}
+	sorted := append([]string(nil), keys...)
+	sort.Strings(sorted)
+	q := r.q(ctx)
+	for i, k := range sorted {
+		if i > 0 && k == sorted[i-1] {
+			continue
+		}
+		if _, err := q.ExecContext(ctx, r.s.d.lockKey, k); err != nil {
+			return r.s.mapErr(err, "lock", "lock "+k)
+		}
+	}
+	return nil
+}
 
 // q picks where a statement runs: the bound transaction, else the one ctx
 // carries, else the pool.
@@ -222,3 +246,6 @@ func (r *repos) list(ctx context.Context, dest any, spec listSpec, s domain.Scop
 	}
 	return total, nil
 }
+
+// Lock takes transaction-scoped locks through the transaction ctx carries.
+func (s *Store) Lock(ctx context.Context, keys ...string) error { return (&repos{s: s}).Lock(ctx, keys...) }

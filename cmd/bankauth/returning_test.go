@@ -232,7 +232,8 @@ func TestConcurrentLinksMakeOneAccount(t *testing.T) {
 				t.Fatalf("link %d: %d %s", i, r.Status, r.Body)
 			}
 			if field(r.JSON, "record_id") != field(results[0].JSON, "record_id") || field(r.JSON, "customer_id") != field(results[0].JSON, "customer_id") {
-				t.Fatalf("concurrent links disagree: %s vs %s", r.Body, results[0].Body)
+				t.Fatalf("concurrent links disagree: link %d record %v customer %v, link 0 record %v customer %v",
+					i, field(r.JSON, "record_id"), field(r.JSON, "customer_id"), field(results[0].JSON, "record_id"), field(results[0].JSON, "customer_id"))
 			}
 			accs, _ := field(r.JSON, "accounts").([]any)
 			if len(accs) != 1 || field(accs[0], "id") != field(field(results[0].JSON, "accounts").([]any)[0], "id") {

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,7 +75,16 @@ func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRe
 	balances := s.linkBalances(ctx, bank, &st, opts, chosen)
 
 	var payload Payload
+	// Links of the same login or the same bank account write one after the
+	// other (the first creates, the next refresh), never side by side.
+	locks := []string{"login:" + hex.EncodeToString(st.LoginKey)}
+	for _, a := range st.Accounts {
+		locks = append(locks, "account:"+l.CompanyID+":"+string(l.Env)+":"+l.BankID+":"+a.NUBAN)
+	}
 	write := func(ctx context.Context, tx ports.Repos) error {
+		if err := tx.Lock(ctx, locks...); err != nil {
+			return err
+		}
 		w := writer{s: s, tx: tx, scope: domain.Scope{CompanyID: l.CompanyID, Env: l.Env}, now: s.clock.Now(), bank: bank, company: company}
 		var err error
 		payload, err = w.write(ctx, l, st, opts, chosen, balances)

@@ -40,6 +40,10 @@ type Repos interface {
 	Idempotency() IdempotencyRepo
 	Audit() AuditRepo
 	Jobs() JobRepo
+	// Lock takes locks on keys until the transaction ends, so writers of
+	// the same keys run one after the other and each sees what the
+	// previous one committed. It is only valid inside WithinTx.
+	Lock(ctx context.Context, keys ...string) error
 }
 
 type CompanyRepo interface {
