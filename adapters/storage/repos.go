@@ -248,4 +248,6 @@ func (r *repos) list(ctx context.Context, dest any, spec listSpec, s domain.Scop
 }
 
 // Lock takes transaction-scoped locks through the transaction ctx carries.
-func (s *Store) Lock(ctx context.Context, keys ...string) error { return (&repos{s: s}).Lock(ctx, keys...) }
+func (s *Store) Lock(ctx context.Context, keys ...string) error {
+	return (&repos{s: s}).Lock(ctx, keys...)
+}
