@@ -463,6 +463,15 @@ func TestBrowserReturningQuickLogin(t *testing.T) {
 		b.navigate(createLink(t, ts, keys, map[string]any{"name": "Acme Lending", "customer": map[string]any{"bvn": "22222222222"}}))
 		b.click("[data-action=consent]")
 		b.wait("[data-screen=returning] [data-returning-bank=sandbox-bank]")
+		if dir := os.Getenv("BANKAUTH_SCREENSHOT_DIR"); dir != "" && quick == "otp" {
+			for _, size := range []struct {
+				name string
+				w, h int64
+			}{{"phone", 390, 844}, {"desktop", 1280, 800}} {
+				b.viewport(size.w, size.h)
+				t.Logf("screenshot %s", b.screenshot(dir, "returning-"+size.name))
+			}
+		}
 		if n := evalIn[float64](b, `document.querySelectorAll('[data-returning-bank]').length`); n != 1 {
 			t.Fatalf("the returning screen lists %v banks, want only sandbox-bank", n)
 		}
