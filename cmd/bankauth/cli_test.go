@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/bankauth/bankauth/core/domain"
 )
 
 func TestCompanyCLI(t *testing.T) {
@@ -63,5 +66,25 @@ func TestCompanyCLI(t *testing.T) {
 	var v bytes.Buffer
 	if code := run([]string{"version"}, &v, &v); code != 0 || !strings.HasPrefix(v.String(), "bankauth ") {
 		t.Errorf("version: %d %s", code, v.String())
+	}
+}
+
+func TestFrameAncestorsPerCompany(t *testing.T) {
+	ts := startServer(t, sqliteConfig(t), nil)
+	keys := ts.newCompany("Acme Lending")
+	ctx := context.Background()
+	if err := ts.Companies.SetFrameAncestors(ctx, keys.Company.ID, "javascript:alert(1)"); domain.KindOf(err) != domain.KindInvalid {
+		t.Fatalf("a bad source was accepted: %v", err)
+	}
+	link := createLink(t, ts, keys, map[string]any{"name": "Acme Lending"})
+	path := strings.TrimPrefix(link, ts.URL)
+	if csp := ts.call("GET", path, "", nil).Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors *") {
+		t.Fatalf("default must let anyone frame the widget: %s", csp)
+	}
+	if err := ts.Companies.SetFrameAncestors(ctx, keys.Company.ID, "https://app.acme.example 'self'"); err != nil {
+		t.Fatal(err)
+	}
+	if csp := ts.call("GET", path, "", nil).Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors https://app.acme.example 'self'") {
+		t.Fatalf("the company's setting is not applied: %s", csp)
 	}
 }

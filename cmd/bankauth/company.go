@@ -32,7 +32,7 @@ func cmdCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usageError{"company needs a sub-command: create, keys rotate, set or list"}
 	}
 	var c config
-	var name, id, policy string
+	var name, id, policy, ancestors string
 	var asJSON bool
 	sub := args[0]
 	rest := args[1:]
@@ -54,6 +54,7 @@ func cmdCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case "set":
 		fs.StringVar(&id, "id", "", "the company id (client token) (required)")
 		fs.StringVar(&policy, "duplicate-policy", "", "merge, reject or allow")
+		fs.StringVar(&ancestors, "frame-ancestors", "", `origins allowed to frame the company's hosted widget pages, e.g. "https://app.example.com 'self'" (default any)`)
 	case "list":
 	default:
 		return usageError{fmt.Sprintf("unknown company sub-command %q", sub)}
@@ -67,8 +68,8 @@ func cmdCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if (sub == "keys rotate" || sub == "set") && !domain.ValidID(id) {
 		return usageError{"--id must be a company id (24 hex characters)"}
 	}
-	if sub == "set" && policy == "" {
-		return usageError{"company set needs --duplicate-policy"}
+	if sub == "set" && policy == "" && ancestors == "" {
+		return usageError{"company set needs --duplicate-policy or --frame-ancestors"}
 	}
 	st, err := openStore(ctx, c)
 	if err != nil {
@@ -90,10 +91,18 @@ func cmdCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return printKeys(stdout, created, asJSON)
 	case "set":
-		if err := svc.SetDuplicatePolicy(ctx, id, domain.DuplicatePolicy(policy)); err != nil {
-			return err
+		if policy != "" {
+			if err := svc.SetDuplicatePolicy(ctx, id, domain.DuplicatePolicy(policy)); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "duplicate policy of %s is now %s\n", id, policy)
 		}
-		fmt.Fprintf(stdout, "duplicate policy of %s is now %s\n", id, policy)
+		if ancestors != "" {
+			if err := svc.SetFrameAncestors(ctx, id, ancestors); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "hosted widget pages of %s may be framed by %s\n", id, ancestors)
+		}
 		return nil
 	default:
 		list, err := st.Companies().List(ctx)

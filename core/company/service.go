@@ -257,3 +257,47 @@ func (s *Service) Demo(ctx context.Context) (domain.Company, string, error) {
 	}
 	return domain.Company{}, "", domain.NotFound("demo company")
 }
+
+// SetFrameAncestors sets the CSP frame-ancestors sources of the company's
+// hosted widget pages: "'self'", "'none'", "*" or http(s) origins
+// (optionally "https://*.example.com"), separated by spaces; empty means
+// any origin.
+func (s *Service) SetFrameAncestors(ctx context.Context, companyID domain.ID, sources string) error {
+	fields := strings.Fields(sources)
+	for _, f := range fields {
+		if !validFrameSource(f) {
+			return domain.Invalid("frame_ancestors", fmt.Sprintf("%q is not 'self', 'none', * or an http(s) origin", f))
+		}
+	}
+	return s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
+		c, err := tx.Companies().Get(ctx, companyID)
+		if err != nil {
+			return fmt.Errorf("load company %s: %w", companyID, err)
+		}
+		c.FrameAncestors = strings.Join(fields, " ")
+		c.UpdatedAt = s.clock.Now()
+		s.forgetKeys()
+		return tx.Companies().Update(ctx, c)
+	})
+}
+
+func validFrameSource(f string) bool {
+	switch f {
+	case "'self'", "'none'", "*":
+		return true
+	}
+	rest, found := strings.CutPrefix(f, "https://")
+	if !found {
+		rest, found = strings.CutPrefix(f, "http://")
+	}
+	if !found || rest == "" {
+		return false
+	}
+	rest = strings.TrimPrefix(rest, "*.")
+	for _, c := range rest {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
