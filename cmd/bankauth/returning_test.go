@@ -318,3 +318,35 @@ func TestIdentifiersAreNotStoredInPlainText(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func TestCustomersRemove(t *testing.T) {
+	ts := startServer(t, sqliteConfig(t), nil)
+	keys := ts.newCompany("Acme")
+	sk := keys.Sandbox.SecretKey
+	p := linkGood(t, ts, ts.openSession(keys, map[string]any{"customer": map[string]any{"bvn": "22222222222"}}), "user_good")
+	customerID, recordID := p["customer_id"].(string), p["record_id"].(string)
+
+	r := ts.call("POST", "/v2/sandbox/customers/find-customers-by", sk, map[string]any{"key": "bvn", "value": "22222222222"})
+	if found := field(r.JSON, "data.customers").([]any); len(found) != 1 || field(found[0], "id") != customerID {
+		t.Fatalf("find by BVN: %s", r.Body)
+	}
+	if r := ts.call("POST", "/v2/sandbox/customers/find-customers-by", sk, map[string]any{"key": "bvn", "value": "123"}); r.Status != 400 || field(r.JSON, "field") != "value" {
+		t.Fatalf("a malformed BVN: %d %s", r.Status, r.Body)
+	}
+	if r := ts.call("POST", "/v2/sandbox/customers/remove", sk, map[string]any{"customer": customerID}); r.Status != 200 {
+		t.Fatalf("remove: %d %s", r.Status, r.Body)
+	}
+	r = ts.call("POST", "/v2/sandbox/products/records/get", sk, map[string]any{"record_id": recordID})
+	if st := field(field(r.JSON, "data.records").([]any)[0], "status"); st != "removed" {
+		t.Fatalf("record after remove: %v", st)
+	}
+	if got := counts(t, ts)["customer_identifiers"]; got != 0 {
+		t.Fatalf("%d identifiers left after remove", got)
+	}
+	if c := ts.openSession(keys, map[string]any{"customer": map[string]any{"bvn": "22222222222"}}); field(c.open.JSON, "returning") != false {
+		t.Fatalf("a removed customer is still recognised: %s", c.open.Body)
+	}
+	if r := ts.call("POST", "/v2/sandbox/customers/remove", sk, map[string]any{"customer": "5d6fe57a4099cc4b210bbeb3"}); r.Status != 404 {
+		t.Fatalf("removing an unknown customer: %d", r.Status)
+	}
+}
