@@ -196,3 +196,27 @@ func TestTenantIsolation(t *testing.T) {
 		}
 	})
 }
+
+func TestSessionRateLimit(t *testing.T) {
+	ts := startServer(t, sqliteConfig(t), nil)
+	c := ts.openSession(ts.newCompany("Acme"), nil)
+	limited := 0
+	for i := 0; i < 40; i++ {
+		r := c.do("GET", "", nil)
+		if r.Status == 429 {
+			limited++
+			if field(r.JSON, "type") != "RATE_LIMIT" {
+				t.Fatalf("429 without type RATE_LIMIT: %s", r.Body)
+			}
+		} else if r.Status != 200 {
+			t.Fatalf("GET step: %d %s", r.Status, r.Body)
+		}
+	}
+	if limited == 0 {
+		t.Fatal("40 quick calls on one session were never limited")
+	}
+	// Another session is not affected.
+	if r := ts.openSession(ts.newCompany("Other"), nil).do("GET", "", nil); r.Status != 200 {
+		t.Fatalf("another session was limited: %d", r.Status)
+	}
+}
