@@ -22,16 +22,6 @@ type BalanceService interface {
 
 var needAccountID = needID("account_id", func(b listBody) string { return b.AccountID }, func(f *domain.ListFilter, v string) { f.AccountID = v })
 
-// balanceID checks a required id field.
-func balanceID(field, v string) (string, error) {
-	if v == "" {
-		return "", domain.Invalid(field, "is required")
-	}
-	if !domain.ValidID(v) {
-		return "", domain.Invalid(field, "must be a 24-character hex id")
-	}
-	return v, nil
-}
 
 func balanceList(b BalanceService, need func(listBody, *domain.ListFilter) error) http.HandlerFunc {
 	return listHandler("balance", "Balance retrieved successfully", need, b.Balances, balance.Present)
@@ -129,7 +119,7 @@ func (b checkBody) checkRequest() (balance.CheckRequest, error) {
 	if err != nil {
 		return req, err
 	}
-	if req.AccountID, err = balanceID("account_id", id); err != nil {
+	if req.AccountID, err = requiredID("account_id", id); err != nil {
 		return req, err
 	}
 	if req.RecordID, err = rawString("record_id", b.RecordID); err != nil {
@@ -192,7 +182,7 @@ func refreshBalance(b BalanceService) http.HandlerFunc {
 		}
 		id, err := rawString("account_id", body.AccountID)
 		if err == nil {
-			id, err = balanceID("account_id", id)
+			id, err = requiredID("account_id", id)
 		}
 		if err != nil {
 			writeError(w, r, err)

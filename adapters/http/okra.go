@@ -123,14 +123,22 @@ func one[V any](w http.ResponseWriter, key, message string, v V) {
 	ok(w, message, map[string]any{"pagination": domain.NewPageInfo(domain.Page{Number: 1, Limit: 1}, 1), key: []V{v}})
 }
 
+// requiredID checks a required id field.
+func requiredID(field, v string) (string, error) {
+	if v == "" {
+		return "", domain.Invalid(field, "is required")
+	}
+	if !domain.ValidID(v) {
+		return "", domain.Invalid(field, "must be a 24-character hex id")
+	}
+	return v, nil
+}
+
 func needID(field string, get func(listBody) string, set func(*domain.ListFilter, string)) func(listBody, *domain.ListFilter) error {
 	return func(b listBody, f *domain.ListFilter) error {
-		v := get(b)
-		if v == "" {
-			return domain.Invalid(field, "is required")
-		}
-		if !domain.ValidID(v) {
-			return domain.Invalid(field, "must be a 24-character hex id")
+		v, err := requiredID(field, get(b))
+		if err != nil {
+			return err
 		}
 		set(f, v)
 		return nil

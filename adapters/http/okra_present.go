@@ -32,15 +32,7 @@ func presentBankRef(b domain.Bank) bankRef {
 	if status == "" {
 		status = domain.BankOperational
 	}
-	return bankRef{ID: b.ID, Name: b.Name, Slug: b.Slug, Icon: bankIcon(b), Logo: bankIcon(b), Status: status}
-}
-
-// bankIcon is the served path of a bank's icon.
-func bankIcon(b domain.Bank) string {
-	if b.Slug == "" {
-		return ""
-	}
-	return "/widget/assets/bank.svg#" + b.Slug
+	return bankRef{ID: b.ID, Name: b.Name, Slug: b.Slug, Icon: auth.BankIcon(b), Logo: auth.BankIcon(b), Status: status}
 }
 
 type customerRef struct {

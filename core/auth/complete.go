@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
@@ -127,7 +128,7 @@ func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRe
 // them, else from one GetBalance call. A failure here does not fail the
 // link; the company can check the balance later.
 func (s *Service) linkBalances(ctx context.Context, bank domain.Bank, st *linkState, opts sessionOptions, chosen map[string]bool) map[string]domain.BankBalance {
-	if !contains(opts.Products, "balance") {
+	if !slices.Contains(opts.Products, "balance") {
 		return nil
 	}
 	out := map[string]domain.BankBalance{}
@@ -417,7 +418,7 @@ func (w writer) record(ctx context.Context, l domain.LinkSession, st linkState, 
 func mergeProducts(have, add []string) []string {
 	out := append([]string(nil), have...)
 	for _, p := range add {
-		if !contains(out, p) {
+		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}

@@ -167,20 +167,19 @@ type Opened struct {
 
 // sessionOptions is what the session keeps of its request (no key).
 type sessionOptions struct {
-	Products      []string          `json:"products"`
-	Identifiers   map[string]string `json:"-"` // sealed separately
-	ReauthAccount string            `json:"reauth_account,omitempty"`
-	ReauthBank    string            `json:"reauth_bank,omitempty"`
-	FilterBanks   []string          `json:"filter_banks,omitempty"`
-	Options       json.RawMessage   `json:"options,omitempty"`
-	Meta          json.RawMessage   `json:"meta,omitempty"`
-	CallbackURL   string            `json:"callback_url,omitempty"`
-	RedirectURL   string            `json:"redirect_url,omitempty"`
-	Name          string            `json:"name,omitempty"`
-	Color         string            `json:"color,omitempty"`
-	Logo          string            `json:"logo,omitempty"`
-	Returning     bool              `json:"returning,omitempty"`
-	ReauthRecord  string            `json:"reauth_record,omitempty"`
+	Products      []string        `json:"products"`
+	ReauthAccount string          `json:"reauth_account,omitempty"`
+	ReauthBank    string          `json:"reauth_bank,omitempty"`
+	FilterBanks   []string        `json:"filter_banks,omitempty"`
+	Options       json.RawMessage `json:"options,omitempty"`
+	Meta          json.RawMessage `json:"meta,omitempty"`
+	CallbackURL   string          `json:"callback_url,omitempty"`
+	RedirectURL   string          `json:"redirect_url,omitempty"`
+	Name          string          `json:"name,omitempty"`
+	Color         string          `json:"color,omitempty"`
+	Logo          string          `json:"logo,omitempty"`
+	Returning     bool            `json:"returning,omitempty"`
+	ReauthRecord  string          `json:"reauth_record,omitempty"`
 }
 
 // OpenSession checks the public key and client token, and opens a session.

@@ -41,55 +41,66 @@ type Queries struct {
 // NewQueries builds the read side.
 func NewQueries(store ports.Store) *Queries { return &Queries{store: store} }
 
-// populator loads banks, customers and records once per answer.
-type populator struct {
+// Populator loads the banks, customers and accounts an answer refers to,
+// each once per answer; a missing one is shown by its id alone.
+type Populator struct {
 	r         ports.Repos
 	s         domain.Scope
 	banks     map[domain.ID]domain.Bank
 	customers map[domain.ID]domain.Customer
+	accounts  map[domain.ID]domain.Account
 }
 
-func newPopulator(r ports.Repos, s domain.Scope) *populator {
-	return &populator{r: r, s: s, banks: map[domain.ID]domain.Bank{}, customers: map[domain.ID]domain.Customer{}}
+// NewPopulator starts an answer's cache within a scope.
+func NewPopulator(r ports.Repos, s domain.Scope) *Populator {
+	return &Populator{r: r, s: s, banks: map[domain.ID]domain.Bank{},
+		customers: map[domain.ID]domain.Customer{}, accounts: map[domain.ID]domain.Account{}}
 }
 
-func (p *populator) bank(ctx context.Context, id domain.ID) (domain.Bank, error) {
-	if b, ok := p.banks[id]; ok {
-		return b, nil
+// cached returns m[id], loading it with get on a miss.
+func cached[T any](ctx context.Context, m map[domain.ID]T, id domain.ID, what string, get func(context.Context, domain.ID) (T, error), stub func(domain.ID) T) (T, error) {
+	if v, ok := m[id]; ok {
+		return v, nil
 	}
-	b, err := p.r.Banks().Get(ctx, id)
+	v, err := get(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
-		b, err = domain.Bank{ID: id}, nil
+		v, err = stub(id), nil
 	}
 	if err != nil {
-		return b, fmt.Errorf("load bank %s: %w", id, err)
+		return v, fmt.Errorf("load %s %s: %w", what, id, err)
 	}
-	p.banks[id] = b
-	return b, nil
+	m[id] = v
+	return v, nil
 }
 
-func (p *populator) customer(ctx context.Context, id domain.ID) (domain.Customer, error) {
-	if c, ok := p.customers[id]; ok {
-		return c, nil
-	}
-	c, err := p.r.Customers().Get(ctx, p.s, id)
-	if errors.Is(err, domain.ErrNotFound) {
-		c, err = domain.Customer{ID: id}, nil
-	}
-	if err != nil {
-		return c, fmt.Errorf("load customer %s: %w", id, err)
-	}
-	p.customers[id] = c
-	return c, nil
+// Bank returns a bank.
+func (p *Populator) Bank(ctx context.Context, id domain.ID) (domain.Bank, error) {
+	return cached(ctx, p.banks, id, "bank", p.r.Banks().Get, func(id domain.ID) domain.Bank { return domain.Bank{ID: id} })
 }
 
-func (p *populator) auth(ctx context.Context, a domain.Auth) (AuthView, error) {
+// Customer returns a customer of the scope.
+func (p *Populator) Customer(ctx context.Context, id domain.ID) (domain.Customer, error) {
+	get := func(ctx context.Context, id domain.ID) (domain.Customer, error) {
+		return p.r.Customers().Get(ctx, p.s, id)
+	}
+	return cached(ctx, p.customers, id, "customer", get, func(id domain.ID) domain.Customer { return domain.Customer{ID: id} })
+}
+
+// Account returns an account of the scope.
+func (p *Populator) Account(ctx context.Context, id domain.ID) (domain.Account, error) {
+	get := func(ctx context.Context, id domain.ID) (domain.Account, error) {
+		return p.r.Accounts().Get(ctx, p.s, id)
+	}
+	return cached(ctx, p.accounts, id, "account", get, func(id domain.ID) domain.Account { return domain.Account{ID: id} })
+}
+
+func (p *Populator) auth(ctx context.Context, a domain.Auth) (AuthView, error) {
 	v := AuthView{Auth: a}
 	var err error
-	if v.Bank, err = p.bank(ctx, a.BankID); err != nil {
+	if v.Bank, err = p.Bank(ctx, a.BankID); err != nil {
 		return v, err
 	}
-	if v.Customer, err = p.customer(ctx, a.CustomerID); err != nil {
+	if v.Customer, err = p.Customer(ctx, a.CustomerID); err != nil {
 		return v, err
 	}
 	return v, nil
@@ -121,7 +132,7 @@ func (q *Queries) Auths(ctx context.Context, s domain.Scope, f domain.ListFilter
 	if err != nil {
 		return nil, 0, fmt.Errorf("list auths: %w", err)
 	}
-	p := newPopulator(q.store, s)
+	p := NewPopulator(q.store, s)
 	out := make([]AuthView, 0, len(list))
 	for _, a := range list {
 		v, err := p.auth(ctx, a)
@@ -142,7 +153,7 @@ func (q *Queries) Auth(ctx context.Context, s domain.Scope, id domain.ID) (AuthV
 	if err != nil {
 		return AuthView{}, fmt.Errorf("get auth %s: %w", id, err)
 	}
-	return newPopulator(q.store, s).auth(ctx, a)
+	return NewPopulator(q.store, s).auth(ctx, a)
 }
 
 // AuthByRecord returns the auth of a record (the AUTH callback).
@@ -154,7 +165,7 @@ func (q *Queries) AuthByRecord(ctx context.Context, s domain.Scope, recordID dom
 	if err != nil {
 		return AuthView{}, fmt.Errorf("get auth of record %s: %w", recordID, err)
 	}
-	return newPopulator(q.store, s).auth(ctx, a)
+	return NewPopulator(q.store, s).auth(ctx, a)
 }
 
 // Customers lists customers.
@@ -178,13 +189,13 @@ func (q *Queries) Customer(ctx context.Context, s domain.Scope, id domain.ID) (d
 	return c, nil
 }
 
-func (q *Queries) recordView(ctx context.Context, p *populator, r domain.Record) (RecordView, error) {
+func (q *Queries) recordView(ctx context.Context, p *Populator, r domain.Record) (RecordView, error) {
 	v := RecordView{Record: r}
 	var err error
-	if v.Bank, err = p.bank(ctx, r.BankID); err != nil {
+	if v.Bank, err = p.Bank(ctx, r.BankID); err != nil {
 		return v, err
 	}
-	if v.Customer, err = p.customer(ctx, r.CustomerID); err != nil {
+	if v.Customer, err = p.Customer(ctx, r.CustomerID); err != nil {
 		return v, err
 	}
 	if v.Accounts, err = p.r.Accounts().ListByRecord(ctx, p.s, r.ID); err != nil {
@@ -206,7 +217,7 @@ func (q *Queries) Records(ctx context.Context, s domain.Scope, f domain.ListFilt
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
-	p := newPopulator(q.store, s)
+	p := NewPopulator(q.store, s)
 	out := make([]RecordView, 0, len(list))
 	for _, r := range list {
 		v, err := q.recordView(ctx, p, r)
@@ -227,7 +238,7 @@ func (q *Queries) Record(ctx context.Context, s domain.Scope, id domain.ID) (Rec
 	if err != nil {
 		return RecordView{}, fmt.Errorf("get record %s: %w", id, err)
 	}
-	return q.recordView(ctx, newPopulator(q.store, s), r)
+	return q.recordView(ctx, NewPopulator(q.store, s), r)
 }
 
 // Accounts lists accounts.
@@ -239,14 +250,14 @@ func (q *Queries) Accounts(ctx context.Context, s domain.Scope, f domain.ListFil
 	if err != nil {
 		return nil, 0, fmt.Errorf("list accounts: %w", err)
 	}
-	p := newPopulator(q.store, s)
+	p := NewPopulator(q.store, s)
 	out := make([]AccountView, 0, len(list))
 	for _, a := range list {
 		v := AccountView{Account: a}
-		if v.Bank, err = p.bank(ctx, a.BankID); err != nil {
+		if v.Bank, err = p.Bank(ctx, a.BankID); err != nil {
 			return nil, 0, err
 		}
-		if v.Customer, err = p.customer(ctx, a.CustomerID); err != nil {
+		if v.Customer, err = p.Customer(ctx, a.CustomerID); err != nil {
 			return nil, 0, err
 		}
 		out = append(out, v)
@@ -263,12 +274,12 @@ func (q *Queries) Account(ctx context.Context, s domain.Scope, id domain.ID) (Ac
 	if err != nil {
 		return AccountView{}, fmt.Errorf("get account %s: %w", id, err)
 	}
-	p := newPopulator(q.store, s)
+	p := NewPopulator(q.store, s)
 	v := AccountView{Account: a}
-	if v.Bank, err = p.bank(ctx, a.BankID); err != nil {
+	if v.Bank, err = p.Bank(ctx, a.BankID); err != nil {
 		return v, err
 	}
-	if v.Customer, err = p.customer(ctx, a.CustomerID); err != nil {
+	if v.Customer, err = p.Customer(ctx, a.CustomerID); err != nil {
 		return v, err
 	}
 	return v, nil

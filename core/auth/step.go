@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bankauth/bankauth/core/domain"
@@ -195,7 +196,7 @@ func (s *Service) Login(ctx context.Context, l domain.LinkSession, req LoginRequ
 		return s.quickLogin(ctx, l, st, *bank, req.Credentials)
 	}
 	method := req.Method
-	if !contains(bank.Methods, method) {
+	if !slices.Contains(bank.Methods, method) {
 		return Step{}, domain.Invalid("method", fmt.Sprintf("%s does not offer %q; use one of %s", bank.Name, method, strings.Join(bank.Methods, ", ")))
 	}
 	creds := req.Credentials
@@ -517,13 +518,4 @@ func rejectionMessage(r *domain.BankRejection) string {
 		return "the bank is unavailable; try again shortly"
 	}
 	return "the bank refused: " + r.Reason
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

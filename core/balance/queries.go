@@ -7,55 +7,22 @@ import (
 
 	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/domain"
-	"github.com/bankauth/bankauth/core/ports"
 )
 
-// populator loads accounts, banks and customers once per answer.
-type populator struct {
-	r         ports.Repos
-	s         domain.Scope
-	accounts  map[domain.ID]domain.Account
-	banks     map[domain.ID]domain.Bank
-	customers map[domain.ID]domain.Customer
-}
-
-func newPopulator(r ports.Repos, s domain.Scope) *populator {
-	return &populator{r: r, s: s, accounts: map[domain.ID]domain.Account{},
-		banks: map[domain.ID]domain.Bank{}, customers: map[domain.ID]domain.Customer{}}
-}
-
-func (p *populator) view(ctx context.Context, b domain.Balance) (View, error) {
+// view populates a snapshot with its account, bank and customer.
+func view(ctx context.Context, p *auth.Populator, b domain.Balance) (View, error) {
 	v := View{Balance: b, Source: domain.SourceCached}
-	var ok bool
-	if v.Account, ok = p.accounts[b.AccountID]; !ok {
-		a, err := p.r.Accounts().Get(ctx, p.s, b.AccountID)
-		switch {
-		case errors.Is(err, domain.ErrNotFound):
-			a = domain.Account{ID: b.AccountID}
-		case err != nil:
-			return v, fmt.Errorf("load account %s: %w", b.AccountID, err)
-		}
-		p.accounts[b.AccountID], v.Account = a, a
+	var err error
+	if v.Account, err = p.Account(ctx, b.AccountID); err != nil {
+		return v, err
 	}
-	if v.Bank, ok = p.banks[v.Account.BankID]; !ok && v.Account.BankID != "" {
-		bk, err := p.r.Banks().Get(ctx, v.Account.BankID)
-		switch {
-		case errors.Is(err, domain.ErrNotFound):
-			bk = domain.Bank{ID: v.Account.BankID}
-		case err != nil:
-			return v, fmt.Errorf("load bank %s: %w", v.Account.BankID, err)
+	if v.Account.BankID != "" {
+		if v.Bank, err = p.Bank(ctx, v.Account.BankID); err != nil {
+			return v, err
 		}
-		p.banks[bk.ID], v.Bank = bk, bk
 	}
-	if v.Customer, ok = p.customers[b.CustomerID]; !ok {
-		c, err := p.r.Customers().Get(ctx, p.s, b.CustomerID)
-		switch {
-		case errors.Is(err, domain.ErrNotFound):
-			c = domain.Customer{ID: b.CustomerID}
-		case err != nil:
-			return v, fmt.Errorf("load customer %s: %w", b.CustomerID, err)
-		}
-		p.customers[b.CustomerID], v.Customer = c, c
+	if v.Customer, err = p.Customer(ctx, b.CustomerID); err != nil {
+		return v, err
 	}
 	return v, nil
 }
@@ -70,10 +37,10 @@ func (s *Service) Balances(ctx context.Context, scope domain.Scope, f domain.Lis
 	if err != nil {
 		return nil, 0, fmt.Errorf("list balances: %w", err)
 	}
-	p := newPopulator(s.store, scope)
+	p := auth.NewPopulator(s.store, scope)
 	out := make([]View, 0, len(list))
 	for _, b := range list {
-		v, err := p.view(ctx, b)
+		v, err := view(ctx, p, b)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -94,5 +61,5 @@ func (s *Service) Balance(ctx context.Context, scope domain.Scope, id domain.ID)
 		}
 		return View{}, fmt.Errorf("get balance %s: %w", id, err)
 	}
-	return newPopulator(s.store, scope).view(ctx, b)
+	return view(ctx, auth.NewPopulator(s.store, scope), b)
 }

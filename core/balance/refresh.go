@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/events"
 	"github.com/bankauth/bankauth/core/ports"
@@ -168,7 +169,7 @@ func (s *Service) RefreshResult(ctx context.Context, scope domain.Scope, recordI
 	if err != nil {
 		return Callback{}, fmt.Errorf("list the accounts of record %s: %w", r.ID, err)
 	}
-	q := newPopulator(s.store, scope)
+	q := auth.NewPopulator(s.store, scope)
 	for _, a := range accounts {
 		if !a.Connected {
 			continue
@@ -180,7 +181,7 @@ func (s *Service) RefreshResult(ctx context.Context, scope domain.Scope, recordI
 		if err != nil {
 			return Callback{}, fmt.Errorf("load the balance of %s: %w", a.ID, err)
 		}
-		v, err := q.view(ctx, b)
+		v, err := view(ctx, q, b)
 		if err != nil {
 			return Callback{}, err
 		}

@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Login methods a bank may offer.
 const (
@@ -37,7 +40,7 @@ type Bank struct {
 // Supports reports whether the bank offers every product asked for.
 func (b Bank) Supports(products []string) bool {
 	for _, p := range products {
-		if !contains(b.Products, p) {
+		if !slices.Contains(b.Products, p) {
 			return false
 		}
 	}
@@ -45,16 +48,7 @@ func (b Bank) Supports(products []string) bool {
 }
 
 // HasMethod reports whether the bank offers the login method.
-func (b Bank) HasMethod(m string) bool { return contains(b.Methods, m) }
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
+func (b Bank) HasMethod(m string) bool { return slices.Contains(b.Methods, m) }
 
 // RegisteredConnector is an external connector binary the operator
 // registered, with the checksum it must match at every start.
