@@ -1,7 +1,6 @@
 package connector
 
 import (
-	"slices"
 	"sync"
 	"time"
 
@@ -12,29 +11,37 @@ import (
 // and latency can make it degraded.
 const minSamples = 5
 
-// bankHealth keeps the outcomes of a bank's recent calls in a ring.
+// bankHealth keeps the outcomes of a bank's recent calls in a ring, with
+// running counts so that a call's bookkeeping does not depend on the window.
 type bankHealth struct {
 	mu       sync.Mutex
+	slow     time.Duration // a call slower than this counts as slow
 	failed   []bool
-	latency  []time.Duration
+	slowCall []bool
 	n, next  int
+	nFailed  int
+	nSlow    int
 	failRun  int // consecutive failures, newest last
 	lastCall time.Time
 }
 
-func newBankHealth(window int) *bankHealth {
-	return &bankHealth{failed: make([]bool, window), latency: make([]time.Duration, window)}
+func newBankHealth(window int, slow time.Duration) *bankHealth {
+	return &bankHealth{slow: slow, failed: make([]bool, window), slowCall: make([]bool, window)}
 }
 
 func (h *bankHealth) record(failed bool, d time.Duration, at time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.failed[h.next] = failed
-	h.latency[h.next] = d
-	h.next = (h.next + 1) % len(h.failed)
-	if h.n < len(h.failed) {
+	if h.n == len(h.failed) { // the oldest call leaves the window
+		h.nFailed -= b2i(h.failed[h.next])
+		h.nSlow -= b2i(h.slowCall[h.next])
+	} else {
 		h.n++
 	}
+	h.failed[h.next], h.slowCall[h.next] = failed, d > h.slow
+	h.nFailed += b2i(failed)
+	h.nSlow += b2i(d > h.slow)
+	h.next = (h.next + 1) % len(h.failed)
 	if failed {
 		h.failRun++
 	} else {
@@ -43,11 +50,18 @@ func (h *bankHealth) record(failed bool, d time.Duration, at time.Time) {
 	h.lastCall = at
 }
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // healthStats summarises the window.
 type healthStats struct {
 	Calls       int
 	SuccessRate float64
-	P95         time.Duration
+	SlowP95     bool // the window's 95th-percentile latency is over the slow mark
 	FailRun     int
 }
 
@@ -58,17 +72,10 @@ func (h *bankHealth) stats() healthStats {
 	if h.n == 0 {
 		return s
 	}
-	ok := 0
-	lat := make([]time.Duration, 0, h.n)
-	for i := 0; i < h.n; i++ {
-		if !h.failed[i] {
-			ok++
-		}
-		lat = append(lat, h.latency[i])
-	}
-	slices.Sort(lat)
-	s.SuccessRate = float64(ok) / float64(h.n)
-	s.P95 = lat[(len(lat)*95+99)/100-1]
+	s.SuccessRate = float64(h.n-h.nFailed) / float64(h.n)
+	// The p95 is the ceil(0.95n)-th smallest latency; it is over the mark
+	// when more than the n-ceil(0.95n) calls above it are.
+	s.SlowP95 = h.nSlow > h.n-(h.n*95+99)/100
 	return s
 }
 
@@ -78,7 +85,7 @@ func (s healthStats) status(cfg Config, connectorDown bool) string {
 	switch {
 	case connectorDown, s.FailRun >= cfg.DownAfter:
 		return domain.BankDown
-	case s.Calls >= minSamples && (s.SuccessRate < cfg.DegradedBelow || s.P95 > cfg.SlowCall):
+	case s.Calls >= minSamples && (s.SuccessRate < cfg.DegradedBelow || s.SlowP95):
 		return domain.BankDegraded
 	}
 	return domain.BankOperational

@@ -2,7 +2,9 @@ package connector
 
 import (
 	"context"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -95,12 +97,44 @@ func TestHealthStatus(t *testing.T) {
 		{"window forgets", append(repeat(cfg.DownAfter, bad), repeat(cfg.HealthWindow, ok)...), false, domain.BankOperational},
 	}
 	for _, c := range cases {
-		h := newBankHealth(cfg.HealthWindow)
+		h := newBankHealth(cfg.HealthWindow, cfg.SlowCall)
 		for _, x := range c.calls {
 			h.record(x.failed, x.d, time.Now())
 		}
 		if got := h.stats().status(cfg, c.down); got != c.want {
 			t.Errorf("%s: %s, want %s (%+v)", c.name, got, c.want, h.stats())
+		}
+	}
+}
+
+// The running counts agree with the window recomputed from scratch: the
+// success rate and whether the sorted window's p95 is over the slow mark.
+func TestHealthCountsMatchTheWindow(t *testing.T) {
+	t.Parallel()
+	const window, slow = 7, 10 * time.Millisecond
+	rng := rand.New(rand.NewPCG(1, 2))
+	h := newBankHealth(window, slow)
+	var failed []bool
+	var lat []time.Duration
+	for i := range 500 {
+		f := rng.IntN(3) == 0
+		d := time.Duration(rng.IntN(15)) * time.Millisecond
+		h.record(f, d, time.Now())
+		failed, lat = append(failed, f), append(lat, d)
+		if len(failed) > window {
+			failed, lat = failed[1:], lat[1:]
+		}
+		ok := 0
+		for _, f := range failed {
+			if !f {
+				ok++
+			}
+		}
+		sorted := slices.Sorted(slices.Values(lat))
+		p95 := sorted[(len(sorted)*95+99)/100-1]
+		got := h.stats()
+		if want := float64(ok) / float64(len(failed)); got.SuccessRate != want || got.SlowP95 != (p95 > slow) || got.Calls != len(failed) {
+			t.Fatalf("after call %d: %+v, want rate %v, p95 %v (slow: %v), calls %d", i, got, want, p95, p95 > slow, len(failed))
 		}
 	}
 }

@@ -271,7 +271,7 @@ func (h *Host) onLoaded(s *Supervisor, md sdk.Metadata) {
 		}
 		h.routes[b.ID] = s
 		if _, ok := h.health[b.ID]; !ok {
-			h.health[b.ID] = newBankHealth(h.cfg.HealthWindow)
+			h.health[b.ID] = newBankHealth(h.cfg.HealthWindow, h.cfg.SlowCall)
 		}
 		h.mu.Unlock()
 		bank := bankFromSDK(s.Name(), s.spec.production, b)
@@ -333,7 +333,7 @@ func (h *Host) healthOf(bank string) *bankHealth {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if hl = h.health[bank]; hl == nil {
-		hl = newBankHealth(h.cfg.HealthWindow)
+		hl = newBankHealth(h.cfg.HealthWindow, h.cfg.SlowCall)
 		h.health[bank] = hl
 	}
 	return hl

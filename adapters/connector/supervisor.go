@@ -388,6 +388,7 @@ func (s *Supervisor) start() (*instance, error) {
 		SecureConfig:     secure,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
+		GRPCDialOptions:  sdk.DialOptions(),
 		SkipHostEnv:      true,
 		StartTimeout:     s.cfg.StartTimeout,
 		Managed:          false,

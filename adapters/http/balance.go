@@ -22,7 +22,6 @@ type BalanceService interface {
 
 var needAccountID = needID("account_id", func(b listBody) string { return b.AccountID }, func(f *domain.ListFilter, v string) { f.AccountID = v })
 
-
 func balanceList(b BalanceService, need func(listBody, *domain.ListFilter) error) http.HandlerFunc {
 	return listHandler("balance", "Balance retrieved successfully", need, b.Balances, balance.Present)
 }

@@ -77,7 +77,7 @@ func Serve(impl Connector) {
 		VersionedPlugins: map[int]plugin.PluginSet{
 			ProtocolMajor: {PluginName: &GRPCPlugin{Impl: impl, Logger: logger}},
 		},
-		GRPCServer: plugin.DefaultGRPCServer,
+		GRPCServer: NewGRPCServer,
 		Logger:     logger,
 	})
 }
@@ -107,16 +107,18 @@ func TestConn(t testing.TB, impl Connector) (Connector, func()) {
 
 // NewInProcess serves impl on a loopback gRPC server and returns the
 // host-side Connector and a function that closes both ends. It is TestConn
-// without a testing.TB, for tools and recorders.
+// without a testing.TB, for tools, recorders and benchmarks, and it uses the
+// same gRPC options as a plugin connection.
 func NewInProcess(impl Connector) (Connector, func(), error) {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, err
 	}
-	srv := grpc.NewServer()
+	srv := NewGRPCServer(nil)
 	pb.RegisterConnectorServer(srv, newServer(impl, nil))
 	go func() { _ = srv.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(lis.Addr().String(),
+		append(DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 	if err != nil {
 		srv.Stop()
 		return nil, nil, err
@@ -126,4 +128,24 @@ func NewInProcess(impl Connector) (Connector, func(), error) {
 		srv.Stop()
 	}
 	return &grpcClient{c: pb.NewConnectorClient(conn)}, closeFn, nil
+}
+
+// windowSize is the fixed HTTP/2 flow-control window on both ends. Connector
+// messages are small, so a fixed window never stalls a call, and it turns off
+// gRPC's bandwidth-delay probing, which otherwise answers nearly every
+// message with a PING the peer must acknowledge: an extra write and wake-up
+// of each process per call (TestFixedWindowsSendNoPings).
+const windowSize = 1 << 20
+
+// NewGRPCServer builds the connector's gRPC server with go-plugin's options
+// (plugin.ServeConfig.GRPCServer); [Serve] uses it.
+func NewGRPCServer(opts []grpc.ServerOption) *grpc.Server {
+	opts = append(opts, grpc.StaticStreamWindowSize(windowSize), grpc.StaticConnWindowSize(windowSize))
+	return grpc.NewServer(opts...)
+}
+
+// DialOptions are the host's gRPC options for a connection to a connector
+// (plugin.ClientConfig.GRPCDialOptions), matching [NewGRPCServer].
+func DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{grpc.WithStaticStreamWindowSize(windowSize), grpc.WithStaticConnWindowSize(windowSize)}
 }
