@@ -1,9 +1,13 @@
 package connector
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,11 +18,13 @@ import (
 
 	"github.com/bankauth/bankauth/plugins/fakebank"
 	"github.com/bankauth/bankauth/plugins/sdk"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 // Run with, e.g.:
 //
-//	go test -run '^$' -bench 'GetBalance' -benchtime 2000x ./adapters/connector/
+//	go test -run '^$' -bench 'GetBalance' -benchtime 5000x ./adapters/connector/
 //	go test -run '^$' -bench 'ColdStart' -benchtime 40x ./adapters/connector/
 
 var inprocessP50 atomic.Int64 // ns, for the ratio
@@ -115,6 +121,81 @@ func processCPU(pid int) time.Duration {
 	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
+// BenchmarkGetBalanceBareProcess is the machine's floor for any connector
+// process: the same fake bank in a child process (one scheduler thread, as
+// the built-in one) behind a plain gRPC server on a Unix socket, called by a
+// plain gRPC client, without go-plugin, TLS or the host. What it costs over
+// the in-process lane is the process boundary alone.
+func BenchmarkGetBalanceBareProcess(b *testing.B) {
+	dir, err := os.MkdirTemp("", "bankauth-bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "s")
+	cmd := exec.Command(selfExe(b), bareGRPCArg, sock)
+	cmd.Env = []string{"GOMAXPROCS=1"}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	// The child says when it listens.
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
+		b.Fatalf("bare gRPC child: %q, %v", line, err)
+	}
+	conn, err := grpc.NewClient("unix://"+sock,
+		append(sdk.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = conn.Close() })
+	rpc, err := (&sdk.GRPCPlugin{}).GRPCClient(context.Background(), nil, conn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := rpc.(sdk.Connector)
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		if _, err := c.GetBalance(ctx, sdk.GetBalanceRequest{Bank: "sandbox-bank", Session: benchSession}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	p50 := percentile(lat, 50)
+	b.ReportMetric(float64(p50.Microseconds()), "p50-µs")
+	if in := inprocessP50.Load(); in > 0 {
+		b.ReportMetric(float64(p50)/float64(in), "x-inprocess")
+	}
+}
+
+// bareGRPCArg makes the test binary serve the fake bank over plain gRPC.
+const bareGRPCArg = "__bare-grpc"
+
+func serveBareGRPC(sock string) error {
+	lis, err := net.Listen("unix", sock)
+	if err != nil {
+		return err
+	}
+	srv := sdk.NewGRPCServer(nil)
+	if err := (&sdk.GRPCPlugin{Impl: fakebank.New(fakebank.DefaultScenario())}).GRPCServer(nil, srv); err != nil {
+		return err
+	}
+	fmt.Println("ready")
+	return srv.Serve(lis)
+}
+
+// benchSession is a fake-bank session for user_good at sandbox-bank.
+var benchSession = []byte(`{"v":1,"bank":"sandbox-bank","person":"user_good","issued_at":"2026-01-01T00:00:00Z"}`)
+
 // BenchmarkGetBalanceClient is the floor under the host: the same process
 // called through the go-plugin gRPC client alone, without the host's
 // routing, deadline, semaphore, health and metrics.
@@ -150,14 +231,13 @@ func BenchmarkColdStart(b *testing.B) {
 		b.Fatal(err)
 	}
 	spec := launchSpec{name: BuiltinName, builtin: true, path: cfg.SelfExecutable, args: cfg.SelfArgs}
-	session := []byte(`{"v":1,"bank":"sandbox-bank","person":"user_good","issued_at":"2026-01-01T00:00:00Z"}`)
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
 		s := newSupervisor(spec, cfg, nil, testLogger(b), m, nil)
 		t0 := time.Now()
 		err := s.do(context.Background(), func(ctx context.Context, c sdk.Connector) error {
-			res, err := c.GetBalance(ctx, sdk.GetBalanceRequest{Bank: "sandbox-bank", Session: session})
+			res, err := c.GetBalance(ctx, sdk.GetBalanceRequest{Bank: "sandbox-bank", Session: benchSession})
 			if err == nil && len(res.Balances) == 0 {
 				b.Errorf("no balances: %+v", res)
 			}

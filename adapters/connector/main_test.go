@@ -25,10 +25,19 @@ import (
 // The test binary is also every connector the tests need: run with the
 // arguments "__connector fakebank" it is the built-in fake bank (as the
 // main binary is); run under a name "fixture-MODE" (a link or copy in a
-// plugin directory) it is a misbehaving fixture connector.
+// plugin directory) it is a misbehaving fixture connector; with
+// "__bare-grpc SOCKET" it serves the fake bank over plain gRPC without
+// go-plugin, for the benchmark floor.
 func TestMain(m *testing.M) {
 	if len(os.Args) >= 3 && os.Args[1] == "__connector" && os.Args[2] == "fakebank" {
 		fakebank.Main()
+		os.Exit(0)
+	}
+	if len(os.Args) >= 3 && os.Args[1] == bareGRPCArg {
+		if err := serveBareGRPC(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 		os.Exit(0)
 	}
 	if mode, ok := strings.CutPrefix(filepath.Base(os.Args[0]), "fixture-"); ok {
