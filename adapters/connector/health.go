@@ -38,9 +38,10 @@ func (h *bankHealth) record(failed bool, d time.Duration, at time.Time) {
 	} else {
 		h.n++
 	}
-	h.failed[h.next], h.slowCall[h.next] = failed, d > h.slow
+	slow := d > h.slow
+	h.failed[h.next], h.slowCall[h.next] = failed, slow
 	h.nFailed += b2i(failed)
-	h.nSlow += b2i(d > h.slow)
+	h.nSlow += b2i(slow)
 	h.next = (h.next + 1) % len(h.failed)
 	if failed {
 		h.failRun++
@@ -73,8 +74,8 @@ func (h *bankHealth) stats() healthStats {
 		return s
 	}
 	s.SuccessRate = float64(h.n-h.nFailed) / float64(h.n)
-	// The p95 is the ceil(0.95n)-th smallest latency; it is over the mark
-	// when more than the n-ceil(0.95n) calls above it are.
+	// The p95 is the ceil(0.95n)-th smallest latency, so it is over the
+	// mark exactly when more than n-ceil(0.95n) of the calls are.
 	s.SlowP95 = h.nSlow > h.n-(h.n*95+99)/100
 	return s
 }
