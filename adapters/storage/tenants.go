@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
@@ -9,24 +10,34 @@ import (
 
 // --- companies
 
-const companyCols = "id, name, duplicate_policy, frame_ancestors, created_at, updated_at"
+const companyCols = "id, name, duplicate_policy, frame_ancestors, allowed_origins, created_at, updated_at"
 
 type companyRow struct {
 	ID              string `db:"id"`
 	Name            string `db:"name"`
 	DuplicatePolicy string `db:"duplicate_policy"`
 	FrameAncestors  string `db:"frame_ancestors"`
+	AllowedOrigins  string `db:"allowed_origins"` // space-separated
 	CreatedAt       dbTime `db:"created_at"`
 	UpdatedAt       dbTime `db:"updated_at"`
 }
 
 func companyToRow(c domain.Company) companyRow {
-	return companyRow{c.ID, c.Name, string(c.DuplicatePolicy), c.FrameAncestors, ts(c.CreatedAt), ts(c.UpdatedAt)}
+	return companyRow{c.ID, c.Name, string(c.DuplicatePolicy), c.FrameAncestors, strings.Join(c.AllowedOrigins, " "), ts(c.CreatedAt), ts(c.UpdatedAt)}
 }
 
 func (w companyRow) domain() domain.Company {
 	return domain.Company{ID: w.ID, Name: w.Name, DuplicatePolicy: domain.DuplicatePolicy(w.DuplicatePolicy),
-		FrameAncestors: w.FrameAncestors, CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
+		FrameAncestors: w.FrameAncestors, AllowedOrigins: origins(w.AllowedOrigins),
+		CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
+}
+
+// origins reads the stored list; an empty one is nil, as it was written.
+func origins(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Fields(s)
 }
 
 type companyRepo struct{ r *repos }
@@ -44,7 +55,7 @@ func (c companyRepo) Get(ctx context.Context, id domain.ID) (domain.Company, err
 
 func (c companyRepo) Update(ctx context.Context, co domain.Company) error {
 	n, err := c.r.named(ctx, "company", "update company",
-		"UPDATE companies SET "+updateSet("name, duplicate_policy, frame_ancestors, updated_at")+" WHERE id = :id",
+		"UPDATE companies SET "+updateSet("name, duplicate_policy, frame_ancestors, allowed_origins, updated_at")+" WHERE id = :id",
 		companyToRow(co))
 	return mustAffect(n, err, "company")
 }

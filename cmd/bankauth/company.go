@@ -32,7 +32,7 @@ func cmdCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usageError{"company needs a sub-command: create, keys rotate, set or list"}
 	}
 	var c config
-	var name, id, policy, ancestors string
+	var name, id, policy, ancestors, origins string
 	var asJSON bool
 	sub := args[0]
 	rest := args[1:]
@@ -55,6 +55,7 @@ func cmdCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.StringVar(&id, "id", "", "the company id (client token) (required)")
 		fs.StringVar(&policy, "duplicate-policy", "", "merge, reject or allow")
 		fs.StringVar(&ancestors, "frame-ancestors", "", `origins allowed to frame the company's hosted widget pages, e.g. "https://app.example.com 'self'" (default any)`)
+		fs.StringVar(&origins, "allowed-origins", "", `web origins that may embed the widget and receive its results, e.g. "https://app.example.com https://shop.example.com"; "none" clears the list`)
 	case "list":
 	default:
 		return usageError{fmt.Sprintf("unknown company sub-command %q", sub)}
@@ -68,8 +69,8 @@ func cmdCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if (sub == "keys rotate" || sub == "set") && !domain.ValidID(id) {
 		return usageError{"--id must be a company id (24 hex characters)"}
 	}
-	if sub == "set" && policy == "" && ancestors == "" {
-		return usageError{"company set needs --duplicate-policy or --frame-ancestors"}
+	if sub == "set" && policy == "" && ancestors == "" && origins == "" {
+		return usageError{"company set needs --duplicate-policy, --frame-ancestors or --allowed-origins"}
 	}
 	st, err := openStore(ctx, c)
 	if err != nil {
@@ -102,6 +103,12 @@ func cmdCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				return err
 			}
 			fmt.Fprintf(stdout, "hosted widget pages of %s may be framed by %s\n", id, ancestors)
+		}
+		if origins != "" {
+			if err := svc.SetAllowedOrigins(ctx, id, origins); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "allowed origins of %s are now %s\n", id, origins)
 		}
 		return nil
 	default:

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -279,6 +280,77 @@ func (s *Service) SetFrameAncestors(ctx context.Context, companyID domain.ID, so
 		s.forgetKeys()
 		return tx.Companies().Update(ctx, c)
 	})
+}
+
+// SetAllowedOrigins sets the web origins that may embed the company's
+// widget and receive its results ("https://app.example.com", separated by
+// spaces or commas); "none" clears the list. Each is an exact origin:
+// scheme, host and optional port, no path and no wildcard, because the
+// widget posts results to exactly that origin.
+func (s *Service) SetAllowedOrigins(ctx context.Context, companyID domain.ID, list string) error {
+	origins, err := ParseOrigins(list)
+	if err != nil {
+		return err
+	}
+	return s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
+		c, err := tx.Companies().Get(ctx, companyID)
+		if err != nil {
+			return fmt.Errorf("load company %s: %w", companyID, err)
+		}
+		c.AllowedOrigins = origins
+		c.UpdatedAt = s.clock.Now()
+		s.forgetKeys()
+		return tx.Companies().Update(ctx, c)
+	})
+}
+
+// ParseOrigins reads a list of web origins, normalised (lower case, no
+// trailing slash, no default port), refusing anything that is not one.
+func ParseOrigins(list string) ([]string, error) {
+	fields := strings.FieldsFunc(list, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\n' })
+	if len(fields) == 1 && fields[0] == "none" {
+		return nil, nil
+	}
+	var out []string
+	for _, f := range fields {
+		o, ok := normalizeOrigin(f)
+		if !ok {
+			return nil, domain.Invalid("allowed_origins", fmt.Sprintf("%q is not a web origin like https://app.example.com (scheme, host, optional port; no path)", f))
+		}
+		if !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func normalizeOrigin(f string) (string, bool) {
+	f = strings.TrimSuffix(strings.ToLower(f), "/")
+	scheme, host, found := strings.Cut(f, "://")
+	if !found || (scheme != "https" && scheme != "http") || host == "" {
+		return "", false
+	}
+	name, port, hasPort := strings.Cut(host, ":")
+	if name == "" || (hasPort && port == "") {
+		return "", false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return "", false
+		}
+	}
+	for _, c := range port {
+		if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		hasPort = false
+	}
+	if hasPort {
+		return scheme + "://" + name + ":" + port, true
+	}
+	return scheme + "://" + name, true
 }
 
 func validFrameSource(f string) bool {

@@ -25,8 +25,26 @@ type Company struct {
 	// FrameAncestors is the CSP frame-ancestors value for the widget; empty
 	// means any origin may frame it.
 	FrameAncestors string
+	// AllowedOrigins are the web origins (scheme://host[:port]) that may
+	// embed the company's widget and receive its results. Empty means no
+	// restriction has been set.
+	AllowedOrigins []string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+}
+
+// AllowsOrigin reports whether origin may embed the company's widget: any
+// origin when no list is set, else only one on the list.
+func (c Company) AllowsOrigin(origin string) bool {
+	if len(c.AllowedOrigins) == 0 {
+		return true
+	}
+	for _, o := range c.AllowedOrigins {
+		if o == origin {
+			return true
+		}
+	}
+	return false
 }
 
 // KeyKind tells a public key from a secret one.

@@ -22,6 +22,7 @@ func testCompanies(t *testing.T, s ports.Store) {
 	wantKind(t, err, domain.KindNotFound, "get a missing company")
 
 	a.Name, a.DuplicatePolicy, a.FrameAncestors, a.UpdatedAt = "Acme Ltd", domain.DuplicateReject, "https://acme.example", at(day)
+	a.AllowedOrigins = []string{"https://acme.example", "http://localhost:3000"}
 	must(t, s.Companies().Update(ctx, a), "update")
 	got, err = s.Companies().Get(ctx, a.ID)
 	must(t, err, "get after update")
