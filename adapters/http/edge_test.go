@@ -301,3 +301,31 @@ func TestHostedFrameAncestors(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeErrorsNameTheJSONField(t *testing.T) {
+	type inner struct {
+		ID string `json:"id"`
+	}
+	var withPage struct {
+		pageRequest
+		Customer inner   `json:"customer"`
+		Items    []inner `json:"items"`
+	}
+	tests := []struct{ body, field string }{
+		{`{"page":1e30}`, "page"},
+		{`{"limit":"ten"}`, "limit"},
+		{`{"customer":{"id":5}}`, "customer.id"},
+		{`{"items":[{"id":true}]}`, "items.id"},
+	}
+	for _, tc := range tests {
+		err := decodeJSON([]byte(tc.body), &withPage)
+		de, ok := domain.AsError(err)
+		if !ok {
+			t.Errorf("%s: %v is no domain error", tc.body, err)
+			continue
+		}
+		if de.Field != tc.field || !strings.HasPrefix(de.Message, tc.field+": ") {
+			t.Errorf("%s: %v (field %q), want the field %s named", tc.body, err, de.Field, tc.field)
+		}
+	}
+}
