@@ -667,6 +667,10 @@ Okra.%s(opts);
 				if got := b.attr("[data-screen=error] [data-error-code]", "data-error-code"); got != "ORIGIN_NOT_ALLOWED" {
 					t.Errorf("the error screen shows code %q, want ORIGIN_NOT_ALLOWED", got)
 				}
+				// Closing tells the foreign page nothing either; the widget
+				// says itself that it is closed.
+				b.click("[data-screen=error] [data-action=submit]")
+				b.wait("[data-screen=closed]")
 			} else {
 				b.enterFrame("[data-screen=consent]")
 				loginAtSandboxBank(b, "internet_banking", map[string]string{"username": "user_good", "password": "pass_good"})
