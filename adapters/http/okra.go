@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -29,8 +30,8 @@ type pageRequest struct {
 }
 
 func (p pageRequest) page() (domain.Page, error) {
-	if p.Page < 0 {
-		return domain.Page{}, domain.Invalid("page", "must be 1 or more")
+	if p.Page < 0 || p.Page > domain.MaxPageNumber {
+		return domain.Page{}, domain.Invalid("page", fmt.Sprintf("must be between 1 and %d", domain.MaxPageNumber))
 	}
 	if p.Limit < 0 || p.Limit > domain.MaxPageLimit {
 		return domain.Page{}, domain.Invalid("limit", "must be between 1 and 100")

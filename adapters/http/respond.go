@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/bankauth/bankauth/core/domain"
@@ -90,7 +91,7 @@ func decodeJSON(body []byte, dst any) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &domain.Error{Kind: domain.KindInvalid, Code: "MALFORMED_JSON", Message: "malformed JSON: the body ends too early"}
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := jsonPath(reflect.TypeOf(dst), typ.Field)
 		if field == "" {
 			return &domain.Error{Kind: domain.KindInvalid, Message: fmt.Sprintf("the body must be a JSON object, not %s", typ.Value)}
 		}
@@ -99,6 +100,45 @@ func decodeJSON(body []byte, dst any) error {
 		return de
 	}
 	return &domain.Error{Kind: domain.KindInvalid, Code: "MALFORMED_JSON", Message: "malformed JSON: " + err.Error()}
+}
+
+// jsonPath drops the Go names of embedded structs from a decoder's field
+// path ("pageRequest.page" becomes "page"), so an error names the field as
+// the client sent it.
+func jsonPath(t reflect.Type, field string) string {
+	if field == "" {
+		return ""
+	}
+	var out []string
+	for _, seg := range strings.Split(field, ".") {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
+		}
+		if t != nil && t.Kind() == reflect.Struct {
+			if sf, found := t.FieldByName(seg); found && sf.Anonymous {
+				t = sf.Type
+				continue
+			}
+		}
+		out = append(out, seg)
+		t = jsonFieldType(t, seg)
+	}
+	return strings.Join(out, ".")
+}
+
+// jsonFieldType is the type of the field of struct t that JSON name decodes
+// into, or nil.
+func jsonFieldType(t reflect.Type, name string) reflect.Type {
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	for _, f := range reflect.VisibleFields(t) {
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == name || (tag == "" && strings.EqualFold(f.Name, name)) {
+			return f.Type
+		}
+	}
+	return nil
 }
 
 func jsonTypeName(goType string) string {

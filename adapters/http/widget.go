@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"html/template"
+	"net"
 	"net/http"
 	"path"
 	"regexp"
@@ -29,7 +30,7 @@ var widgetFiles embed.FS
 // WidgetConfig configures the widget pages.
 type WidgetConfig struct {
 	// PublicURL is the server's origin as customers reach it
-	// (BANKAUTH_PUBLIC_URL). Empty: derived from each request.
+	// (BANKAUTH_PUBLIC_URL). Empty: the address the server listens on.
 	PublicURL string
 }
 
@@ -150,7 +151,10 @@ func widgetSchemas() map[string]any {
 	}
 }
 
-// origin is the server's origin as the browser reaches it.
+// origin is the server's origin as the browser reaches it: PublicURL, else
+// the address of the socket the request came in on. Never the Host header,
+// which the client writes: a forged one must not end up in /widget.js or in
+// a link's URL.
 func (h *widgetHandler) origin(r *http.Request) string {
 	if h.cfg.PublicURL != "" {
 		return strings.TrimRight(h.cfg.PublicURL, "/")
@@ -159,14 +163,12 @@ func (h *widgetHandler) origin(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	host := r.Host
-	if !saneHost.MatchString(host) {
-		host = "localhost"
+	host := "localhost"
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && a != nil {
+		host = a.String()
 	}
 	return scheme + "://" + host
 }
-
-var saneHost = regexp.MustCompile(`^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$`)
 
 // frameSource is one source expression of a frame-ancestors list.
 var frameSource = regexp.MustCompile(`^('self'|'none'|\*|[A-Za-z][A-Za-z0-9+.\-]*:|([A-Za-z][A-Za-z0-9+.\-]*://)?(\*\.)?[A-Za-z0-9.\-]+(:([0-9]{1,5}|\*))?(/[A-Za-z0-9._~/\-]*)?)$`)
@@ -186,6 +188,19 @@ func frameAncestors(setting string) string {
 		}
 	}
 	return strings.Join(fields, " ")
+}
+
+// hostedFrameAncestors is the frame-ancestors of a company's hosted pages:
+// its own frame-ancestors setting when it has one, else the origins allowed
+// to embed its widget, else anyone.
+func hostedFrameAncestors(c domain.Company) string {
+	if strings.TrimSpace(c.FrameAncestors) != "" {
+		return frameAncestors(c.FrameAncestors)
+	}
+	if len(c.AllowedOrigins) > 0 {
+		return frameAncestors(strings.Join(c.AllowedOrigins, " "))
+	}
+	return frameAncestors("")
 }
 
 // pageHeaders are the security headers of every widget page.
@@ -233,9 +248,10 @@ func (h *widgetHandler) hostedLink(w http.ResponseWriter, r *http.Request) {
 		h.messagePage(w, status, "Link unavailable", msg)
 		return
 	}
-	ancestors := "*"
+	// Unknown settings refuse framing rather than allow it.
+	ancestors := "'none'"
 	if c, err := h.companies.Company(r.Context(), l.CompanyID); err == nil {
-		ancestors = frameAncestors(c.FrameAncestors)
+		ancestors = hostedFrameAncestors(c)
 	}
 	pageHeaders(w, widgetCSP(ancestors))
 	writeHTML(w, http.StatusOK, h.index)
@@ -277,7 +293,6 @@ func (h *widgetHandler) loaderJS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("Vary", "Host")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }

@@ -1,12 +1,19 @@
 package storage
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"net"
+	"strings"
+	"syscall"
 
 	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/bankauth/bankauth/core/domain"
 )
 
 // dialect is the seam between the two engines: only what must differ lives
@@ -27,6 +34,11 @@ type dialect struct {
 	// uniqueViolation and foreignKeyViolation classify driver errors.
 	uniqueViolation     func(error) bool
 	foreignKeyViolation func(error) bool
+	// unavailable tells the engine's own words for "cannot serve now"
+	// (shutting down, gone, locked past the busy timeout); diskFull tells
+	// a full disk.
+	unavailable func(error) bool
+	diskFull    func(error) bool
 }
 
 var postgresDialect = dialect{
@@ -42,6 +54,26 @@ var postgresDialect = dialect{
 	foreignKeyViolation: func(err error) bool {
 		var pe *pq.Error
 		return errors.As(err, &pe) && pe.Code == "23503"
+	},
+	unavailable: func(err error) bool {
+		var pe *pq.Error
+		if !errors.As(err, &pe) {
+			return false
+		}
+		switch pe.Code {
+		case "57P01", // admin_shutdown (also pg_terminate_backend)
+			"57P02", // crash_shutdown
+			"57P03", // cannot_connect_now (starting up, or in recovery)
+			"53300", // too_many_connections
+			"3D000", // invalid_catalog_name: the database was dropped
+			"25006": // read_only_sql_transaction: a standby after failover
+			return true
+		}
+		return pe.Code.Class() == "08" // connection_exception
+	},
+	diskFull: func(err error) bool {
+		var pe *pq.Error
+		return errors.As(err, &pe) && pe.Code == "53100"
 	},
 }
 
@@ -60,4 +92,53 @@ var sqliteDialect = dialect{
 		var se *sqlite.Error
 		return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 	},
+	unavailable: func(err error) bool {
+		var se *sqlite.Error
+		if !errors.As(err, &se) {
+			return false
+		}
+		// Primary codes: busy arrives only after the busy timeout ran out.
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_CANTOPEN:
+			return true
+		}
+		return false
+	},
+	diskFull: func(err error) bool {
+		var se *sqlite.Error
+		return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
+	},
+}
+
+// storeFailure is the domain error for a driver error that says the
+// database itself cannot serve (unreachable, closed, shutting down, full),
+// or nil for any other error. Callers keep the cause for the logs; the
+// message is what an API client sees.
+func (d dialect) storeFailure(err error) *domain.Error {
+	switch {
+	case err == nil:
+		return nil
+	case d.diskFull(err):
+		return &domain.Error{Kind: domain.KindStoreFull, Code: "STORAGE_FULL",
+			Message: "the server's storage is full, so nothing was saved; try again once the operator has freed space", Err: err}
+	case connectionLost(err) || d.unavailable(err):
+		return &domain.Error{Kind: domain.KindStoreUnavailable, Code: "DATABASE_UNAVAILABLE",
+			Message: "the database is unavailable right now; try again shortly", Retryable: true, Err: err}
+	}
+	return nil
+}
+
+// connectionLost tells the errors of a pool or connection that is gone,
+// whatever the engine.
+func connectionLost(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var ne *net.OpError
+	if errors.As(err, &ne) {
+		return true
+	}
+	// database/sql does not export the error of a closed pool.
+	return strings.Contains(err.Error(), "sql: database is closed")
 }

@@ -160,6 +160,10 @@ func (s *Store) mapErr(err error, what, op string) error {
 	case s.d.foreignKeyViolation(err):
 		return &domain.Error{Kind: domain.KindInvalid, Message: what + " refers to a missing object", Err: err}
 	}
+	if de := s.d.storeFailure(err); de != nil {
+		de.Err = fmt.Errorf("%s: %w", op, err)
+		return de
+	}
 	var de *domain.Error
 	if errors.As(err, &de) {
 		return err

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -132,6 +133,11 @@ func sqliteDSN(path, extra string) (dialect, string, bool, error) {
 	if err != nil {
 		return sqliteDialect, "", false, fmt.Errorf("storage: SQLite URL parameters: %w", err)
 	}
+	if !memory && q.Get("mode") == "" {
+		if err := createPrivate(path); err != nil {
+			return sqliteDialect, "", false, err
+		}
+	}
 	if _, ok := q["_txlock"]; !ok {
 		q.Set("_txlock", "immediate")
 	}
@@ -154,6 +160,24 @@ func sqliteDSN(path, extra string) (dialect, string, bool, error) {
 		}
 	}
 	return sqliteDialect, "file:" + path + "?" + q.Encode(), memory, nil
+}
+
+// createPrivate creates the database file readable by its owner only, if it
+// does not exist yet. SQLite gives the -wal and -shm files the mode of the
+// database file, so they are private too; the file holds sealed secrets
+// and blind indexes, which are no one else's business.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("storage: create the database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("storage: create the database file: %w", err)
+	}
+	return nil
 }
 
 func newProvider(d dialect, db *sql.DB) (*goose.Provider, error) {
@@ -208,7 +232,7 @@ func (s *Store) Dialect() string { return s.d.name }
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping %s database: %w", s.d.name, err)
+		return s.mapErr(err, "database", "ping "+s.d.name+" database")
 	}
 	return nil
 }
@@ -233,7 +257,7 @@ func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, tx po
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return s.mapErr(err, "transaction", "begin transaction")
 	}
 	st := &txState{tx: tx}
 	done := false

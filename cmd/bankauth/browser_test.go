@@ -2,21 +2,26 @@ package main
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/bankauth/bankauth/core/company"
@@ -507,5 +512,217 @@ func TestBrowserReturningQuickLogin(t *testing.T) {
 	// Still one customer, one record.
 	if got := counts(t, ts); got["customers"] != 1 || got["records"] != 1 {
 		t.Fatalf("quick logins made new rows: %v", got)
+	}
+}
+
+// originGate is a reverse proxy to bankauth that notes the parent_origin of
+// every session open and, when enforce is set, refuses the origins the
+// company does not allow, the way the server's own check does (403
+// ORIGIN_NOT_ALLOWED). It lets the widget's side be tested whether or not
+// the server refuses by itself.
+type originGate struct {
+	proxy   *httputil.ReverseProxy
+	company domain.Company
+	enforce bool
+	mu      sync.Mutex
+	seen    []string
+}
+
+func (g *originGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && r.URL.Path == "/widget/v1/sessions" {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var open struct {
+			ParentOrigin *string `json:"parent_origin"`
+		}
+		_ = json.Unmarshal(body, &open)
+		origin := "(none)"
+		if open.ParentOrigin != nil {
+			origin = *open.ParentOrigin
+		}
+		g.mu.Lock()
+		g.seen = append(g.seen, origin)
+		g.mu.Unlock()
+		if g.enforce && open.ParentOrigin != nil && !g.company.AllowsOrigin(*open.ParentOrigin) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"status":"error","message":"this page may not open the company's widget","type":"FORBIDDEN","code":"ORIGIN_NOT_ALLOWED","request_id":"gate"}`)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+	}
+	g.proxy.ServeHTTP(w, r)
+}
+
+func (g *originGate) origins() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.seen...)
+}
+
+// TestBrowserFramingByForeignOrigin frames the widget from a page whose
+// origin the company did not allow, with buildWithShortUrl and with
+// buildWithOptions, and collects every message that page receives: only
+// the handshake may arrive, never an event, an error or the success
+// payload. A page on an allowed origin still gets the whole flow.
+func TestBrowserFramingByForeignOrigin(t *testing.T) {
+	// Three more origins: bankauth as the browser sees it (through the
+	// gate), the company's own site, and a foreign site.
+	front := httptest.NewUnstartedServer(nil)
+	allowedHost := httptest.NewUnstartedServer(nil)
+	foreignHost := httptest.NewUnstartedServer(nil)
+	for _, s := range []*httptest.Server{front, allowedHost, foreignHost} {
+		t.Cleanup(s.Close)
+	}
+	frontURL := "http://" + front.Listener.Addr().String()
+	allowedURL := "http://" + allowedHost.Listener.Addr().String()
+	foreignURL := "http://" + foreignHost.Listener.Addr().String()
+
+	ts := startServer(t, sqliteConfig(t), func(c *config) { c.PublicURL = frontURL })
+	keys := ts.newCompany("Acme Lending")
+	ctx := context.Background()
+	if err := ts.Companies.SetAllowedOrigins(ctx, keys.Company.ID, allowedURL); err != nil {
+		t.Fatal(err)
+	}
+	acme, err := ts.Store.Companies().Get(ctx, keys.Company.ID)
+	if err != nil || !acme.AllowsOrigin(allowedURL) || acme.AllowsOrigin(foreignURL) {
+		t.Fatalf("allowed origins not stored: %v %v", acme.AllowedOrigins, err)
+	}
+	r := ts.call("POST", "/v2/sandbox/widget/links/create", keys.Sandbox.SecretKey, map[string]any{"options": map[string]any{
+		"key": keys.Sandbox.PublicKey, "token": keys.Company.ID, "env": "production-sandbox", "products": []string{"auth"}, "name": "Acme Lending"}})
+	code, _ := field(r.JSON, "data.short_url").(string)
+	if r.Status != 200 || code == "" {
+		t.Fatalf("links/create: %d %s", r.Status, r.Body)
+	}
+
+	// Does the server refuse a foreign parent by itself yet? If not, the
+	// gate stands in for it.
+	probe := ts.call("POST", "/widget/v1/sessions", "", map[string]any{"key": keys.Sandbox.PublicKey, "token": keys.Company.ID,
+		"env": "production-sandbox", "products": []string{"auth"}, "parent_origin": foreignURL})
+	serverRefuses := probe.Status == http.StatusForbidden && field(probe.JSON, "code") == "ORIGIN_NOT_ALLOWED"
+	if !serverRefuses {
+		t.Logf("the server opened a session for a foreign parent origin (%d); the gate refuses it instead", probe.Status)
+	}
+	target, _ := url.Parse(ts.URL)
+	gate := &originGate{proxy: httputil.NewSingleHostReverseProxy(target), company: acme, enforce: !serverRefuses}
+	front.Config.Handler = gate
+	front.Start()
+
+	opts, _ := json.Marshal(map[string]any{"key": keys.Sandbox.PublicKey, "token": keys.Company.ID, "env": "production-sandbox",
+		"products": []string{"auth"}, "name": "Acme Lending", "short_url": code})
+	host := http.NewServeMux()
+	host.HandleFunc("/host.js", func(w http.ResponseWriter, r *http.Request) {
+		build := "buildWithOptions"
+		if r.URL.Query().Get("mode") == "short" {
+			build = "buildWithShortUrl"
+		}
+		w.Header().Set("Content-Type", "text/javascript")
+		fmt.Fprintf(w, `
+window.received = [];
+window.addEventListener('message', function (e) {
+  var d; try { d = JSON.parse(JSON.stringify(e.data)); } catch (x) { d = String(e.data); }
+  window.received.push({ origin: e.origin, data: d });
+});
+var opts = %s;
+opts.onSuccess = function (d) { window.succeeded = d; };
+Okra.%s(opts);
+`, opts, build)
+	})
+	host.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>
+<script src="%s/widget.js"></script><script src="/host.js?mode=%s"></script></body></html>`, frontURL, url.QueryEscape(r.URL.Query().Get("mode")))
+	})
+	allowedHost.Config.Handler = host
+	foreignHost.Config.Handler = host
+	allowedHost.Start()
+	foreignHost.Start()
+
+	type message struct {
+		Origin string         `json:"origin"`
+		Data   map[string]any `json:"data"`
+	}
+	for _, c := range []struct {
+		name, parent, mode string
+		allowed            bool
+	}{
+		{"foreign parent, short link", foreignURL, "short", false},
+		{"foreign parent, options", foreignURL, "options", false},
+		{"allowed parent, short link", allowedURL, "short", true},
+		{"allowed parent, options", allowedURL, "options", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := len(gate.origins())
+			b := newBrowser(t)
+			b.navigate(c.parent + "/?mode=" + c.mode)
+			if !c.allowed {
+				b.enterFrame("[data-screen=error], [data-screen=consent]")
+				if evalIn[bool](b, `!!document.querySelector('[data-screen=consent]')`) {
+					t.Fatalf("the widget opened a session for the foreign parent %s", c.parent)
+				}
+				if got := b.attr("[data-screen=error] [data-error-code]", "data-error-code"); got != "ORIGIN_NOT_ALLOWED" {
+					t.Errorf("the error screen shows code %q, want ORIGIN_NOT_ALLOWED", got)
+				}
+				// Closing tells the foreign page nothing either; the widget
+				// says itself that it is closed.
+				b.click("[data-screen=error] [data-action=submit]")
+				b.wait("[data-screen=closed]")
+			} else {
+				b.enterFrame("[data-screen=consent]")
+				loginAtSandboxBank(b, "internet_banking", map[string]string{"username": "user_good", "password": "pass_good"})
+				accountID := chooseFirstAccount(b)
+				b.wait("[data-screen=success]")
+				b.leaveFrame()
+				b.waitTrue("the allowed parent got onSuccess", `!!window.succeeded`)
+				checkPayload(t, evalIn[string](b, `JSON.stringify(window.succeeded)`), accountID)
+			}
+			b.leaveFrame()
+			if seen := gate.origins()[before:]; len(seen) != 1 || seen[0] != c.parent {
+				t.Fatalf("session opens sent parent_origin %v, want once %s", seen, c.parent)
+			}
+			// A macrotask in the parent, so messages already posted to it
+			// have been delivered before it is read.
+			ctx, cancel := context.WithTimeout(b.ctx, step)
+			defer cancel()
+			raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+				`new Promise(function (resolve) { setTimeout(function () { resolve(JSON.stringify(window.received)); }, 0); })`,
+				chromedp.EvalAwaitPromise))
+			if err != nil {
+				t.Fatalf("read the parent's messages: %v", err)
+			}
+			var got []message
+			if err := json.Unmarshal([]byte(raw), &got); err != nil {
+				t.Fatalf("messages %s: %v", raw, err)
+			}
+			handshakes, success := 0, false
+			for _, m := range got {
+				if m.Origin != frontURL {
+					t.Errorf("a message from %s, not the widget's origin %s: %v", m.Origin, frontURL, m.Data)
+				}
+				if m.Data["ifameLoaded"] == true && len(m.Data) == 1 {
+					handshakes++
+					continue
+				}
+				if !c.allowed {
+					t.Errorf("the foreign parent received %v", m.Data)
+				}
+				if m.Data["success"] == true && domain.ValidID(fmt.Sprint(m.Data["record_id"])) {
+					success = true
+				}
+			}
+			if handshakes != 1 {
+				t.Errorf("the parent got %d handshakes, want 1 (messages %s)", handshakes, raw)
+			}
+			if c.allowed != success {
+				t.Errorf("allowed=%v but success payload received=%v (messages %s)", c.allowed, success, raw)
+			}
+			if !c.allowed && (strings.Contains(raw, "record_id") || strings.Contains(raw, "accounts") || strings.Contains(raw, "session_id")) {
+				t.Errorf("the foreign parent received account data: %s", raw)
+			}
+		})
 	}
 }

@@ -28,7 +28,7 @@ Usage:
   bankauth migrate   [flags]   apply database migrations and exit
   bankauth company create --name NAME [--json]
   bankauth company keys rotate --id COMPANY_ID [--json]
-  bankauth company set --id COMPANY_ID [--duplicate-policy merge|reject|allow] [--frame-ancestors SOURCES]
+  bankauth company set --id COMPANY_ID [--duplicate-policy merge|reject|allow] [--frame-ancestors SOURCES] [--allowed-origins ORIGINS]
   bankauth company list
   bankauth connector register NAME PATH --sha256 HEX [--production] [--plugin-dir DIR]
   bankauth connector list

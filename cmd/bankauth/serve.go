@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"go.uber.org/fx"
 
@@ -22,6 +23,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// Anything that still logs through slog's default or the log package
+	// (libraries, a stray call) comes out as JSON through the same handler.
+	slog.SetDefault(logger)
 	app := fx.New(appOptions(c, logger, stdout))
 	if err := app.Err(); err != nil {
 		return fmt.Errorf("assemble the server: %w", err)

@@ -23,6 +23,8 @@ const (
 	KindConnectorFailed  Kind = "connector_failed"  // the connector crashed or answered garbage (502)
 	KindUnavailable      Kind = "unavailable"       // bank or connector unavailable (503)
 	KindTimeout          Kind = "timeout"           // the bank did not answer in time (504)
+	KindStoreUnavailable Kind = "store_unavailable" // the database does not answer; retry later (503)
+	KindStoreFull        Kind = "store_full"        // the database's disk is full (507)
 	KindInternal         Kind = "internal"          // our fault (500)
 )
 
@@ -61,14 +63,15 @@ func (e *Error) Is(target error) bool {
 
 // Sentinels for errors.Is; they match any error of their kind.
 var (
-	ErrNotFound      = &Error{Kind: KindNotFound}
-	ErrConflict      = &Error{Kind: KindConflict}
-	ErrInvalid       = &Error{Kind: KindInvalid}
-	ErrUnauthorized  = &Error{Kind: KindUnauthorized}
-	ErrTokenRequired = &Error{Kind: KindTokenRequired}
-	ErrUnavailable   = &Error{Kind: KindUnavailable}
-	ErrTimeout       = &Error{Kind: KindTimeout}
-	ErrExpired       = &Error{Kind: KindExpired}
+	ErrNotFound         = &Error{Kind: KindNotFound}
+	ErrConflict         = &Error{Kind: KindConflict}
+	ErrInvalid          = &Error{Kind: KindInvalid}
+	ErrUnauthorized     = &Error{Kind: KindUnauthorized}
+	ErrTokenRequired    = &Error{Kind: KindTokenRequired}
+	ErrUnavailable      = &Error{Kind: KindUnavailable}
+	ErrTimeout          = &Error{Kind: KindTimeout}
+	ErrExpired          = &Error{Kind: KindExpired}
+	ErrStoreUnavailable = &Error{Kind: KindStoreUnavailable}
 )
 
 // KindOf returns the kind of the first domain error in err's chain, or

@@ -6,6 +6,9 @@ import "time"
 const (
 	DefaultPageLimit = 20
 	MaxPageLimit     = 100
+	// MaxPageNumber keeps (page-1)*limit far inside every engine's OFFSET
+	// range; nobody pages a hundred million rows deep.
+	MaxPageNumber = 1_000_000
 )
 
 // Page asks for one page of a list; Number is 1-based.
@@ -24,6 +27,9 @@ func (p Page) Normalize() Page {
 	}
 	if p.Limit > MaxPageLimit {
 		p.Limit = MaxPageLimit
+	}
+	if p.Number > MaxPageNumber {
+		p.Number = MaxPageNumber
 	}
 	return p
 }

@@ -16,7 +16,8 @@
     method: '',
     quick: '',          // 'otp' or 'password' for a returning quick login
     ussdCode: '',
-    parentOrigin: '',
+    parentOrigin: '',   // the origin of the page that sent the options
+    verifiedOrigin: '', // parentOrigin once the server accepted it for the company
     pollTimer: 0,
     polling: false,
     busy: false,
@@ -60,11 +61,14 @@
 
   // ---- messages to the host page (okra-js protocol) ----
 
+  // Only the handshake may go to any parent: it carries nothing. Every other
+  // message goes to the parent's origin, and only once the server has opened
+  // the session for it (the company's allowed origins). Until then, and
+  // when the server refuses the origin, nothing is posted at all.
   function post(msg) {
     if (!inFrame) return;
-    var target = st.parentOrigin || '*';
-    // Nothing but the handshake and closing goes to an unknown parent.
-    if (target === '*' && !(msg.ifameLoaded || msg.close || msg.beforeClose)) return;
+    var target = msg.ifameLoaded ? '*' : st.verifiedOrigin;
+    if (!target) return;
     try {
       window.parent.postMessage(msg, target);
     } catch (e) { /* the host went away */ }
@@ -500,6 +504,7 @@
   }
 
   function titleFor(err) {
+    if (err.code === 'ORIGIN_NOT_ALLOWED' || err.type === 'ORIGIN_NOT_ALLOWED') return 'This site may not open this link';
     switch (err.type || err.code) {
       case 'INVALID_CREDENTIALS': return 'Your bank did not accept those details';
       case 'BANK_UNAVAILABLE': return (st.bank ? st.bank.name : 'Your bank') + ' is unavailable';
@@ -583,7 +588,8 @@
     post({ beforeClose: true });
     cancel.then(function () {
       post({ close: true });
-      if (!inFrame) {
+      // Unheard by the host page, the widget says itself that it is done.
+      if (!inFrame || !st.verifiedOrigin) {
         show('closed', 'You closed this link', el('p', { 'class': 'lead', text: 'Nothing was shared. You can close this tab now.' }));
       }
     });
@@ -666,7 +672,11 @@
     st.options = o;
     theme(o);
     showLoading('Getting ready…');
-    api('POST', API, sessionBody(o)).then(function (r) {
+    var body = sessionBody(o);
+    // The server checks the framing page's origin (as the browser reported
+    // it with the options) against the company's allowed origins.
+    if (inFrame && !st.hosted) body.parent_origin = st.parentOrigin || 'null';
+    api('POST', API, body).then(function (r) {
       var j = r.json || {};
       if (r.status !== 201 && r.status !== 200 || !j.session_id) {
         fail({ type: j.type || 'INIT', code: j.code, message: j.message || 'The widget could not start.', retryable: false });
@@ -674,6 +684,7 @@
       }
       st.opened = j;
       st.token = j.session_token;
+      if (inFrame && !st.hosted && st.parentOrigin) st.verifiedOrigin = st.parentOrigin;
       if (!o.name && !o.clientName && j.company) document.getElementById('brand').textContent = j.company;
       showConsent();
     }, function () {
