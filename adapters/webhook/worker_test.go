@@ -114,7 +114,7 @@ func TestRetriesThenReplays(t *testing.T) {
 		}
 		var failed int
 		for _, x := range a {
-			if x.HTTPStatus == http.StatusInternalServerError && x.Error == "the receiver answered 500" {
+			if x.HTTPStatus == http.StatusInternalServerError && x.Error == "HTTP 500" {
 				failed++
 			}
 		}
@@ -392,7 +392,7 @@ func TestDialRefusesPrivateAddresses(t *testing.T) {
 			t.Fatalf("the worker reached a loopback receiver %d times", received)
 		}
 		a := attempts(t, s, ev.ID)
-		if len(a) != 1 || !strings.Contains(a[0].Error, "refused to connect") || a[0].HTTPStatus != 0 {
+		if len(a) != 1 || a[0].Error != ReasonPrivate || a[0].HTTPStatus != 0 {
 			t.Fatalf("attempts %+v, want one refused connection", a)
 		}
 		if got := f.event(t, ev.ID); got.Status != domain.OutboxPending || got.Attempts != 1 {
@@ -526,6 +526,83 @@ func TestStopDeadlineReleasesEvent(t *testing.T) {
 		}
 		if a := attempts(t, s, ev.ID); len(a) != 0 {
 			t.Errorf("an interrupted delivery was logged: %+v", a)
+		}
+	})
+}
+
+// TestFailingReceiverRests: after a receiver fails, none of its events is
+// claimed, not even new ones, until its backoff ends; other endpoints are
+// unaffected; a replay ends the rest, and a success clears the count.
+func TestFailingReceiverRests(t *testing.T) {
+	storagetest.ForEachDialect(t, func(t *testing.T, s *storage.Store) {
+		clock := newFakeClock()
+		f := newFixture(t, s, clock, true)
+		ctx := context.Background()
+		var healthy sync.Map // event id -> true once answered 200
+		failing := true
+		var mu sync.Mutex
+		rcv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.ReadAll(r.Body)
+			mu.Lock()
+			defer mu.Unlock()
+			if failing {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			healthy.Store(r.Header.Get(HeaderEventID), true)
+			w.WriteHeader(http.StatusOK)
+		})
+		other := newReceiver(t, always(http.StatusOK))
+		f.set(t, rcv.URL, "")
+		otherScope := domain.Scope{CompanyID: domain.NewID(), Env: domain.EnvSandbox}
+		if _, err := f.svc.Set(ctx, otherScope, other.URL, ""); err != nil {
+			t.Fatal(err)
+		}
+		// An hour's first backoff: the endpoint rests at least 30 minutes.
+		w := f.worker(t, Config{AllowPrivate: true, BaseBackoff: time.Hour, MaxBackoff: 4 * time.Hour})
+		deliver := func(want int, what string) {
+			t.Helper()
+			if n, err := w.DeliverDue(ctx); err != nil || n != want {
+				t.Fatalf("%s: claimed %d (%v), want %d", what, n, err, want)
+			}
+		}
+
+		first := f.emit(t, f.scope)
+		deliver(1, "the first event")
+		ep, err := s.Webhooks().Get(ctx, f.scope)
+		if err != nil || ep.Failures != 1 || ep.RetryAfter == nil || ep.RetryAfter.Before(clock.Now().Add(30*time.Minute)) {
+			t.Fatalf("after a 503 the endpoint is %+v (%v), want one failure and a rest of 30 minutes or more", ep, err)
+		}
+		clock.Advance(time.Minute)
+		second := f.emit(t, f.scope)
+		f.emit(t, otherScope)
+		deliver(1, "while the endpoint rests: only the other company's event")
+		if received, _ := other.counts(other.next(t).EventID); received != 1 {
+			t.Errorf("the other company's receiver got its event %d times", received)
+		}
+
+		// A replay ends the rest at once; the failure count stays.
+		if err := f.svc.Replay(ctx, f.scope, second.ID); err != nil {
+			t.Fatal(err)
+		}
+		deliver(1, "a replay to a resting endpoint")
+		if ep, _ := s.Webhooks().Get(ctx, f.scope); ep.Failures != 2 || ep.RetryAfter == nil {
+			t.Fatalf("after a second failure the endpoint is %+v, want two failures and a rest", ep)
+		}
+
+		// When the rest ends both events go, and a success clears it.
+		mu.Lock()
+		failing = false
+		mu.Unlock()
+		clock.Advance(5 * time.Hour)
+		deliver(2, "after the rest")
+		for _, id := range []string{first.ID, second.ID} {
+			if _, ok := healthy.Load(id); !ok {
+				t.Errorf("event %s not delivered after the rest", id)
+			}
+		}
+		if ep, _ := s.Webhooks().Get(ctx, f.scope); ep.Failures != 0 || ep.RetryAfter != nil {
+			t.Errorf("after a success the endpoint is %+v, want its backoff cleared", ep)
 		}
 	})
 }

@@ -197,6 +197,19 @@ func (s *Service) Replay(ctx context.Context, scope domain.Scope, eventID domain
 		if err := tx.Outbox().Finish(ctx, ev); err != nil {
 			return fmt.Errorf("queue event again: %w", err)
 		}
+		// A replay is sent now even to a receiver resting after failures
+		// (its failure count stays, so a new failure rests it longer).
+		ep, err := tx.Webhooks().Get(ctx, scope)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
+			return nil
+		case err != nil:
+			return fmt.Errorf("read webhook endpoint: %w", err)
+		case ep.RetryAfter != nil:
+			if err := tx.Webhooks().SetBackoff(ctx, scope, ep.Failures, nil); err != nil {
+				return fmt.Errorf("end webhook endpoint backoff: %w", err)
+			}
+		}
 		return nil
 	})
 	if err != nil {
