@@ -606,3 +606,65 @@ func TestFailingReceiverRests(t *testing.T) {
 		}
 	})
 }
+
+// TestDeliveryLogShowsOnlyGenericReasons: whatever goes wrong, the delivery
+// log (last_error and every attempt) names a generic reason, never the
+// client's error text, which would tell a company which internal ports
+// are open.
+func TestDeliveryLogShowsOnlyGenericReasons(t *testing.T) {
+	storagetest.ForEachDialect(t, func(t *testing.T, s *storage.Store) {
+		closed := newServer(t, func(http.ResponseWriter, *http.Request) {})
+		closed.Close() // nothing listens on its port any more
+		hang := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.ReadAll(r.Body)
+			<-r.Context().Done()
+		})
+		failing := newReceiver(t, always(http.StatusInternalServerError))
+		loopback := newReceiver(t, always(http.StatusOK))
+		port := loopback.URL[strings.LastIndex(loopback.URL, ":")+1:]
+		tests := []struct {
+			name, url    string
+			allowPrivate bool // the worker's policy; the URL is always set leniently
+			reason       string
+			status       int
+		}{
+			{"closed port", closed.URL + "/hook", true, ReasonConnection, 0},
+			{"hanging receiver", hang.URL, true, ReasonTimeout, 0},
+			{"HTTP 500", failing.URL, true, "HTTP 500", http.StatusInternalServerError},
+			// URLs the set-time guard would refuse, set before it did or
+			// rebound since: the dialer refuses them.
+			{"loopback", loopback.URL, false, ReasonPrivate, 0},
+			{"mapped loopback", "http://[::ffff:127.0.0.1]:" + port + "/", false, ReasonPrivate, 0},
+			{"localhost", "http://localhost:" + port + "/", false, ReasonPrivate, 0},
+		}
+		for _, tc := range tests {
+			t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+				f := newFixture(t, s, ports.SystemClock{}, true)
+				f.set(t, tc.url, "")
+				w := f.worker(t, Config{AllowPrivate: tc.allowPrivate, Timeout: 300 * time.Millisecond})
+				ev := f.emit(t, f.scope)
+				if _, err := w.DeliverDue(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				got := f.event(t, ev.ID)
+				a := attempts(t, s, ev.ID)
+				if len(a) != 1 || a[0].Error != tc.reason || a[0].HTTPStatus != tc.status {
+					t.Fatalf("attempts %+v, want one with reason %q and status %d", a, tc.reason, tc.status)
+				}
+				if got.LastError != tc.reason || got.LastStatus != tc.status || got.Status != domain.OutboxPending {
+					t.Errorf("event %+v, want pending with last error %q", got, tc.reason)
+				}
+				for _, leak := range []string{"dial", "tcp", "connect:", "connection refused", "127.0.0.1", "::", port, "refused to", "deadline", "EOF"} {
+					if strings.Contains(a[0].Error, leak) || strings.Contains(got.LastError, leak) {
+						t.Errorf("the delivery log says %q: it leaks %q", a[0].Error, leak)
+					}
+				}
+			})
+		}
+		loopback.mu.Lock()
+		defer loopback.mu.Unlock()
+		if len(loopback.byEvent) != 0 {
+			t.Errorf("the dialer reached the loopback receiver: %v", loopback.byEvent)
+		}
+	})
+}
