@@ -115,6 +115,11 @@ func (s *Service) Set(ctx context.Context, scope domain.Scope, rawURL, token str
 	}
 	now := s.clock.Now()
 	err = s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
+		// Two sets at once must each see the other's secret, or the
+		// first one's would never become the previous one.
+		if err := tx.Lock(ctx, "webhook-endpoint:"+scope.CompanyID+":"+string(scope.Env)); err != nil {
+			return fmt.Errorf("lock webhook endpoint: %w", err)
+		}
 		ep := domain.WebhookEndpoint{
 			CompanyID: scope.CompanyID, Env: scope.Env, URL: rawURL,
 			SealedToken: sealedToken, SealedSecret: sealedSecret, CreatedAt: now, UpdatedAt: now,
