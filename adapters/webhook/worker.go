@@ -211,9 +211,11 @@ func (w *Worker) Start(context.Context) error {
 	return nil
 }
 
-// Stop asks the worker to stop and waits for the deliveries in flight to
-// finish; when ctx ends first they are cancelled (their events stay pending
-// and are sent again later) and ctx's error is returned.
+// Stop asks the worker to take no more events and waits for the
+// deliveries in flight to finish; when ctx ends first they are cancelled,
+// their claims released with no attempt counted (the events stay pending,
+// for this or another instance to send again under the same id), and ctx's
+// error is returned once that is done.
 func (w *Worker) Stop(ctx context.Context) error {
 	w.mu.Lock()
 	stopping, abort, done := w.stopping, w.abort, w.done
