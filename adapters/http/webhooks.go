@@ -59,7 +59,7 @@ func presentDelivery(e domain.OutboxEvent) webhookDelivery {
 func WebhookRoutes(s WebhookAdmin, sealer ports.Sealer) Routes {
 	return Routes{
 		{Method: http.MethodPost, Path: "webhooks/set", Access: SecretKey, Sensitive: true, ReplaySealer: sealer, Tag: "webhooks",
-			Summary: "Set the webhook endpoint of this environment; returns a new signing secret, shown once. Setting it again rotates the secret; the previous one stays valid for 24 hours.",
+			Summary: "Set the webhook endpoint of this environment; returns a new signing secret, shown once (a retry with the same Idempotency-Key and body replays that answer for 24 hours). Setting it again rotates the secret; the previous one stays valid for 24 hours.",
 			Request: "WebhookSetRequest", Response: "WebhookSet", Handler: setWebhook(s)},
 		{Method: http.MethodPost, Path: "webhooks/deliveries", Access: SecretKey, Tag: "webhooks",
 			Summary: "The webhook delivery log: events, newest first, with attempts and the last outcome.",
