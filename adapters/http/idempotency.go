@@ -5,19 +5,22 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/ports"
 )
 
 // idempotent stores the first response to a POST that carries an
 // Idempotency-Key and replays it for the same key and body. A different
 // body gets 409; a duplicate that arrives while the first is running gets
 // 409 too. 5xx answers are not stored, so the client may retry them, and
-// neither are answers of sensitive routes (they carry a secret shown once):
-// those keep only the in-flight guard.
-func (s *Server) idempotent(next http.Handler, sensitive bool) http.Handler {
+// answers of sensitive routes (they carry a secret shown once) are stored
+// only sealed with sealer, or, without one, not at all: those keep only the
+// in-flight guard.
+func (s *Server) idempotent(next http.Handler, sensitive bool, sealer ports.Sealer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
 		if key == "" {
@@ -63,10 +66,17 @@ func (s *Server) idempotent(next http.Handler, sensitive bool) http.Handler {
 				writeError(w, r, &domain.Error{Kind: domain.KindConflict, Code: "IDEMPOTENCY_IN_FLIGHT",
 					Message: "a request with this Idempotency-Key is still being processed"})
 			default:
+				answer := stored.Response
+				if sensitive && sealer != nil {
+					if answer, err = sealer.Open(answer, replayAD(entry)); err != nil {
+						writeError(w, r, fmt.Errorf("open the stored answer: %w", err))
+						return
+					}
+				}
 				w.Header().Set("Content-Type", "application/json; charset=utf-8")
 				w.Header().Set("Idempotent-Replayed", "true")
 				w.WriteHeader(stored.StatusCode)
-				_, _ = w.Write(stored.Response)
+				_, _ = w.Write(answer)
 			}
 			return
 		}
@@ -74,19 +84,33 @@ func (s *Server) idempotent(next http.Handler, sensitive bool) http.Handler {
 		// The entry must be settled even if the client goes away.
 		settle := context.WithoutCancel(r.Context())
 		defer func() {
-			if rec.status >= 500 || rec.status == 0 || sensitive {
+			keep := rec.status < 500 && rec.status != 0 && (!sensitive || sealer != nil)
+			answer := rec.body.Bytes()
+			if keep && sensitive {
+				var err error
+				if answer, err = sealer.Seal(answer, replayAD(entry)); err != nil {
+					s.log.ErrorContext(settle, "seal idempotent response", "request_id", requestID(settle), "error", err.Error())
+					keep = false
+				}
+			}
+			if !keep {
 				if err := repo.Abandon(settle, c.Company.ID, c.Env, key); err != nil {
 					s.log.ErrorContext(settle, "abandon idempotency key", "request_id", requestID(settle), "error", err.Error())
 				}
 				return
 			}
-			entry.State, entry.StatusCode, entry.Response = domain.IdemDone, rec.status, rec.body.Bytes()
+			entry.State, entry.StatusCode, entry.Response = domain.IdemDone, rec.status, answer
 			if err := repo.Complete(settle, entry); err != nil {
 				s.log.ErrorContext(settle, "store idempotent response", "request_id", requestID(settle), "error", err.Error())
 			}
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// replayAD binds a sealed answer to its company, environment and key.
+func replayAD(e domain.IdempotencyEntry) []byte {
+	return []byte("idempotent-answer\x00" + e.CompanyID + "\x00" + string(e.Env) + "\x00" + e.Key)
 }
 
 // capture copies what a handler writes.

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/bankauth/bankauth/core/ports"
 )
 
 // Access says who may call a route.
@@ -37,10 +39,12 @@ type Route struct {
 	Response string   // name of the data schema in the envelope, "" for a free object
 	// Hidden routes are left out of the OpenAPI document (test hooks).
 	Hidden bool
-	// Sensitive routes answer a secret once (a webhook signing secret):
-	// their answers are never stored for idempotent replay, so the secret
-	// is not kept in plain text.
-	Sensitive bool
+	// Sensitive routes answer a secret once (a webhook signing secret), so
+	// their answers are never stored in plain text: with a ReplaySealer the
+	// stored answer is sealed with it and replayed like any other; without
+	// one it is not stored and only the in-flight guard applies.
+	Sensitive    bool
+	ReplaySealer ports.Sealer
 }
 
 // Routes is what each feature contributes to the server (an fx value

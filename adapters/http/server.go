@@ -156,7 +156,7 @@ func (s *Server) dispatch(path string, methods map[string]Route) http.Handler {
 				env = domain.EnvSandbox
 			}
 			if m == http.MethodPost {
-				h = s.idempotent(h, rt.Sensitive)
+				h = s.idempotent(h, rt.Sensitive, rt.ReplaySealer)
 			}
 			h = s.secretKey(env, s.rateLimited(h))
 		}

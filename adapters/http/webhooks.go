@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/ports"
 	"github.com/bankauth/bankauth/core/webhooks"
 )
 
@@ -52,10 +53,13 @@ func presentDelivery(e domain.OutboxEvent) webhookDelivery {
 }
 
 // WebhookRoutes are webhooks/set, webhooks/deliveries and webhooks/replay.
-func WebhookRoutes(s WebhookAdmin) Routes {
+// webhooks/set's answer carries the signing secret: for Idempotency-Key
+// replays it is stored sealed with sealer, so a client whose first answer
+// was lost gets the same secret again, never a second one.
+func WebhookRoutes(s WebhookAdmin, sealer ports.Sealer) Routes {
 	return Routes{
-		{Method: http.MethodPost, Path: "webhooks/set", Access: SecretKey, Sensitive: true, Tag: "webhooks",
-			Summary: "Set the webhook endpoint of this environment; returns a new signing secret, shown once. Setting it again rotates the secret; the previous one stays valid for 24 hours.",
+		{Method: http.MethodPost, Path: "webhooks/set", Access: SecretKey, Sensitive: true, ReplaySealer: sealer, Tag: "webhooks",
+			Summary: "Set the webhook endpoint of this environment; returns a new signing secret, shown once (a retry with the same Idempotency-Key and body replays that answer for 24 hours). Setting it again rotates the secret; the previous one stays valid for 24 hours.",
 			Request: "WebhookSetRequest", Response: "WebhookSet", Handler: setWebhook(s)},
 		{Method: http.MethodPost, Path: "webhooks/deliveries", Access: SecretKey, Tag: "webhooks",
 			Summary: "The webhook delivery log: events, newest first, with attempts and the last outcome.",

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/ports"
 	"github.com/bankauth/bankauth/core/webhooks"
 )
 
@@ -47,7 +48,7 @@ func (f *fakeWebhookAdmin) Replay(_ context.Context, s domain.Scope, id domain.I
 func callWebhookRoute(t *testing.T, admin WebhookAdmin, path, body string) (int, map[string]any) {
 	t.Helper()
 	var route *Route
-	for _, rt := range WebhookRoutes(admin) {
+	for _, rt := range WebhookRoutes(admin, nil) {
 		if rt.Path == path {
 			route = &rt
 		}
@@ -199,7 +200,7 @@ func TestWebhookRoutesDescribeThemselves(t *testing.T) {
 	for name := range schemas() {
 		known[name] = true
 	}
-	for _, rt := range WebhookRoutes(&fakeWebhookAdmin{}) {
+	for _, rt := range WebhookRoutes(&fakeWebhookAdmin{}, nil) {
 		if rt.Access != SecretKey || rt.Tag != "webhooks" || rt.Summary == "" || rt.Method != http.MethodPost {
 			t.Errorf("route %s: %+v", rt.Path, rt)
 		}
@@ -217,4 +218,24 @@ func TestWebhookRoutesDescribeThemselves(t *testing.T) {
 			t.Errorf("dangling $ref %s", name)
 		}
 	}
+}
+
+// sealerStub marks which sealer a route was given.
+type sealerStub struct{ ports.Sealer }
+
+func TestWebhookSetSealsItsReplays(t *testing.T) {
+	sealer := &sealerStub{}
+	for _, rt := range WebhookRoutes(&fakeWebhookAdmin{}, sealer) {
+		if rt.Path != "webhooks/set" {
+			continue
+		}
+		// Without the sealer the answer would not be kept, and a retry with
+		// the same Idempotency-Key would set the endpoint (and a new
+		// secret) again.
+		if !rt.Sensitive || rt.ReplaySealer != sealer {
+			t.Errorf("webhooks/set: sensitive %v, replay sealer %v; want both, so retries replay the first secret", rt.Sensitive, rt.ReplaySealer)
+		}
+		return
+	}
+	t.Fatal("no webhooks/set route")
 }

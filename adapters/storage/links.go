@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
 )
@@ -117,7 +118,7 @@ func (r shortLinkRepo) Get(ctx context.Context, code string) (domain.ShortLink, 
 
 // --- webhook endpoints
 
-const webhookCols = "company_id, env, url, sealed_token, sealed_secret, sealed_previous, previous_until, created_at, updated_at"
+const webhookCols = "company_id, env, url, sealed_token, sealed_secret, sealed_previous, previous_until, failures, retry_after, created_at, updated_at"
 
 type webhookRow struct {
 	CompanyID      string   `db:"company_id"`
@@ -127,6 +128,8 @@ type webhookRow struct {
 	SealedSecret   []byte   `db:"sealed_secret"`
 	SealedPrevious []byte   `db:"sealed_previous"`
 	PreviousUntil  nullTime `db:"previous_until"`
+	Failures       int      `db:"failures"`
+	RetryAfter     nullTime `db:"retry_after"`
 	CreatedAt      dbTime   `db:"created_at"`
 	UpdatedAt      dbTime   `db:"updated_at"`
 }
@@ -138,9 +141,9 @@ type webhookRepo struct{ r *repos }
 func (r webhookRepo) Set(ctx context.Context, w domain.WebhookEndpoint) error {
 	_, err := r.r.named(ctx, "webhook", "set webhook",
 		insertSQL("webhook_endpoints", webhookCols)+" ON CONFLICT (company_id, env) DO UPDATE SET "+
-			excludedSet("url, sealed_token, sealed_secret, sealed_previous, previous_until, updated_at"),
+			excludedSet("url, sealed_token, sealed_secret, sealed_previous, previous_until, failures, retry_after, updated_at"),
 		webhookRow{w.CompanyID, string(w.Env), w.URL, blob(w.SealedToken), blob(w.SealedSecret), blob(w.SealedPrevious),
-			nts(w.PreviousUntil), ts(w.CreatedAt), ts(w.UpdatedAt)})
+			nts(w.PreviousUntil), w.Failures, nts(w.RetryAfter), ts(w.CreatedAt), ts(w.UpdatedAt)})
 	return err
 }
 
@@ -152,5 +155,12 @@ func (r webhookRepo) Get(ctx context.Context, s domain.Scope) (domain.WebhookEnd
 	}
 	return domain.WebhookEndpoint{CompanyID: w.CompanyID, Env: domain.Env(w.Env), URL: w.URL, SealedToken: blob(w.SealedToken),
 		SealedSecret: blob(w.SealedSecret), SealedPrevious: blob(w.SealedPrevious), PreviousUntil: w.PreviousUntil.ptr(),
-		CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}, nil
+		Failures: w.Failures, RetryAfter: w.RetryAfter.ptr(), CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}, nil
+}
+
+func (r webhookRepo) SetBackoff(ctx context.Context, s domain.Scope, failures int, retryAfter *time.Time) error {
+	n, err := r.r.exec(ctx, "webhook", "set webhook backoff",
+		"UPDATE webhook_endpoints SET failures = ?, retry_after = ? WHERE company_id = ? AND env = ?",
+		failures, nts(retryAfter), s.CompanyID, string(s.Env))
+	return mustAffect(n, err, "webhook")
 }

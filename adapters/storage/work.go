@@ -68,17 +68,40 @@ func (r outboxRepo) Get(ctx context.Context, s domain.Scope, id domain.ID) (doma
 }
 
 // Claim takes up to n pending events due at now whose claim is absent or
-// lapsed, oldest due first. Attempts is left to Finish.
-func (r outboxRepo) Claim(ctx context.Context, worker string, now, till time.Time, n int) ([]domain.OutboxEvent, error) {
+// lapsed, oldest due first, skipping endpoints in backoff and keeping each
+// endpoint's unexpired claims at perEndpoint. Attempts is left to Finish.
+//
+// The innermost query ranks each endpoint's due events after the ones it
+// has in flight; the middle one locks the chosen rows (skipping rows
+// another claimer holds, and re-checking that they are still due, on
+// PostgreSQL); the update marks them. Two PostgreSQL claimers racing for
+// the same idle endpoint may each take perEndpoint of its events.
+func (r outboxRepo) Claim(ctx context.Context, worker string, now, till time.Time, n, perEndpoint int) ([]domain.OutboxEvent, error) {
 	if n <= 0 {
 		return nil, nil
 	}
+	if perEndpoint <= 0 {
+		perEndpoint = n
+	}
+	const due = "status = ? AND next_attempt <= ? AND (claimed_till IS NULL OR claimed_till < ?)"
 	var rows []outboxRow
 	err := r.r.sel(ctx, &rows, "events",
 		"UPDATE outbox_events SET claimed_by = ?, claimed_till = ?, updated_at = ? WHERE id IN ("+
-			"SELECT id FROM outbox_events WHERE status = ? AND next_attempt <= ? AND (claimed_till IS NULL OR claimed_till < ?)"+
-			" ORDER BY next_attempt, id LIMIT ?"+r.r.s.d.skipLocked+") RETURNING "+outboxCols,
-		worker, ts(till), ts(now), domain.OutboxPending, ts(now), ts(now), n)
+			"SELECT id FROM outbox_events WHERE "+due+" AND id IN ("+
+			"SELECT id FROM (SELECT o.id, o.next_attempt,"+
+			" ROW_NUMBER() OVER (PARTITION BY o.company_id, o.env ORDER BY o.next_attempt, o.id) +"+
+			" (SELECT COUNT(*) FROM outbox_events c WHERE c.company_id = o.company_id AND c.env = o.env"+
+			" AND c.status = ? AND c.claimed_till >= ?) AS place"+
+			" FROM outbox_events o WHERE o.status = ? AND o.next_attempt <= ? AND (o.claimed_till IS NULL OR o.claimed_till < ?)"+
+			" AND NOT EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.company_id = o.company_id AND w.env = o.env AND w.retry_after > ?)"+
+			") ranked WHERE place <= ? ORDER BY next_attempt, id LIMIT ?)"+
+			r.r.s.d.skipLocked+") RETURNING "+outboxCols,
+		worker, ts(till), ts(now),
+		domain.OutboxPending, ts(now), ts(now),
+		domain.OutboxPending, ts(now),
+		domain.OutboxPending, ts(now), ts(now),
+		ts(now),
+		perEndpoint, n)
 	if err != nil {
 		return nil, err
 	}

@@ -47,8 +47,14 @@ type Config struct {
 	// up to MaxBackoff (defaults 2 s and 1 h); the wait is drawn uniformly
 	// below the ceiling (full jitter).
 	BaseBackoff, MaxBackoff time.Duration
-	// Concurrency is how many events are delivered at once (default 4).
+	// Concurrency is how many deliveries this worker runs at once
+	// (default 16). Each runs on its own: a slow receiver holds only its
+	// own deliveries.
 	Concurrency int
+	// PerEndpoint is how many of one endpoint's (company and environment's)
+	// events may be in flight at once, across every worker sharing the
+	// database (default 2), so a hanging receiver cannot take every slot.
+	PerEndpoint int
 }
 
 // Defaults.
@@ -58,15 +64,27 @@ const (
 	DefaultRetryWindow  = 24 * time.Hour
 	DefaultBaseBackoff  = 2 * time.Second
 	DefaultMaxBackoff   = time.Hour
-	DefaultConcurrency  = 4
+	DefaultConcurrency  = 16
+	DefaultPerEndpoint  = 2
 )
 
 // NoEndpointError is the last error of an event whose company has no
 // endpoint in the event's environment.
 const NoEndpointError = "no webhook endpoint set"
 
-// maxErrorText caps the error text kept in the delivery log.
-const maxErrorText = 300
+// What the delivery log says went wrong: a generic reason, never the
+// client's error text, which would tell a company which internal ports are
+// open (a port-scan oracle) and might echo the URL.
+const (
+	ReasonConnection = "connection failed"
+	ReasonTimeout    = "timeout"
+	ReasonPrivate    = "refused: private address"
+	ReasonBadURL     = "invalid URL"
+	ReasonSecret     = "signing secret unavailable"
+)
+
+// reasonStatus is the reason for a non-2xx answer ("HTTP 500").
+func reasonStatus(code int) string { return fmt.Sprintf("HTTP %d", code) }
 
 // WithDefaults fills the zero fields.
 func (c Config) WithDefaults() Config {
@@ -93,6 +111,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
+	}
+	if c.PerEndpoint <= 0 {
+		c.PerEndpoint = DefaultPerEndpoint
 	}
 	return c
 }
@@ -122,7 +143,8 @@ type Worker struct {
 	mu       sync.Mutex
 	stopping chan struct{}      // closed by Stop: finish in-flight work, take no more
 	abort    context.CancelFunc // cancels in-flight deliveries when Stop's ctx ends
-	done     chan struct{}      // closed when the loop has returned
+	done     chan struct{}      // closed when the loop and its deliveries have returned
+	active   int                // deliveries the loop has running
 }
 
 var _ webhooks.Notifier = (*Worker)(nil)
@@ -189,9 +211,11 @@ func (w *Worker) Start(context.Context) error {
 	return nil
 }
 
-// Stop asks the worker to stop and waits for the deliveries in flight to
-// finish; when ctx ends first they are cancelled (their events stay pending
-// and are sent again later) and ctx's error is returned.
+// Stop asks the worker to take no more events and waits for the
+// deliveries in flight to finish; when ctx ends first they are cancelled,
+// their claims released with no attempt counted (the events stay pending,
+// for this or another instance to send again under the same id), and ctx's
+// error is returned once that is done.
 func (w *Worker) Stop(ctx context.Context) error {
 	w.mu.Lock()
 	stopping, abort, done := w.stopping, w.abort, w.done
@@ -212,8 +236,14 @@ func (w *Worker) Stop(ctx context.Context) error {
 	}
 }
 
+// loop claims as many due events as it has free slots, starts each
+// delivery on its own and goes on without waiting for them; a finished
+// delivery nudges it to claim again. On stop it takes no more and returns
+// once the deliveries in flight have ended.
 func (w *Worker) loop(ctx context.Context, stopping <-chan struct{}, done chan<- struct{}) {
+	var running sync.WaitGroup
 	defer close(done)
+	defer running.Wait()
 	ticker := time.NewTicker(w.cfg.PollInterval)
 	defer ticker.Stop()
 	for {
@@ -222,11 +252,28 @@ func (w *Worker) loop(ctx context.Context, stopping <-chan struct{}, done chan<-
 			return
 		default:
 		}
-		n, err := w.DeliverDue(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.log.Error("claim webhook events", "error", err.Error())
+		free := w.cfg.Concurrency - w.running()
+		var (
+			events []domain.OutboxEvent
+			err    error
+		)
+		if free > 0 {
+			events, err = w.claim(ctx, free)
+			if err != nil && ctx.Err() == nil {
+				w.log.Error("claim webhook events", "error", err.Error())
+			}
 		}
-		if n == w.cfg.Concurrency && err == nil {
+		for _, ev := range events {
+			w.setRunning(+1)
+			running.Add(1)
+			go func() {
+				defer running.Done()
+				defer w.Notify() // a slot and a place at the endpoint are free again
+				defer w.setRunning(-1)
+				w.deliver(ctx, ev)
+			}()
+		}
+		if free > 0 && len(events) == free {
 			continue // there may be more due at once
 		}
 		select {
@@ -238,16 +285,37 @@ func (w *Worker) loop(ctx context.Context, stopping <-chan struct{}, done chan<-
 	}
 }
 
-// claimTTL is how long a claim lasts: long enough for one delivery and the
-// bookkeeping around it.
+func (w *Worker) running() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.active
+}
+
+func (w *Worker) setRunning(delta int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.active += delta
+}
+
+// claimTTL is how long a claim lasts: well beyond one delivery's timeout
+// and the bookkeeping around it, so a claim never lapses while its
+// delivery still runs.
 func (w *Worker) claimTTL() time.Duration { return w.cfg.Timeout + time.Minute }
 
-// DeliverDue claims the events due now (up to Concurrency), delivers them
-// in parallel and returns how many it claimed. The loop calls it; tests may
-// call it directly instead of starting the worker.
-func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
+func (w *Worker) claim(ctx context.Context, n int) ([]domain.OutboxEvent, error) {
 	now := w.clock.Now()
-	events, err := w.store.Outbox().Claim(ctx, w.cfg.WorkerID, now, now.Add(w.claimTTL()), w.cfg.Concurrency)
+	events, err := w.store.Outbox().Claim(ctx, w.cfg.WorkerID, now, now.Add(w.claimTTL()), n, w.cfg.PerEndpoint)
+	if err != nil {
+		return nil, fmt.Errorf("claim events: %w", err)
+	}
+	return events, nil
+}
+
+// DeliverDue claims the events due now (up to Concurrency, PerEndpoint per
+// endpoint), delivers them in parallel, waits for them and returns how many
+// it claimed. Tests call it instead of starting the worker.
+func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
+	events, err := w.claim(ctx, w.cfg.Concurrency)
 	if err != nil {
 		return 0, err
 	}
@@ -287,29 +355,31 @@ func (w *Worker) deliver(ctx context.Context, ev domain.OutboxEvent) {
 	}
 
 	var (
-		status  int
-		errText string
-		elapsed time.Duration
-		creds   webhooks.Credentials
+		out   outcome
+		creds webhooks.Credentials
 	)
 	creds, err = webhooks.OpenEndpoint(w.sealer, ep, w.clock.Now())
 	if err != nil {
 		// The cause may name the key ring's state but never a secret.
 		log.Error("open webhook endpoint secrets", "error", err.Error())
-		creds, errText = webhooks.Credentials{URL: ep.URL}, "could not open the endpoint's signing secret"
+		creds, out = webhooks.Credentials{URL: ep.URL}, outcome{reason: ReasonSecret}
 	} else {
-		status, errText, elapsed = w.post(ctx, ev, creds)
+		out = w.post(ctx, ev, creds)
 	}
 	if ctx.Err() != nil {
 		// Stopping: this attempt does not count; the event goes back.
 		w.release(ctx, log, claimed)
 		return
 	}
+	if out.cause != "" {
+		// For the operator only; the company's log gets out.reason.
+		log.Info("webhook delivery failed", "reason", out.reason, "cause", redact(out.cause, creds))
+	}
 
 	now := w.clock.Now()
 	attempt := domain.DeliveryAttempt{
-		EventID: ev.ID, CompanyID: ev.CompanyID, Env: ev.Env, URL: creds.URL, HTTPStatus: status,
-		Error: errText, DurationMS: elapsed.Milliseconds(), CreatedAt: now,
+		EventID: ev.ID, CompanyID: ev.CompanyID, Env: ev.Env, URL: creds.URL, HTTPStatus: out.status,
+		Error: out.reason, DurationMS: out.elapsed.Milliseconds(), CreatedAt: now,
 	}
 	if w.ids != nil {
 		attempt.ID = w.ids.NewID()
@@ -317,33 +387,88 @@ func (w *Worker) deliver(ctx context.Context, ev domain.OutboxEvent) {
 	if err := w.store.Outbox().AddAttempt(context.WithoutCancel(ctx), attempt); err != nil {
 		log.Error("log delivery attempt", "error", err.Error())
 	}
+	w.endpointOutcome(ctx, log, ep, out, now)
 
 	ev.Attempts++
-	ev.LastStatus, ev.LastError, ev.UpdatedAt = status, errText, now
+	ev.LastStatus, ev.LastError, ev.UpdatedAt = out.status, out.reason, now
 	switch deadline := ev.CreatedAt.Add(w.cfg.RetryWindow); {
-	case errText == "" && status >= 200 && status < 300:
+	case out.delivered():
 		ev.Status = domain.OutboxDelivered
 	case !now.Before(deadline):
 		ev.Status = domain.OutboxFailed
-		log.Warn("webhook event given up", "attempts", ev.Attempts, "last_status", status)
+		log.Warn("webhook event given up", "attempts", ev.Attempts, "last_status", out.status)
 	default:
 		next := now.Add(w.backoff(ev.Attempts))
 		if next.After(deadline) {
 			next = deadline // one last try when the window closes
 		}
 		ev.Status, ev.NextAttempt = domain.OutboxPending, next
+		w.wakeAt(next)
 	}
 	w.finish(ctx, log, ev)
 }
 
-// post signs and sends the event; it returns the status (0 when there was
-// no answer), the error text for the log ("" on a 2xx) and the duration.
-func (w *Worker) post(ctx context.Context, ev domain.OutboxEvent, c webhooks.Credentials) (int, string, time.Duration) {
+// wakeAt nudges the worker at t when that comes before its next poll, so a
+// retry due in a moment is not held back to the poll after.
+func (w *Worker) wakeAt(t time.Time) {
+	if d := t.Sub(w.clock.Now()); d < w.cfg.PollInterval {
+		time.AfterFunc(max(d, 0), w.Notify)
+	}
+}
+
+// endpointOutcome keeps the endpoint's backoff: a receiver that timed
+// out, could not be reached or answered 5xx/429 rests (none of its events
+// is claimed) for a backoff that grows with its consecutive failures; its
+// first success ends the rest. Other answers say nothing about its health.
+func (w *Worker) endpointOutcome(ctx context.Context, log *slog.Logger, ep domain.WebhookEndpoint, out outcome, now time.Time) {
+	scope := domain.Scope{CompanyID: ep.CompanyID, Env: ep.Env}
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	switch {
+	case out.receiverFault():
+		failures := ep.Failures + 1
+		// At least half the ceiling: a failing receiver always rests.
+		ceiling := w.ceiling(failures)
+		until := now.Add(ceiling/2 + time.Duration(mathrand.Int64N(int64(ceiling/2)+1)))
+		err = w.store.Webhooks().SetBackoff(ctx, scope, failures, &until)
+		w.wakeAt(until)
+	case out.delivered() && (ep.Failures > 0 || ep.RetryAfter != nil):
+		err = w.store.Webhooks().SetBackoff(ctx, scope, 0, nil)
+	}
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		log.Error("record webhook endpoint backoff", "error", err.Error())
+	}
+}
+
+// outcome is one attempt's result.
+type outcome struct {
+	status  int           // HTTP status, 0 when there was no answer
+	reason  string        // for the delivery log: "" on a 2xx, else a generic reason
+	cause   string        // the underlying error, for the operator's log only
+	elapsed time.Duration // how long the attempt took
+}
+
+func (o outcome) delivered() bool { return o.reason == "" && o.status >= 200 && o.status < 300 }
+
+// receiverFault reports an attempt that says the receiver is unwell or
+// unreachable, as opposed to one that rejected this event.
+func (o outcome) receiverFault() bool {
+	switch {
+	case o.status == 0:
+		return o.reason == ReasonConnection || o.reason == ReasonTimeout || o.reason == ReasonPrivate
+	case o.status >= 500, o.status == http.StatusTooManyRequests:
+		return true
+	}
+	return false
+}
+
+// post signs and sends the event.
+func (w *Worker) post(ctx context.Context, ev domain.OutboxEvent, c webhooks.Credentials) outcome {
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(ev.Payload))
 	if err != nil {
-		return 0, "the endpoint URL is not usable", 0
+		return outcome{reason: ReasonBadURL}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
@@ -355,36 +480,37 @@ func (w *Worker) post(ctx context.Context, ev domain.OutboxEvent, c webhooks.Cre
 	start := time.Now()
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return 0, redact(describe(ctx, err, w.cfg.Timeout), c), time.Since(start)
+		reason, cause := describe(ctx, err)
+		return outcome{reason: reason, cause: cause, elapsed: time.Since(start)}
 	}
 	// Drain a little so the connection can be reused; the body itself is
 	// never logged (a receiver might echo our headers).
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
-	elapsed := time.Since(start)
+	out := outcome{status: resp.StatusCode, elapsed: time.Since(start)}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, fmt.Sprintf("the receiver answered %d", resp.StatusCode), elapsed
+		out.reason = reasonStatus(resp.StatusCode)
 	}
-	return resp.StatusCode, "", elapsed
+	return out
 }
 
-// describe turns a client error into a short sentence without the URL.
-func describe(ctx context.Context, err error, timeout time.Duration) string {
+// describe maps a client error to the delivery log's generic reason and
+// the error's own text (without the URL) for the operator.
+func describe(ctx context.Context, err error) (reason, cause string) {
 	var forbidden errForbiddenAddress
 	if errors.As(err, &forbidden) {
-		return forbidden.Error()
-	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Sprintf("timed out after %s", timeout)
+		return ReasonPrivate, forbidden.Error()
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		if ue.Timeout() {
-			return fmt.Sprintf("timed out after %s", timeout)
-		}
-		err = ue.Err
+		err = ue.Err // its text carries the URL, which may hold a capability
 	}
-	return err.Error()
+	var ne net.Error
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout()) {
+		return ReasonTimeout, err.Error()
+	}
+	return ReasonConnection, err.Error()
 }
 
 // redact removes the endpoint's secrets from text, should a library ever
@@ -395,8 +521,9 @@ func redact(text string, c webhooks.Credentials) string {
 			text = strings.ReplaceAll(text, s, "[redacted]")
 		}
 	}
-	if len(text) > maxErrorText {
-		text = text[:maxErrorText]
+	const maxText = 300
+	if len(text) > maxText {
+		text = text[:maxText]
 	}
 	return text
 }
@@ -404,14 +531,16 @@ func redact(text string, c webhooks.Credentials) string {
 // backoff is the wait before the retry after attempts failures: uniform in
 // [0, min(MaxBackoff, BaseBackoff·2^(attempts-1))].
 func (w *Worker) backoff(attempts int) time.Duration {
+	return time.Duration(mathrand.Int64N(int64(w.ceiling(attempts)) + 1))
+}
+
+// ceiling is min(MaxBackoff, BaseBackoff·2^(failures-1)).
+func (w *Worker) ceiling(failures int) time.Duration {
 	ceiling := w.cfg.BaseBackoff
-	for i := 1; i < attempts && ceiling < w.cfg.MaxBackoff; i++ {
+	for i := 1; i < failures && ceiling < w.cfg.MaxBackoff; i++ {
 		ceiling *= 2
 	}
-	if ceiling > w.cfg.MaxBackoff {
-		ceiling = w.cfg.MaxBackoff
-	}
-	return time.Duration(mathrand.Int64N(int64(ceiling) + 1))
+	return min(ceiling, w.cfg.MaxBackoff)
 }
 
 // finish stores the outcome and releases the claim, even while stopping.

@@ -114,7 +114,7 @@ func TestRetriesThenReplays(t *testing.T) {
 		}
 		var failed int
 		for _, x := range a {
-			if x.HTTPStatus == http.StatusInternalServerError && x.Error == "the receiver answered 500" {
+			if x.HTTPStatus == http.StatusInternalServerError && x.Error == "HTTP 500" {
 				failed++
 			}
 		}
@@ -392,7 +392,7 @@ func TestDialRefusesPrivateAddresses(t *testing.T) {
 			t.Fatalf("the worker reached a loopback receiver %d times", received)
 		}
 		a := attempts(t, s, ev.ID)
-		if len(a) != 1 || !strings.Contains(a[0].Error, "refused to connect") || a[0].HTTPStatus != 0 {
+		if len(a) != 1 || a[0].Error != ReasonPrivate || a[0].HTTPStatus != 0 {
 			t.Fatalf("attempts %+v, want one refused connection", a)
 		}
 		if got := f.event(t, ev.ID); got.Status != domain.OutboxPending || got.Attempts != 1 {
@@ -526,6 +526,145 @@ func TestStopDeadlineReleasesEvent(t *testing.T) {
 		}
 		if a := attempts(t, s, ev.ID); len(a) != 0 {
 			t.Errorf("an interrupted delivery was logged: %+v", a)
+		}
+	})
+}
+
+// TestFailingReceiverRests: after a receiver fails, none of its events is
+// claimed, not even new ones, until its backoff ends; other endpoints are
+// unaffected; a replay ends the rest, and a success clears the count.
+func TestFailingReceiverRests(t *testing.T) {
+	storagetest.ForEachDialect(t, func(t *testing.T, s *storage.Store) {
+		clock := newFakeClock()
+		f := newFixture(t, s, clock, true)
+		ctx := context.Background()
+		var healthy sync.Map // event id -> true once answered 200
+		failing := true
+		var mu sync.Mutex
+		rcv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.ReadAll(r.Body)
+			mu.Lock()
+			defer mu.Unlock()
+			if failing {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			healthy.Store(r.Header.Get(HeaderEventID), true)
+			w.WriteHeader(http.StatusOK)
+		})
+		other := newReceiver(t, always(http.StatusOK))
+		f.set(t, rcv.URL, "")
+		otherScope := domain.Scope{CompanyID: domain.NewID(), Env: domain.EnvSandbox}
+		if _, err := f.svc.Set(ctx, otherScope, other.URL, ""); err != nil {
+			t.Fatal(err)
+		}
+		// An hour's first backoff: the endpoint rests at least 30 minutes.
+		w := f.worker(t, Config{AllowPrivate: true, BaseBackoff: time.Hour, MaxBackoff: 4 * time.Hour})
+		deliver := func(want int, what string) {
+			t.Helper()
+			if n, err := w.DeliverDue(ctx); err != nil || n != want {
+				t.Fatalf("%s: claimed %d (%v), want %d", what, n, err, want)
+			}
+		}
+
+		first := f.emit(t, f.scope)
+		deliver(1, "the first event")
+		ep, err := s.Webhooks().Get(ctx, f.scope)
+		if err != nil || ep.Failures != 1 || ep.RetryAfter == nil || ep.RetryAfter.Before(clock.Now().Add(30*time.Minute)) {
+			t.Fatalf("after a 503 the endpoint is %+v (%v), want one failure and a rest of 30 minutes or more", ep, err)
+		}
+		clock.Advance(time.Minute)
+		second := f.emit(t, f.scope)
+		f.emit(t, otherScope)
+		deliver(1, "while the endpoint rests: only the other company's event")
+		if received, _ := other.counts(other.next(t).EventID); received != 1 {
+			t.Errorf("the other company's receiver got its event %d times", received)
+		}
+
+		// A replay ends the rest at once; the failure count stays.
+		if err := f.svc.Replay(ctx, f.scope, second.ID); err != nil {
+			t.Fatal(err)
+		}
+		deliver(1, "a replay to a resting endpoint")
+		if ep, _ := s.Webhooks().Get(ctx, f.scope); ep.Failures != 2 || ep.RetryAfter == nil {
+			t.Fatalf("after a second failure the endpoint is %+v, want two failures and a rest", ep)
+		}
+
+		// When the rest ends both events go, and a success clears it.
+		mu.Lock()
+		failing = false
+		mu.Unlock()
+		clock.Advance(5 * time.Hour)
+		deliver(2, "after the rest")
+		for _, id := range []string{first.ID, second.ID} {
+			if _, ok := healthy.Load(id); !ok {
+				t.Errorf("event %s not delivered after the rest", id)
+			}
+		}
+		if ep, _ := s.Webhooks().Get(ctx, f.scope); ep.Failures != 0 || ep.RetryAfter != nil {
+			t.Errorf("after a success the endpoint is %+v, want its backoff cleared", ep)
+		}
+	})
+}
+
+// TestDeliveryLogShowsOnlyGenericReasons: whatever goes wrong, the delivery
+// log (last_error and every attempt) names a generic reason, never the
+// client's error text, which would tell a company which internal ports
+// are open.
+func TestDeliveryLogShowsOnlyGenericReasons(t *testing.T) {
+	storagetest.ForEachDialect(t, func(t *testing.T, s *storage.Store) {
+		closed := newServer(t, func(http.ResponseWriter, *http.Request) {})
+		closed.Close() // nothing listens on its port any more
+		hang := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.ReadAll(r.Body)
+			<-r.Context().Done()
+		})
+		failing := newReceiver(t, always(http.StatusInternalServerError))
+		loopback := newReceiver(t, always(http.StatusOK))
+		port := loopback.URL[strings.LastIndex(loopback.URL, ":")+1:]
+		tests := []struct {
+			name, url    string
+			allowPrivate bool // the worker's policy; the URL is always set leniently
+			reason       string
+			status       int
+		}{
+			{"closed port", closed.URL + "/hook", true, ReasonConnection, 0},
+			{"hanging receiver", hang.URL, true, ReasonTimeout, 0},
+			{"HTTP 500", failing.URL, true, "HTTP 500", http.StatusInternalServerError},
+			// URLs the set-time guard would refuse, set before it did or
+			// rebound since: the dialer refuses them.
+			{"loopback", loopback.URL, false, ReasonPrivate, 0},
+			{"mapped loopback", "http://[::ffff:127.0.0.1]:" + port + "/", false, ReasonPrivate, 0},
+			{"localhost", "http://localhost:" + port + "/", false, ReasonPrivate, 0},
+		}
+		for _, tc := range tests {
+			t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+				f := newFixture(t, s, ports.SystemClock{}, true)
+				f.set(t, tc.url, "")
+				w := f.worker(t, Config{AllowPrivate: tc.allowPrivate, Timeout: 300 * time.Millisecond})
+				ev := f.emit(t, f.scope)
+				if _, err := w.DeliverDue(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				got := f.event(t, ev.ID)
+				a := attempts(t, s, ev.ID)
+				if len(a) != 1 || a[0].Error != tc.reason || a[0].HTTPStatus != tc.status {
+					t.Fatalf("attempts %+v, want one with reason %q and status %d", a, tc.reason, tc.status)
+				}
+				if got.LastError != tc.reason || got.LastStatus != tc.status || got.Status != domain.OutboxPending {
+					t.Errorf("event %+v, want pending with last error %q", got, tc.reason)
+				}
+				for _, leak := range []string{"dial", "tcp", "connect:", "connection refused", "127.0.0.1", "::", port, "refused to", "deadline", "EOF"} {
+					if strings.Contains(a[0].Error, leak) || strings.Contains(got.LastError, leak) {
+						t.Errorf("the delivery log says %q: it leaks %q", a[0].Error, leak)
+					}
+				}
+			})
+		}
+		loopback.mu.Lock()
+		defer loopback.mu.Unlock()
+		if len(loopback.byEvent) != 0 {
+			t.Errorf("the dialer reached the loopback receiver: %v", loopback.byEvent)
 		}
 	})
 }

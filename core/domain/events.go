@@ -31,8 +31,13 @@ type WebhookEndpoint struct {
 	SealedSecret   []byte
 	SealedPrevious []byte
 	PreviousUntil  *time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Failures counts the receiver's consecutive failed deliveries; while
+	// RetryAfter lies ahead none of the endpoint's events is claimed.
+	// Setting the endpoint again clears both.
+	Failures   int
+	RetryAfter *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Outbox event delivery states.

@@ -147,17 +147,27 @@ type ShortLinkRepo interface {
 }
 
 type WebhookRepo interface {
+	// Set stores the endpoint, replacing any; its failures and backoff
+	// start again from w's.
 	Set(ctx context.Context, w domain.WebhookEndpoint) error
 	Get(ctx context.Context, s domain.Scope) (domain.WebhookEndpoint, error)
+	// SetBackoff records the receiver's consecutive failures and the time
+	// before which none of its events is claimed (nil: none). A missing
+	// endpoint is not found.
+	SetBackoff(ctx context.Context, s domain.Scope, failures int, retryAfter *time.Time) error
 }
 
 type OutboxRepo interface {
 	Add(ctx context.Context, e domain.OutboxEvent) error
 	Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.OutboxEvent, error)
 	// Claim marks up to n due pending events as claimed by worker until
-	// till and returns them; an event is claimed by one worker at a time
-	// (FOR UPDATE SKIP LOCKED on PostgreSQL).
-	Claim(ctx context.Context, worker string, now, till time.Time, n int) ([]domain.OutboxEvent, error)
+	// till and returns them, oldest due first; an event is claimed by one
+	// worker at a time (FOR UPDATE SKIP LOCKED on PostgreSQL). It leaves
+	// out the events of an endpoint whose backoff lies ahead of now, and
+	// takes no more of one company and environment's events than keep its
+	// unexpired claims, whoever holds them, at perEndpoint (no limit when
+	// perEndpoint <= 0).
+	Claim(ctx context.Context, worker string, now, till time.Time, n, perEndpoint int) ([]domain.OutboxEvent, error)
 	// Finish records a delivery outcome and releases the claim.
 	Finish(ctx context.Context, e domain.OutboxEvent) error
 	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.OutboxEvent, int, error)

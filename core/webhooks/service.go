@@ -115,6 +115,11 @@ func (s *Service) Set(ctx context.Context, scope domain.Scope, rawURL, token str
 	}
 	now := s.clock.Now()
 	err = s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
+		// Two sets at once must each see the other's secret, or the
+		// first one's would never become the previous one.
+		if err := tx.Lock(ctx, "webhook-endpoint:"+scope.CompanyID+":"+string(scope.Env)); err != nil {
+			return fmt.Errorf("lock webhook endpoint: %w", err)
+		}
 		ep := domain.WebhookEndpoint{
 			CompanyID: scope.CompanyID, Env: scope.Env, URL: rawURL,
 			SealedToken: sealedToken, SealedSecret: sealedSecret, CreatedAt: now, UpdatedAt: now,
@@ -196,6 +201,19 @@ func (s *Service) Replay(ctx context.Context, scope domain.Scope, eventID domain
 		ev.ClaimedBy, ev.ClaimedTill = "", nil
 		if err := tx.Outbox().Finish(ctx, ev); err != nil {
 			return fmt.Errorf("queue event again: %w", err)
+		}
+		// A replay is sent now even to a receiver resting after failures
+		// (its failure count stays, so a new failure rests it longer).
+		ep, err := tx.Webhooks().Get(ctx, scope)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
+			return nil
+		case err != nil:
+			return fmt.Errorf("read webhook endpoint: %w", err)
+		case ep.RetryAfter != nil:
+			if err := tx.Webhooks().SetBackoff(ctx, scope, ep.Failures, nil); err != nil {
+				return fmt.Errorf("end webhook endpoint backoff: %w", err)
+			}
 		}
 		return nil
 	})

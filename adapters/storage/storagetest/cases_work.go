@@ -94,6 +94,25 @@ func testShortLinksWebhooks(t *testing.T, s ports.Store) {
 	equal(t, gotW, want, "replaced webhook")
 	_, err = s.Webhooks().Get(ctx, scopeOf(sc.CompanyID, domain.EnvSandbox))
 	wantKind(t, err, domain.KindNotFound, "webhook of the other env")
+
+	// Backoff is recorded, cleared, and started again by Set.
+	retry := at(2 * time.Hour)
+	must(t, s.Webhooks().SetBackoff(ctx, sc, 3, &retry), "set backoff")
+	gotW, err = s.Webhooks().Get(ctx, sc)
+	must(t, err, "get in backoff")
+	want.Failures, want.RetryAfter = 3, &retry
+	equal(t, gotW, want, "webhook in backoff")
+	must(t, s.Webhooks().SetBackoff(ctx, sc, 0, nil), "clear backoff")
+	gotW, err = s.Webhooks().Get(ctx, sc)
+	must(t, err, "get after clearing")
+	want.Failures, want.RetryAfter = 0, nil
+	equal(t, gotW, want, "webhook out of backoff")
+	must(t, s.Webhooks().SetBackoff(ctx, sc, 1, &retry), "set backoff again")
+	must(t, s.Webhooks().Set(ctx, w2), "set again")
+	gotW, err = s.Webhooks().Get(ctx, sc)
+	must(t, err, "get after setting again")
+	equal(t, gotW, want, "setting the endpoint again clears its backoff")
+	wantKind(t, s.Webhooks().SetBackoff(ctx, scopeOf(domain.NewID(), sc.Env), 1, &retry), domain.KindNotFound, "backoff of a missing webhook")
 }
 
 func testIdempotency(t *testing.T, s ports.Store) {
@@ -181,13 +200,13 @@ func testOutbox(t *testing.T, s ports.Store) {
 	wantKind(t, s.Outbox().Add(ctx, e1), domain.KindConflict, "add a taken id")
 
 	now, till := at(time.Minute), at(2*time.Minute)
-	claimed, err := s.Outbox().Claim(ctx, "w1", now, till, 10)
+	claimed, err := s.Outbox().Claim(ctx, "w1", now, till, 10, 0)
 	must(t, err, "claim")
 	equal(t, ids(claimed, func(e domain.OutboxEvent) domain.ID { return e.ID }), []domain.ID{e1.ID, e2.ID}, "due events, oldest first")
 	if claimed[0].ClaimedBy != "w1" || claimed[0].ClaimedTill == nil || !claimed[0].ClaimedTill.Equal(till) {
 		t.Fatalf("claim not recorded: %+v", claimed[0])
 	}
-	again, err := s.Outbox().Claim(ctx, "w2", now, till, 10)
+	again, err := s.Outbox().Claim(ctx, "w2", now, till, 10, 0)
 	must(t, err, "claim again")
 	equal(t, len(again), 0, "events claimed twice")
 
@@ -200,7 +219,7 @@ func testOutbox(t *testing.T, s ports.Store) {
 	if stored.Status != domain.OutboxDelivered || stored.ClaimedBy != "" || stored.ClaimedTill != nil || stored.Attempts != 1 || stored.LastStatus != 200 {
 		t.Fatalf("finished event: %+v", stored)
 	}
-	retaken, err := s.Outbox().Claim(ctx, "w2", at(3*time.Minute), at(4*time.Minute), 10)
+	retaken, err := s.Outbox().Claim(ctx, "w2", at(3*time.Minute), at(4*time.Minute), 10, 0)
 	must(t, err, "claim after lapse")
 	equal(t, ids(retaken, func(e domain.OutboxEvent) domain.ID { return e.ID }), []domain.ID{e2.ID}, "lapsed claim")
 	lost := claimed[1]
@@ -213,7 +232,7 @@ func testOutbox(t *testing.T, s ports.Store) {
 	missing.ID = domain.NewID()
 	wantKind(t, s.Outbox().Finish(ctx, missing), domain.KindNotFound, "finish a missing event")
 
-	due, err := s.Outbox().Claim(ctx, "w3", at(90*time.Minute), at(91*time.Minute), 10)
+	due, err := s.Outbox().Claim(ctx, "w3", at(90*time.Minute), at(91*time.Minute), 10, 0)
 	must(t, err, "claim later")
 	equal(t, ids(due, func(e domain.OutboxEvent) domain.ID { return e.ID }), []domain.ID{later.ID}, "events due later")
 
@@ -224,6 +243,60 @@ func testOutbox(t *testing.T, s ports.Store) {
 	must(t, err, "list")
 	equal(t, total, 1, "events of a record")
 	equal(t, list[0].ID, e2.ID, "event of the record")
+}
+
+// testOutboxPerEndpoint: a claim takes no more of one endpoint's events than
+// keep its claims at the limit, whoever holds them, and none of an endpoint
+// in backoff, so one busy receiver leaves room for the others.
+func testOutboxPerEndpoint(t *testing.T, s ports.Store) {
+	busy, quiet, resting := scopeOf(domain.NewID(), domain.EnvSandbox), scopeOf(domain.NewID(), domain.EnvSandbox),
+		scopeOf(domain.NewID(), domain.EnvSandbox)
+	var busyIDs, quietIDs []domain.ID
+	for i := 0; i < 5; i++ {
+		// The busy endpoint's events are the oldest: without the limit
+		// they would fill every claim.
+		e := newEvent(busy, at(time.Duration(i)*time.Millisecond))
+		must(t, s.Outbox().Add(ctx, e), "add")
+		busyIDs = append(busyIDs, e.ID)
+	}
+	for i := 0; i < 2; i++ {
+		e := newEvent(quiet, at(time.Second+time.Duration(i)*time.Millisecond))
+		must(t, s.Outbox().Add(ctx, e), "add")
+		quietIDs = append(quietIDs, e.ID)
+	}
+	restingEvent := newEvent(resting, base)
+	must(t, s.Outbox().Add(ctx, restingEvent), "add")
+	retry := at(time.Hour)
+	must(t, s.Webhooks().Set(ctx, domain.WebhookEndpoint{CompanyID: resting.CompanyID, Env: resting.Env, URL: "https://r.example/",
+		SealedSecret: []byte("s"), CreatedAt: base, UpdatedAt: base}), "set resting webhook")
+	must(t, s.Webhooks().SetBackoff(ctx, resting, 4, &retry), "rest the webhook")
+
+	now, till := at(time.Minute), at(2*time.Minute)
+	id := func(e domain.OutboxEvent) domain.ID { return e.ID }
+	first, err := s.Outbox().Claim(ctx, "w1", now, till, 1, 2)
+	must(t, err, "claim one")
+	equal(t, ids(first, id), busyIDs[:1], "the oldest due event")
+	second, err := s.Outbox().Claim(ctx, "w2", now, till, 10, 2)
+	must(t, err, "claim the rest")
+	equal(t, ids(second, id), []domain.ID{busyIDs[1], quietIDs[0], quietIDs[1]},
+		"one more of the busy endpoint (another worker holds one), both of the quiet one, none of the resting one")
+	none, err := s.Outbox().Claim(ctx, "w3", now, till, 10, 2)
+	must(t, err, "claim while every endpoint is at its limit")
+	equal(t, len(none), 0, "events claimed beyond the per-endpoint limit")
+
+	// Finishing one of the busy endpoint's events frees one place.
+	done := first[0]
+	done.Status, done.Attempts, done.LastStatus, done.UpdatedAt = domain.OutboxDelivered, 1, 200, now
+	must(t, s.Outbox().Finish(ctx, done), "finish")
+	next, err := s.Outbox().Claim(ctx, "w3", now, till, 10, 2)
+	must(t, err, "claim after a finish")
+	equal(t, ids(next, id), busyIDs[2:3], "the busy endpoint's next event")
+
+	// Lapsed claims do not count; the backoff ends.
+	later, err := s.Outbox().Claim(ctx, "w4", at(time.Hour+time.Second), at(time.Hour+time.Minute), 10, 2)
+	must(t, err, "claim after the claims lapsed")
+	equal(t, ids(later, id), []domain.ID{restingEvent.ID, busyIDs[1], busyIDs[2], quietIDs[0], quietIDs[1]},
+		"lapsed claims taken over, two per endpoint, the rested endpoint's event included")
 }
 
 func testOutboxConcurrent(t *testing.T, s ports.Store) {
@@ -249,7 +322,7 @@ func testOutboxConcurrent(t *testing.T, s ports.Store) {
 			defer wg.Done()
 			<-start
 			for {
-				claimed, err := s.Outbox().Claim(ctx, worker, now, till, batch)
+				claimed, err := s.Outbox().Claim(ctx, worker, now, till, batch, 2)
 				mu.Lock()
 				if err != nil {
 					errs = append(errs, err)

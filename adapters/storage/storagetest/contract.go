@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) ports.Store) {
 		{"Idempotency", testIdempotency},
 		{"OutboxClaim", testOutbox},
 		{"OutboxConcurrentClaim", testOutboxConcurrent},
+		{"OutboxPerEndpointClaim", testOutboxPerEndpoint},
 		{"Jobs", testJobs},
 		{"Audit", testAudit},
 	}
