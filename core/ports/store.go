@@ -88,8 +88,9 @@ type CustomerRepo interface {
 	// same company, env, kind and blind index is left as it is and its
 	// owner's id returned.
 	AddIdentifier(ctx context.Context, i domain.CustomerIdentifier) (domain.ID, error)
-	// FindByIdentifier returns the customer holding an identifier.
-	FindByIdentifier(ctx context.Context, s domain.Scope, kind domain.IdentifierKind, blind []byte) (domain.Customer, error)
+	// FindByIdentifier returns the customer holding an identifier whose
+	// blind index is any of blinds (the oldest such identifier wins).
+	FindByIdentifier(ctx context.Context, s domain.Scope, kind domain.IdentifierKind, blinds ...[]byte) (domain.Customer, error)
 	Identifiers(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.CustomerIdentifier, error)
 	DeleteIdentifiers(ctx context.Context, s domain.Scope, customerID domain.ID) error
 }
