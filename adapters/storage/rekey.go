@@ -34,6 +34,10 @@ type RotateOptions struct {
 	// Progress, when set, is called after every committed batch with the
 	// totals so far.
 	Progress func(RotateReport)
+	// AfterRead, when set, is called with a row's table and id after it is
+	// read and before it is rewritten: the moment a concurrent writer
+	// could change it (tests use it to be that writer).
+	AfterRead func(table, id string)
 }
 
 // RotateReport counts what a rotation did. Nothing secret is in it.
@@ -144,7 +148,10 @@ const (
 
 // row rewrites one row in a savepoint: a conflict (its new index was taken
 // meanwhile) skips that row only.
-func (rt *rotation) row(ctx context.Context, fn func(ctx context.Context, tx *repos) (outcome, error)) error {
+func (rt *rotation) row(ctx context.Context, table, id string, fn func(ctx context.Context, tx *repos) (outcome, error)) error {
+	if rt.opts.AfterRead != nil {
+		rt.opts.AfterRead(table, id)
+	}
 	var got outcome
 	err := rt.s.WithinTx(ctx, func(ctx context.Context, sp ports.Repos) error {
 		var err error
@@ -232,7 +239,7 @@ func (rt *rotation) identifiers(ctx context.Context) error {
 			}
 			for _, w := range rows {
 				cursor = w.ID
-				if err := rt.row(ctx, func(ctx context.Context, tx *repos) (outcome, error) { return rt.identifier(ctx, tx, w) }); err != nil {
+				if err := rt.row(ctx, "customer_identifiers", w.ID, func(ctx context.Context, tx *repos) (outcome, error) { return rt.identifier(ctx, tx, w) }); err != nil {
 					return 0, err
 				}
 			}
@@ -321,7 +328,7 @@ func (rt *rotation) records(ctx context.Context) error {
 			}
 			for _, w := range rows {
 				cursor = w.ID
-				if err := rt.row(ctx, func(ctx context.Context, tx *repos) (outcome, error) { return rt.record(ctx, tx, w) }); err != nil {
+				if err := rt.row(ctx, "records", w.ID, func(ctx context.Context, tx *repos) (outcome, error) { return rt.record(ctx, tx, w) }); err != nil {
 					return 0, err
 				}
 			}
@@ -440,7 +447,7 @@ func (rt *rotation) linkSessions(ctx context.Context) error {
 			}
 			for _, w := range rows {
 				cursor = w.ID
-				if err := rt.row(ctx, func(ctx context.Context, tx *repos) (outcome, error) {
+				if err := rt.row(ctx, "link_sessions", w.ID, func(ctx context.Context, tx *repos) (outcome, error) {
 					state, ok, err := rt.reseal(w.State, linkStateAD(w.ID))
 					if err != nil || !ok {
 						return rowKept, err
@@ -492,7 +499,7 @@ func (rt *rotation) webhooks(ctx context.Context) error {
 			}
 			for _, w := range rows {
 				company, env = w.CompanyID, w.Env
-				if err := rt.row(ctx, func(ctx context.Context, tx *repos) (outcome, error) {
+				if err := rt.row(ctx, "webhook_endpoints", w.CompanyID+"/"+w.Env, func(ctx context.Context, tx *repos) (outcome, error) {
 					token, _, err := rt.reseal(w.Token, webhookAD(w.CompanyID, w.Env, "webhook-token"))
 					if err != nil {
 						return rowKept, err

@@ -6,16 +6,20 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bankauth/bankauth/adapters/seal"
 	"github.com/bankauth/bankauth/adapters/storage"
+	"github.com/bankauth/bankauth/adapters/storage/storagetest"
 	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/company"
+	"github.com/bankauth/bankauth/core/domain"
 )
 
 // keysCLI runs bankauth keys … against one database and data directory and
@@ -250,4 +254,279 @@ func expectReturning(t *testing.T, ts *testServer, keys company.Created, bvn str
 	if field(c.open.JSON, "returning") != true || field(c.open.JSON, "customer_id") != customer {
 		t.Fatalf("bvn not recognised as %v: %s", customer, c.open.Body)
 	}
+}
+
+// seeded is what seedSealed wrote.
+type seeded struct {
+	company   domain.ID
+	bank      domain.Bank
+	customers map[domain.ID]string // customer id → its BVN
+}
+
+// seedSealed writes n customers, each with a sealed BVN, a record with a
+// sealed session, username and login key, and a link session with sealed
+// state, all under ring; every other customer's indexes are in the first
+// release's form (oldest is that key).
+func seedSealed(t *testing.T, st *storage.Store, ring *seal.Ring, oldest seal.Key, n int) seeded {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	bank, err := st.Banks().Upsert(ctx, domain.Bank{ID: domain.NewID(), Slug: "seed-bank", Name: "Seed Bank", Country: "NG",
+		Connector: "fakebank", Status: "available", CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := seeded{company: domain.NewID(), bank: bank, customers: map[domain.ID]string{}}
+	mustSeal := func(pt string, ad []byte) []byte {
+		ct, err := ring.Seal([]byte(pt), ad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ct
+	}
+	for i := range n {
+		cu := domain.Customer{ID: domain.NewID(), CompanyID: out.company, Env: domain.EnvSandbox, Name: fmt.Sprint("c", i), CreatedAt: now, UpdatedAt: now}
+		if err := st.Customers().Create(ctx, cu); err != nil {
+			t.Fatal(err)
+		}
+		bvn, user := fmt.Sprintf("%011d", 22200000000+i), fmt.Sprint("user", i)
+		out.customers[cu.ID] = bvn
+		index := ring.BlindIndex(out.company, "bvn", bvn)
+		login := ring.BlindIndex(out.company, "login", bank.Slug+"\x00user:"+user)
+		if i%2 == 1 {
+			index, login = legacyIndex(oldest, "bvn", bvn), legacyIndex(oldest, "login", bank.Slug+"\x00user:"+user)
+		}
+		ident := domain.NewID()
+		if _, err := st.Customers().AddIdentifier(ctx, domain.CustomerIdentifier{ID: ident, CompanyID: out.company, Env: domain.EnvSandbox,
+			CustomerID: cu.ID, Kind: domain.IdentBVN, BlindIndex: index, Sealed: mustSeal(bvn, auth.IdentifierAD(ident)), CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		rec := domain.NewID()
+		if err := st.Records().Create(ctx, domain.Record{ID: rec, CompanyID: out.company, Env: domain.EnvSandbox, CustomerID: cu.ID,
+			BankID: bank.ID, Status: domain.RecordSuccess, Method: domain.MethodInternetBanking,
+			SealedSession: mustSeal("session", auth.RecordSessionAD(rec)), SealedUsername: mustSeal(user, auth.RecordUsernameAD(rec)),
+			LoginKey: login, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		ls := domain.NewID()
+		if err := st.LinkSessions().Create(ctx, domain.LinkSession{ID: ls, CompanyID: out.company, Env: domain.EnvSandbox,
+			Status: domain.StepStart, SealedState: mustSeal("{}", []byte("link-session:"+ls)), ExpiresAt: now.Add(time.Hour),
+			CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// staleValues counts values not under the ring's newest key.
+func staleValues(t *testing.T, st *storage.Store, ring *seal.Ring) int {
+	t.Helper()
+	usage, err := st.KeyUsage(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, u := range usage {
+		if u.Legacy || u.KeyID != ring.CurrentKeyID() {
+			n += u.Rows
+		}
+	}
+	return n
+}
+
+// TestRotateInterruptedResumes cancels a rotation after a few batches:
+// every row still opens with the ring and is still found, and a second
+// run finishes exactly the rest.
+func TestRotateInterruptedResumes(t *testing.T) {
+	storagetest.ForEachDialect(t, func(t *testing.T, st *storage.Store) {
+		oldKey, newKey := seal.NewKey(), seal.NewKey()
+		before, _ := seal.NewRing(oldKey)
+		seed := seedSealed(t, st, before, oldKey, 7)
+		ring, _ := seal.NewRing(newKey, oldKey)
+		total := staleValues(t, st, ring)
+		if total != 7*6 {
+			t.Fatalf("seeded %d values under the old key, want 42", total)
+		}
+
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var batches int
+		rep, err := st.Rotate(ctx, ring, storage.RotateOptions{BatchSize: 2, Progress: func(storage.RotateReport) {
+			if batches++; batches == 3 {
+				cancel()
+			}
+		}})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted rotation: err %v, want context.Canceled", err)
+		}
+		left := staleValues(t, st, ring)
+		if rep.Batches != 3 || left == 0 || left == total {
+			t.Fatalf("after the interruption: %d batches, %d of %d values left; want 3 batches and a part done", rep.Batches, left, total)
+		}
+		openEverySealed(t, st, ring)
+		recogniseAll(t, st, ring, seed)
+
+		rep2, err := st.Rotate(context.Background(), ring, storage.RotateOptions{BatchSize: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left := staleValues(t, st, ring); left != 0 {
+			t.Fatalf("after resuming: %d values still under the old key", left)
+		}
+		if rep.Rows+rep2.Rows != 7*3 || rep2.Concurrent != 0 || rep2.KeptLogins != 0 {
+			t.Fatalf("rows rewritten: %d + %d (report %+v), want 21 (7 each of identifiers, records, link sessions)", rep.Rows, rep2.Rows, rep2)
+		}
+		alone, _ := seal.NewRing(newKey)
+		openEverySealed(t, st, alone)
+		recogniseAll(t, st, alone, seed)
+	})
+}
+
+// recogniseAll looks every seeded customer up by BVN the way the core does.
+func recogniseAll(t *testing.T, st *storage.Store, ring *seal.Ring, seed seeded) {
+	t.Helper()
+	for id, bvn := range seed.customers {
+		cu, err := st.Customers().FindByIdentifier(context.Background(), domain.Scope{CompanyID: seed.company, Env: domain.EnvSandbox},
+			domain.IdentBVN, ring.BlindIndexes(seed.company, "bvn", bvn)...)
+		if err != nil || cu.ID != id {
+			t.Errorf("BVN of %s: found %q, %v", id, cu.ID, err)
+		}
+	}
+}
+
+// TestRotateNeverWritesOverANewerValue: a server that rewrites a row while
+// the rotation holds its old value wins; the rotation leaves the row and
+// says so. (PostgreSQL only: SQLite serialises the two writers.)
+func TestRotateNeverWritesOverANewerValue(t *testing.T) {
+	st := storagetest.OpenPostgres(t)
+	oldKey, newKey := seal.NewKey(), seal.NewKey()
+	before, _ := seal.NewRing(oldKey)
+	seedSealed(t, st, before, oldKey, 2)
+	ring, _ := seal.NewRing(newKey, oldKey)
+	var hit string
+	newer, _ := ring.Seal([]byte("a newer session"), nil)
+	rep, err := st.Rotate(context.Background(), ring, storage.RotateOptions{AfterRead: func(table, id string) {
+		if table != "records" || hit != "" {
+			return
+		}
+		hit = id
+		newer, _ = ring.Seal([]byte("a newer session"), auth.RecordSessionAD(id))
+		// The server's write, on its own connection, between the
+		// rotation's read and write.
+		if _, err := st.DB().Exec("UPDATE records SET sealed_session = $1 WHERE id = $2", newer, id); err != nil {
+			t.Error(err)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Concurrent != 1 {
+		t.Fatalf("report %+v: want the one concurrent write noticed", rep)
+	}
+	var got []byte
+	if err := st.DB().Get(&got, "SELECT sealed_session FROM records WHERE id = $1", hit); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, newer) {
+		t.Fatal("the rotation wrote over the server's newer session")
+	}
+	// The row it left is still under the old key for its other columns; a
+	// re-run picks it up.
+	rep, err = st.Rotate(context.Background(), ring, storage.RotateOptions{})
+	if err != nil || rep.Rows != 1 || staleValues(t, st, ring) != 0 {
+		t.Fatalf("re-run: %+v, %v, %d stale", rep, err, staleValues(t, st, ring))
+	}
+}
+
+// TestRotateLoginKeys: a record's login is not stored, so the rotation
+// recovers it from what is (the remembered username, the customer's
+// phone) and accepts it only if it reproduces the stored key.
+func TestRotateLoginKeys(t *testing.T) {
+	storagetest.ForEachDialect(t, func(t *testing.T, st *storage.Store) {
+		ctx := context.Background()
+		oldKey, newKey := seal.NewKey(), seal.NewKey()
+		ring, _ := seal.NewRing(newKey, oldKey)
+		seed := seedSealed(t, st, ring, oldKey, 0)
+		scope := domain.Scope{CompanyID: seed.company, Env: domain.EnvSandbox}
+		now := time.Now().UTC()
+		loginValue := func(login string) string { return seed.bank.Slug + "\x00" + login }
+		tests := []struct {
+			name     string
+			username string // remembered username, sealed on the record
+			phone    string // the customer's phone identifier
+			login    string // what the login key was made of
+			taken    bool   // a newer record holds the new key already
+			want     string // "rekeyed", "kept" or "cleared"
+		}{
+			{name: "username", username: "Ada", login: "user:ada", want: "rekeyed"},
+			{name: "ussd, phone among identifiers", phone: "+2348000000009", login: "phone:+2348000000009", want: "rekeyed"},
+			{name: "ussd, phone unknown", phone: "+2348000000001", login: "phone:+2348000000002", want: "kept"},
+			{name: "removed record", login: "user:gone", want: "kept"},
+			{name: "username does not match the key", username: "Bob", login: "user:someone-else", want: "kept"},
+			{name: "a newer record has the login", username: "Eve", login: "user:eve", taken: true, want: "cleared"},
+		}
+		records := map[string]domain.ID{}
+		for _, tt := range tests {
+			cu := domain.Customer{ID: domain.NewID(), CompanyID: seed.company, Env: domain.EnvSandbox, CreatedAt: now, UpdatedAt: now}
+			if err := st.Customers().Create(ctx, cu); err != nil {
+				t.Fatal(err)
+			}
+			if tt.phone != "" {
+				id := domain.NewID()
+				sealed, _ := ring.Seal([]byte(tt.phone), auth.IdentifierAD(id))
+				if _, err := st.Customers().AddIdentifier(ctx, domain.CustomerIdentifier{ID: id, CompanyID: seed.company, Env: domain.EnvSandbox,
+					CustomerID: cu.ID, Kind: domain.IdentPhone, BlindIndex: ring.BlindIndex(seed.company, "phone", tt.phone), Sealed: sealed, CreatedAt: now}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rec := domain.Record{ID: domain.NewID(), CompanyID: seed.company, Env: domain.EnvSandbox, CustomerID: cu.ID, BankID: seed.bank.ID,
+				Status: domain.RecordSuccess, Method: domain.MethodInternetBanking, LoginKey: legacyIndex(oldKey, "login", loginValue(tt.login)),
+				CreatedAt: now, UpdatedAt: now}
+			if tt.username != "" {
+				rec.SealedUsername, _ = ring.Seal([]byte(tt.username), auth.RecordUsernameAD(rec.ID))
+			}
+			if err := st.Records().Create(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			if tt.taken {
+				newer := rec
+				newer.ID, newer.SealedUsername, newer.LoginKey = domain.NewID(), nil, ring.BlindIndex(seed.company, "login", loginValue(tt.login))
+				if err := st.Records().Create(ctx, newer); err != nil {
+					t.Fatal(err)
+				}
+			}
+			records[tt.name] = rec.ID
+		}
+		rep, err := st.Rotate(ctx, ring, storage.RotateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept := 0
+		for _, tt := range tests {
+			got, err := st.Records().Get(ctx, scope, records[tt.name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var outcome string
+			switch {
+			case got.LoginKey == nil:
+				outcome = "cleared"
+			case bytes.Equal(got.LoginKey, ring.BlindIndex(seed.company, "login", loginValue(tt.login))):
+				outcome = "rekeyed"
+			case bytes.Equal(got.LoginKey, legacyIndex(oldKey, "login", loginValue(tt.login))):
+				outcome = "kept"
+			default:
+				outcome = fmt.Sprintf("rewritten to something else (%x)", got.LoginKey)
+			}
+			if outcome != tt.want {
+				t.Errorf("%s: login key %s, want %s", tt.name, outcome, tt.want)
+			}
+			if tt.want == "kept" {
+				kept++
+			}
+		}
+		if rep.KeptLogins != kept {
+			t.Errorf("report counts %d kept login keys, want %d", rep.KeptLogins, kept)
+		}
+	})
 }
