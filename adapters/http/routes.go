@@ -41,6 +41,10 @@ type Route struct {
 	// their answers are never stored for idempotent replay, so the secret
 	// is not kept in plain text.
 	Sensitive bool
+	// Atomic routes make every change through the store with the request's
+	// context and quickly, so the handler runs inside one transaction with
+	// the storing of its idempotent answer: both commit or neither does.
+	Atomic bool
 }
 
 // Routes is what each feature contributes to the server (an fx value

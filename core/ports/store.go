@@ -166,13 +166,17 @@ type OutboxRepo interface {
 }
 
 type IdempotencyRepo interface {
-	// Begin stores an in-flight entry; if one exists and has not expired
-	// it is returned with existed=true and nothing is written.
+	// Begin stores an in-flight entry. If one exists that has not expired
+	// it is returned with existed=true and nothing is written — unless it
+	// is an in-flight entry of the same request whose lease has lapsed:
+	// then e takes it over (one caller wins; the others see it existed).
 	Begin(ctx context.Context, e domain.IdempotencyEntry) (stored domain.IdempotencyEntry, existed bool, err error)
-	// Complete stores the response of an in-flight entry.
+	// Complete stores the response of the in-flight entry e began; if
+	// another attempt took it over since, it is not found.
 	Complete(ctx context.Context, e domain.IdempotencyEntry) error
-	// Abandon removes an in-flight entry so the request can be retried.
-	Abandon(ctx context.Context, companyID domain.ID, env domain.Env, key string) error
+	// Abandon removes the in-flight entry e began so the request can be
+	// retried; one taken over by another attempt, or finished, is left.
+	Abandon(ctx context.Context, e domain.IdempotencyEntry) error
 	// DeleteExpired removes entries that expired before now.
 	DeleteExpired(ctx context.Context, now time.Time) (int, error)
 }
