@@ -584,7 +584,3 @@ func (s *Store) KeyUsage(ctx context.Context) ([]KeyUsage, error) {
 	}
 	return out, nil
 }
-
-// IsIndexColumn tells blind-index columns (which need no key to stay
-// readable, only to be found) from sealed ones.
-func IsIndexColumn(column string) bool { return slices.Contains(indexColumns, column) }
