@@ -45,6 +45,10 @@ type Route struct {
 	// one it is not stored and only the in-flight guard applies.
 	Sensitive    bool
 	ReplaySealer ports.Sealer
+	// Atomic routes make every change through the store with the request's
+	// context and quickly, so the handler runs inside one transaction with
+	// the storing of its idempotent answer: both commit or neither does.
+	Atomic bool
 }
 
 // Routes is what each feature contributes to the server (an fx value

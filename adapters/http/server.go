@@ -33,6 +33,12 @@ type Config struct {
 	RateBurst int
 	// IdempotencyTTL is how long a stored response is replayed.
 	IdempotencyTTL time.Duration
+	// IdempotencyLease is how long an in-flight key is held before a retry
+	// may take it over (default: WriteTimeout + IdempotencySettle + 5 s);
+	// IdempotencySettle how long storing an answer is retried (default
+	// 10 s).
+	IdempotencyLease  time.Duration
+	IdempotencySettle time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -156,7 +162,7 @@ func (s *Server) dispatch(path string, methods map[string]Route) http.Handler {
 				env = domain.EnvSandbox
 			}
 			if m == http.MethodPost {
-				h = s.idempotent(h, rt.Sensitive, rt.ReplaySealer)
+				h = s.idempotent(h, rt)
 			}
 			h = s.secretKey(env, s.rateLimited(h))
 		}

@@ -115,7 +115,7 @@ func WidgetRoutes(links ShortLinks, companies WidgetCompanies, cfg WidgetConfig)
 		{Method: http.MethodGet, Path: "/widget/v1/links/{code}", Access: Public, Tag: "link", Handler: h.linkOptions,
 			Response: schemaIfKnown("ShortLinkOptions"),
 			Summary:  "The widget options stored under a short link (what the hosted page opens its session with)."},
-		{Method: http.MethodPost, Path: "widget/links/create", Access: SecretKey, Tag: "widget", Handler: h.createLink,
+		{Method: http.MethodPost, Path: "widget/links/create", Access: SecretKey, Atomic: true, Tag: "widget", Handler: h.createLink,
 			Request: schemaIfKnown("ShortLinkCreate"), Response: schemaIfKnown("ShortLink"),
 			Summary: "Store widget options under a short code; answers the short_url and the hosted link's url."},
 	}

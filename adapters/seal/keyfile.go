@@ -53,19 +53,55 @@ func Load(src Source) (*Ring, error) {
 	return NewRing(keys...)
 }
 
-// RotateKeyFile puts a new key at the head of the key file; rows sealed
-// with older keys stay readable and new ones use the new key.
-func RotateKeyFile(dataDir string) error {
+// AddKeyFile puts a new key at the head of the key file and returns its
+// id: once every instance runs with it, new rows use it and older rows stay
+// readable until a rotation re-seals them.
+func AddKeyFile(dataDir string) (uint32, error) {
 	path := filepath.Join(dataDir, KeyFileName)
+	keys, err := readKeyFile(path)
+	if err != nil {
+		return 0, err
+	}
+	k := NewKey()
+	if err := writeKeyFile(path, append([]Key{k}, keys...)); err != nil {
+		return 0, err
+	}
+	return k.ID(), nil
+}
+
+// RemoveKeyFile takes the key with id out of the key file. The newest key
+// cannot be removed: it is the one that seals.
+func RemoveKeyFile(dataDir string, id uint32) error {
+	path := filepath.Join(dataDir, KeyFileName)
+	keys, err := readKeyFile(path)
+	if err != nil {
+		return err
+	}
+	kept := keys[:0:0]
+	for _, k := range keys {
+		if k.ID() != id {
+			kept = append(kept, k)
+		}
+	}
+	switch {
+	case len(kept) == len(keys):
+		return fmt.Errorf("key %08x is not in the key file", id)
+	case keys[0].ID() == id:
+		return fmt.Errorf("key %08x is the newest key; add a new key and rotate before removing it", id)
+	}
+	return writeKeyFile(path, kept)
+}
+
+func readKeyFile(path string) ([]Key, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("read key file: %w", err)
+		return nil, fmt.Errorf("read key file: %w", err)
 	}
 	keys, err := parseKeys(string(b), "\n")
 	if err != nil {
-		return fmt.Errorf("key file %s: %w", KeyFileName, err)
+		return nil, fmt.Errorf("key file %s: %w", KeyFileName, err)
 	}
-	return writeKeyFile(path, append([]Key{NewKey()}, keys...))
+	return keys, nil
 }
 
 func parseKeys(s, sep string) ([]Key, error) {

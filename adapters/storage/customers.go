@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"strings"
 
 	"github.com/bankauth/bankauth/core/domain"
 )
@@ -106,13 +107,30 @@ func (c customerRepo) AddIdentifier(ctx context.Context, i domain.CustomerIdenti
 	return owner.CustomerID, err
 }
 
-func (c customerRepo) FindByIdentifier(ctx context.Context, s domain.Scope, kind domain.IdentifierKind, blind []byte) (domain.Customer, error) {
+// FindByIdentifier matches any of the candidate indexes (one per key of the
+// ring while a rotation is under way). Should a rotation window have left
+// the same value under two indexes, the oldest identifier wins, as it does
+// in AddIdentifier.
+func (c customerRepo) FindByIdentifier(ctx context.Context, s domain.Scope, kind domain.IdentifierKind, blinds ...[]byte) (domain.Customer, error) {
+	if len(blinds) == 0 {
+		return domain.Customer{}, domain.NotFound("customer")
+	}
+	args := []any{s.CompanyID, string(s.Env), string(kind)}
+	for _, b := range blinds {
+		args = append(args, b)
+	}
 	var w customerRow
 	err := c.r.get(ctx, &w, "customer",
 		"SELECT "+prefixCols("c", customerCols)+" FROM customer_identifiers i JOIN customers c ON c.id = i.customer_id"+
-			" WHERE i.company_id = ? AND i.env = ? AND i.kind = ? AND i.blind_index = ? AND c.company_id = i.company_id AND c.env = i.env",
-		s.CompanyID, string(s.Env), string(kind), blind)
+			" WHERE i.company_id = ? AND i.env = ? AND i.kind = ? AND i.blind_index IN ("+placeholders(len(blinds))+")"+
+			" AND c.company_id = i.company_id AND c.env = i.env ORDER BY i.created_at, i.id LIMIT 1",
+		args...)
 	return w.domain(), err
+}
+
+// placeholders is "?, ?, …" for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 func (c customerRepo) Identifiers(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.CustomerIdentifier, error) {

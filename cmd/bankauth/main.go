@@ -30,6 +30,7 @@ Usage:
   bankauth company keys rotate --id COMPANY_ID [--json]
   bankauth company set --id COMPANY_ID [--duplicate-policy merge|reject|allow] [--frame-ancestors SOURCES] [--allowed-origins ORIGINS]
   bankauth company list
+  bankauth keys status|add|generate|rotate|retire   the master key ring: add a key, re-seal under it, retire old ones
   bankauth connector register NAME PATH --sha256 HEX [--production] [--plugin-dir DIR]
   bankauth connector list
   bankauth connector test PATH --plan FILE   certify a connector binary with the conformance kit
@@ -56,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdCompany(ctx, args[1:], stdout, stderr)
 	case "connector":
 		err = cmdConnector(ctx, args[1:], stdout, stderr)
+	case "keys":
+		err = cmdKeys(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "bankauth", version)
 	case hiddenConnectorCommand:

@@ -489,7 +489,7 @@ func (w writer) identifiers(ctx context.Context, c domain.Customer, st linkState
 		}
 		if _, err := w.tx.Customers().AddIdentifier(ctx, domain.CustomerIdentifier{
 			ID: id, CompanyID: w.scope.CompanyID, Env: w.scope.Env, CustomerID: c.ID, Kind: kind,
-			BlindIndex: w.s.index.BlindIndex(string(kind), v), Sealed: sealed, CreatedAt: w.now,
+			BlindIndex: w.s.index.BlindIndex(w.scope.CompanyID, string(kind), v), Sealed: sealed, CreatedAt: w.now,
 		}); err != nil {
 			return fmt.Errorf("save %s of customer: %w", kind, err)
 		}

@@ -36,7 +36,7 @@ func (c *Customers) FindBy(ctx context.Context, s domain.Scope, key, value strin
 		if err != nil {
 			return nil, err
 		}
-		cu, err := c.store.Customers().FindByIdentifier(ctx, s, kind, c.index.BlindIndex(key, v))
+		cu, err := c.store.Customers().FindByIdentifier(ctx, s, kind, c.index.BlindIndexes(s.CompanyID, key, v)...)
 		if errors.Is(err, domain.ErrNotFound) {
 			return []domain.Customer{}, nil
 		}

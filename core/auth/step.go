@@ -217,7 +217,7 @@ func (s *Service) Login(ctx context.Context, l domain.LinkSession, req LoginRequ
 		login = "user:" + strings.ToLower(strings.TrimSpace(creds["username"]))
 		st.Username = strings.TrimSpace(creds["username"])
 	}
-	st = linkState{Identifiers: st.Identifiers, LoginKey: s.index.BlindIndex("login", bank.Slug+"\x00"+login), Username: st.Username}
+	st = linkState{Identifiers: st.Identifiers, LoginKey: s.index.BlindIndex(l.CompanyID, "login", bank.Slug+"\x00"+login), Username: st.Username}
 	// A reauthentication repairs its record whatever login it uses.
 	l.BankID, l.Method, l.Attempts, l.RecordID = bank.ID, method, 0, opts.ReauthRecord
 	return s.advance(ctx, l, st, func(ctx context.Context, slug string) (domain.BankStep, error) {

@@ -110,6 +110,9 @@ type IdempotencyEntry struct {
 	Response    []byte
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
+	// LeaseUntil is how long an in-flight entry is held by the attempt that
+	// began it; a retry after that may take it over.
+	LeaseUntil time.Time
 }
 
 // Job kinds and states for durable background work.

@@ -88,8 +88,9 @@ type CustomerRepo interface {
 	// same company, env, kind and blind index is left as it is and its
 	// owner's id returned.
 	AddIdentifier(ctx context.Context, i domain.CustomerIdentifier) (domain.ID, error)
-	// FindByIdentifier returns the customer holding an identifier.
-	FindByIdentifier(ctx context.Context, s domain.Scope, kind domain.IdentifierKind, blind []byte) (domain.Customer, error)
+	// FindByIdentifier returns the customer holding an identifier whose
+	// blind index is any of blinds (the oldest such identifier wins).
+	FindByIdentifier(ctx context.Context, s domain.Scope, kind domain.IdentifierKind, blinds ...[]byte) (domain.Customer, error)
 	Identifiers(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.CustomerIdentifier, error)
 	DeleteIdentifiers(ctx context.Context, s domain.Scope, customerID domain.ID) error
 }
@@ -175,13 +176,17 @@ type OutboxRepo interface {
 }
 
 type IdempotencyRepo interface {
-	// Begin stores an in-flight entry; if one exists and has not expired
-	// it is returned with existed=true and nothing is written.
+	// Begin stores an in-flight entry. If one exists that has not expired
+	// it is returned with existed=true and nothing is written — unless it
+	// is an in-flight entry of the same request whose lease has lapsed:
+	// then e takes it over (one caller wins; the others see it existed).
 	Begin(ctx context.Context, e domain.IdempotencyEntry) (stored domain.IdempotencyEntry, existed bool, err error)
-	// Complete stores the response of an in-flight entry.
+	// Complete stores the response of the in-flight entry e began; if
+	// another attempt took it over since, it is not found.
 	Complete(ctx context.Context, e domain.IdempotencyEntry) error
-	// Abandon removes an in-flight entry so the request can be retried.
-	Abandon(ctx context.Context, companyID domain.ID, env domain.Env, key string) error
+	// Abandon removes the in-flight entry e began so the request can be
+	// retried; one taken over by another attempt, or finished, is left.
+	Abandon(ctx context.Context, e domain.IdempotencyEntry) error
 	// DeleteExpired removes entries that expired before now.
 	DeleteExpired(ctx context.Context, now time.Time) (int, error)
 }

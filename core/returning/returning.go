@@ -33,7 +33,7 @@ func (s *Service) Recognize(ctx context.Context, scope domain.Scope, identifiers
 		if !given {
 			continue
 		}
-		c, err := s.store.Customers().FindByIdentifier(ctx, scope, kind, s.index.BlindIndex(string(kind), v))
+		c, err := s.store.Customers().FindByIdentifier(ctx, scope, kind, s.index.BlindIndexes(scope.CompanyID, string(kind), v)...)
 		if err == nil {
 			return c, true, nil
 		}

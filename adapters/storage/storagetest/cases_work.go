@@ -123,7 +123,7 @@ func testIdempotency(t *testing.T, s ports.Store) {
 	must(t, err, "begin")
 	equal(t, existed, false, "existed on the first begin")
 	want := e
-	want.State = domain.IdemInFlight
+	want.State, want.LeaseUntil = domain.IdemInFlight, e.ExpiresAt // no lease given: held until expiry
 	equal(t, first, want, "stored entry")
 
 	second := e
@@ -155,14 +155,14 @@ func testIdempotency(t *testing.T, s ports.Store) {
 	equal(t, string(got.Response), `{"status":"success"}`, "stored response")
 
 	// Abandon removes only in-flight entries.
-	must(t, s.Idempotency().Abandon(ctx, co, domain.EnvSandbox, "key-1"), "abandon a done entry")
+	must(t, s.Idempotency().Abandon(ctx, e), "abandon a done entry")
 	_, existed, _ = s.Idempotency().Begin(ctx, second)
 	equal(t, existed, true, "a done entry survives abandon")
 	e3 := e
 	e3.Key = "key-3"
 	_, _, err = s.Idempotency().Begin(ctx, e3)
 	must(t, err, "begin key-3")
-	must(t, s.Idempotency().Abandon(ctx, co, domain.EnvSandbox, "key-3"), "abandon")
+	must(t, s.Idempotency().Abandon(ctx, e3), "abandon")
 	_, existed, err = s.Idempotency().Begin(ctx, e3)
 	must(t, err, "begin after abandon")
 	equal(t, existed, false, "existed after abandon")

@@ -35,6 +35,8 @@ func Run(t *testing.T, open func(t *testing.T) ports.Store) {
 		{"LinkSessions", testLinkSessions},
 		{"ShortLinksAndWebhooks", testShortLinksWebhooks},
 		{"Idempotency", testIdempotency},
+		{"IdempotencyLease", testIdempotencyLease},
+		{"IdempotencyLeaseTakeoverRace", testIdempotencyTakeoverRace},
 		{"OutboxClaim", testOutbox},
 		{"OutboxConcurrentClaim", testOutboxConcurrent},
 		{"OutboxPerEndpointClaim", testOutboxPerEndpoint},
