@@ -28,6 +28,7 @@ var errorTable = map[domain.Kind]errorClass{
 	domain.KindInvalid:          {http.StatusBadRequest, "INVALID_REQUEST"},
 	domain.KindUnauthorized:     {http.StatusUnauthorized, "UNAUTHORIZED"},
 	domain.KindWrongEnv:         {http.StatusUnauthorized, "ENV"},
+	domain.KindForbidden:        {http.StatusForbidden, "FORBIDDEN"},
 	domain.KindNotFound:         {http.StatusNotFound, "NOT_FOUND"},
 	kindMethodNotAllowed:        {http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
 	domain.KindConflict:         {http.StatusConflict, "CONFLICT"},

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
 )
@@ -83,6 +84,14 @@ func (r linkSessionRepo) DeleteByCustomer(ctx context.Context, s domain.Scope, c
 	_, err := r.r.exec(ctx, "link sessions", "delete link sessions",
 		"DELETE FROM link_sessions WHERE company_id = ? AND env = ? AND customer_id = ?", s.CompanyID, string(s.Env), customerID)
 	return err
+}
+
+// DeleteExpired removes sessions past their expiry (finished ones expire
+// a short grace after they finish).
+func (r linkSessionRepo) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+	n, err := r.r.exec(ctx, "link sessions", "delete expired link sessions",
+		"DELETE FROM link_sessions WHERE expires_at < ?", ts(now))
+	return int(n), err
 }
 
 // --- short links
