@@ -171,3 +171,25 @@ func TestLinkEndToEnd(t *testing.T) {
 		fmt.Fprint(ts.Logs, "") // keep the logs for the secrecy test below
 	})
 }
+
+// linkToken creates a link token with the company's sandbox secret key.
+func (ts *testServer) linkToken(keys company.Created, body map[string]any) string {
+	ts.t.Helper()
+	r := ts.call("POST", "/v2/sandbox/widget/tokens/create", keys.Sandbox.SecretKey, body)
+	tok, _ := field(r.JSON, "data.link_token").(string)
+	if r.Status != 200 || tok == "" {
+		ts.t.Fatalf("create link token: %d %s", r.Status, r.Body)
+	}
+	return tok
+}
+
+// openWithToken opens a session with a fresh link token carrying body.
+func (ts *testServer) openWithToken(keys company.Created, body map[string]any) *linkClient {
+	ts.t.Helper()
+	return ts.openSession(keys, map[string]any{"link_token": ts.linkToken(keys, body)})
+}
+
+// customerToken is a link token body naming a customer.
+func customerToken(customer map[string]any) map[string]any {
+	return map[string]any{"customer": customer}
+}

@@ -77,8 +77,14 @@ func (s *Service) CreateLinkToken(ctx context.Context, scope domain.Scope, req T
 	}
 	now := s.clock.Now()
 	token := newLinkToken(scope.Env)
-	t := domain.LinkToken{ID: s.ids.NewID(), CompanyID: scope.CompanyID, Env: scope.Env, Hash: hashToken(token),
-		Options: opts, ExpiresAt: now.Add(s.cfg.LinkTokenTTL), CreatedAt: now}
+	id := s.ids.NewID()
+	// The options name the customer: sealed like every identifier.
+	sealed, err := s.sealer.Seal(opts, linkTokenAD(id))
+	if err != nil {
+		return TokenCreated{}, fmt.Errorf("seal link token: %w", err)
+	}
+	t := domain.LinkToken{ID: id, CompanyID: scope.CompanyID, Env: scope.Env, Hash: hashToken(token),
+		Options: sealed, ExpiresAt: now.Add(s.cfg.LinkTokenTTL), CreatedAt: now}
 	if err := s.store.LinkTokens().Create(ctx, t); err != nil {
 		return TokenCreated{}, fmt.Errorf("store link token: %w", err)
 	}
@@ -198,12 +204,18 @@ func (s *Service) consumeLinkToken(ctx context.Context, scope domain.Scope, toke
 	if err != nil {
 		return grant{}, fmt.Errorf("consume link token: %w", err)
 	}
+	opts, err := s.sealer.Open(t.Options, linkTokenAD(t.ID))
+	if err != nil {
+		return grant{}, fmt.Errorf("open link token %s: %w", t.ID, err)
+	}
 	var g grant
-	if err := json.Unmarshal(t.Options, &g); err != nil {
+	if err := json.Unmarshal(opts, &g); err != nil {
 		return grant{}, fmt.Errorf("decode link token %s: %w", t.ID, err)
 	}
 	return g, nil
 }
+
+func linkTokenAD(id domain.ID) []byte { return []byte("link-token:" + id) }
 
 func newLinkToken(env domain.Env) string {
 	var b [32]byte
