@@ -138,6 +138,7 @@ func schemas() map[string]any {
 			"accounts":      array(ref("StepAccount")),
 			"error":         obj(map[string]any{"type": str(), "code": str(), "message": str(), "retryable": boolean(), "kind": str()}),
 			"payload":       ref("SuccessPayload"),
+			"record_id":     objectID(), "customer_id": objectID(),
 		}, "session_id", "status"),
 		"Login": obj(map[string]any{
 			"bank": str(), "method": map[string]any{"enum": []any{"internet_banking", "mobile_banking", "ussd", "returning"}},

@@ -280,6 +280,13 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 	if err := checkURLs(req.CallbackURL, req.RedirectURL); err != nil {
 		return Opened{}, err
 	}
+	// Every open stores these: an anonymous caller gets a bounded row.
+	if len(req.Meta) > 8<<10 {
+		return Opened{}, domain.Invalid("meta", "must be at most 8 KiB of JSON")
+	}
+	if len(req.Options) > 16<<10 {
+		return Opened{}, domain.Invalid("options", "must be at most 16 KiB of JSON")
+	}
 	if err := s.spend("session opens for this customer", s.cfg.Budgets.OpenPerCustomer, identKeys(hints)...); err != nil {
 		return Opened{}, err
 	}
