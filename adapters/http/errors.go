@@ -32,6 +32,7 @@ var errorTable = map[domain.Kind]errorClass{
 	domain.KindInvalid:          {http.StatusBadRequest, "INVALID_REQUEST", false},
 	domain.KindUnauthorized:     {http.StatusUnauthorized, "UNAUTHORIZED", false},
 	domain.KindWrongEnv:         {http.StatusUnauthorized, "ENV", false},
+	domain.KindForbidden:        {http.StatusForbidden, "FORBIDDEN", false},
 	domain.KindNotFound:         {http.StatusNotFound, "NOT_FOUND", false},
 	kindMethodNotAllowed:        {http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", false},
 	domain.KindConflict:         {http.StatusConflict, "CONFLICT", false},

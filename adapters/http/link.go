@@ -2,7 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/domain"
@@ -19,9 +23,10 @@ type LinkFlow interface {
 	Cancel(ctx context.Context, l domain.LinkSession) (auth.Step, error)
 }
 
-// LinkRoutes are the link API (SPEC §3.1). Opening a session takes the
-// public key and client token; every later call presents the session token.
-func LinkRoutes(f LinkFlow, limiter *SessionLimiter) Routes {
+// LinkRoutes are the link API. Opening a session takes the public key and
+// client token; every later call presents the session token. cfg gives the
+// server's public origin, which the open's Origin check always allows.
+func LinkRoutes(f LinkFlow, limiter *SessionLimiter, cfg WidgetConfig) Routes {
 	session := func(next func(w http.ResponseWriter, r *http.Request, l domain.LinkSession)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			token, err := bearer(r)
@@ -31,7 +36,7 @@ func LinkRoutes(f LinkFlow, limiter *SessionLimiter) Routes {
 			}
 			l, err := f.Authorize(r.Context(), r.PathValue("id"), token)
 			if err != nil {
-				writeError(w, r, err)
+				writeLinkError(w, r, err)
 				return
 			}
 			if limiter != nil {
@@ -40,7 +45,7 @@ func LinkRoutes(f LinkFlow, limiter *SessionLimiter) Routes {
 					return
 				}
 			}
-			next(w, r, l)
+			next(w, r.WithContext(auth.WithClient(r.Context(), clientAddr(r))), l)
 		}
 	}
 	open := func(w http.ResponseWriter, r *http.Request) {
@@ -49,9 +54,10 @@ func LinkRoutes(f LinkFlow, limiter *SessionLimiter) Routes {
 			writeError(w, r, err)
 			return
 		}
-		out, err := f.OpenSession(r.Context(), req)
+		req.Origins = auth.Origins{Request: r.Header.Get("Origin"), Server: serverOrigin(r, cfg.PublicURL)}
+		out, err := f.OpenSession(auth.WithClient(r.Context(), clientAddr(r)), req)
 		if err != nil {
-			writeError(w, r, err)
+			writeLinkError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusCreated, out)
@@ -88,7 +94,7 @@ func LinkRoutes(f LinkFlow, limiter *SessionLimiter) Routes {
 		}
 		step, err := f.Choose(r.Context(), l, req)
 		if err != nil {
-			writeError(w, r, err)
+			writeLinkError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, step.Payload)
@@ -113,7 +119,7 @@ func LinkRoutes(f LinkFlow, limiter *SessionLimiter) Routes {
 // as the body, so clients that only look at the status still see it.
 func writeStep(w http.ResponseWriter, r *http.Request, step auth.Step, err error) {
 	if err != nil {
-		writeError(w, r, err)
+		writeLinkError(w, r, err)
 		return
 	}
 	status := http.StatusOK
@@ -125,4 +131,46 @@ func writeStep(w http.ResponseWriter, r *http.Request, step auth.Step, err error
 		}
 	}
 	writeJSON(w, status, step)
+}
+
+// writeLinkError is writeError with the Retry-After a spent budget names.
+func writeLinkError(w http.ResponseWriter, r *http.Request, err error) {
+	var le *auth.LimitError
+	if errors.As(err, &le) {
+		secs := int(le.RetryAfter.Seconds())
+		if secs < 1 {
+			secs = 1
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	writeError(w, r, err)
+}
+
+// clientAddr is the peer's IP address. X-Forwarded-For is not read: any
+// client can set it, and no trusted-proxy setting exists yet.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// serverOrigin is the origin of the widget iframe: the configured public
+// URL, else the origin the request was addressed to.
+func serverOrigin(r *http.Request, publicURL string) string {
+	if publicURL != "" {
+		u := strings.TrimRight(publicURL, "/")
+		if i := strings.Index(u, "://"); i >= 0 {
+			if j := strings.IndexByte(u[i+3:], '/'); j >= 0 {
+				u = u[:i+3+j]
+			}
+		}
+		return u
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

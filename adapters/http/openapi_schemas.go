@@ -111,6 +111,7 @@ func schemas() map[string]any {
 			"filter": obj(map[string]any{"banks": array(str())}), "isCorporate": boolean(),
 			"options": map[string]any{"type": "object"}, "meta": map[string]any{},
 			"callback_url": str(), "redirect_url": str(), "name": str(), "color": str(), "logo": str(),
+			"short_url": str(), "link_token": str(), "parent_origin": str(),
 		}, "key"),
 		"SessionBank": obj(map[string]any{
 			"id": objectID(), "slug": str(), "name": str(), "icon": str(), "status": str(),
@@ -137,6 +138,7 @@ func schemas() map[string]any {
 			"accounts":      array(ref("StepAccount")),
 			"error":         obj(map[string]any{"type": str(), "code": str(), "message": str(), "retryable": boolean(), "kind": str()}),
 			"payload":       ref("SuccessPayload"),
+			"record_id":     objectID(), "customer_id": objectID(),
 		}, "session_id", "status"),
 		"Login": obj(map[string]any{
 			"bank": str(), "method": map[string]any{"enum": []any{"internet_banking", "mobile_banking", "ussd", "returning"}},
@@ -155,7 +157,7 @@ func schemas() map[string]any {
 			"success": boolean(), "done": boolean(),
 		}, "record_id", "customer_id", "bank_id", "accounts", "auth", "success", "done"),
 	}
-	for _, more := range []map[string]any{webhookSchemas(), widgetSchemas(), balanceSchemas()} {
+	for _, more := range []map[string]any{webhookSchemas(), widgetSchemas(), balanceSchemas(), linkTokenSchemas()} {
 		for name, schema := range more {
 			out[name] = schema
 		}

@@ -86,6 +86,14 @@ func (r linkSessionRepo) DeleteByCustomer(ctx context.Context, s domain.Scope, c
 	return err
 }
 
+// DeleteExpired removes sessions past their expiry (finished ones expire
+// a short grace after they finish).
+func (r linkSessionRepo) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+	n, err := r.r.exec(ctx, "link sessions", "delete expired link sessions",
+		"DELETE FROM link_sessions WHERE expires_at < ?", ts(now))
+	return int(n), err
+}
+
 // --- short links
 
 const shortLinkCols = "code, company_id, env, options, created_at, expires_at"

@@ -2,39 +2,44 @@ package storage
 
 import (
 	"context"
+	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
 )
 
 // --- records
 
-const recordCols = "id, company_id, env, customer_id, bank_id, status, method, products, sealed_session, sealed_username, login_key, created_at, updated_at"
+const recordCols = "id, company_id, env, customer_id, bank_id, status, method, products, sealed_session, sealed_username, login_key, quick_login_failures, quick_login_locked_until, created_at, updated_at"
 
 type recordRow struct {
-	ID             string  `db:"id"`
-	CompanyID      string  `db:"company_id"`
-	Env            string  `db:"env"`
-	CustomerID     string  `db:"customer_id"`
-	BankID         string  `db:"bank_id"`
-	Status         string  `db:"status"`
-	Method         string  `db:"method"`
-	Products       strList `db:"products"`
-	SealedSession  []byte  `db:"sealed_session"`
-	SealedUsername []byte  `db:"sealed_username"`
-	LoginKey       []byte  `db:"login_key"`
-	CreatedAt      dbTime  `db:"created_at"`
-	UpdatedAt      dbTime  `db:"updated_at"`
+	ID             string   `db:"id"`
+	CompanyID      string   `db:"company_id"`
+	Env            string   `db:"env"`
+	CustomerID     string   `db:"customer_id"`
+	BankID         string   `db:"bank_id"`
+	Status         string   `db:"status"`
+	Method         string   `db:"method"`
+	Products       strList  `db:"products"`
+	SealedSession  []byte   `db:"sealed_session"`
+	SealedUsername []byte   `db:"sealed_username"`
+	LoginKey       []byte   `db:"login_key"`
+	QuickFailures  int      `db:"quick_login_failures"`
+	QuickLocked    nullTime `db:"quick_login_locked_until"`
+	CreatedAt      dbTime   `db:"created_at"`
+	UpdatedAt      dbTime   `db:"updated_at"`
 }
 
 func recordToRow(r domain.Record) recordRow {
 	return recordRow{r.ID, r.CompanyID, string(r.Env), r.CustomerID, r.BankID, string(r.Status), r.Method, r.Products,
-		blob(r.SealedSession), blob(r.SealedUsername), blob(r.LoginKey), ts(r.CreatedAt), ts(r.UpdatedAt)}
+		blob(r.SealedSession), blob(r.SealedUsername), blob(r.LoginKey), r.QuickLoginFailures, nts(r.QuickLoginLockedUntil),
+		ts(r.CreatedAt), ts(r.UpdatedAt)}
 }
 
 func (w recordRow) domain() domain.Record {
 	return domain.Record{ID: w.ID, CompanyID: w.CompanyID, Env: domain.Env(w.Env), CustomerID: w.CustomerID, BankID: w.BankID,
 		Status: domain.RecordStatus(w.Status), Method: w.Method, Products: w.Products, SealedSession: blob(w.SealedSession),
-		SealedUsername: blob(w.SealedUsername), LoginKey: blob(w.LoginKey), CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
+		SealedUsername: blob(w.SealedUsername), LoginKey: blob(w.LoginKey), QuickLoginFailures: w.QuickFailures,
+		QuickLoginLockedUntil: w.QuickLocked.ptr(), CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
 }
 
 func recordsOut(rows []recordRow) []domain.Record {
@@ -103,6 +108,23 @@ func (r recordRepo) ListByCustomer(ctx context.Context, s domain.Scope, customer
 		return nil, err
 	}
 	return recordsOut(rows), nil
+}
+
+// AddQuickLoginFailure counts a failed quick login in one statement, so
+// concurrent failures on several instances are all counted.
+func (r recordRepo) AddQuickLoginFailure(ctx context.Context, s domain.Scope, id domain.ID) (int, error) {
+	var n int
+	err := r.r.get(ctx, &n, "record",
+		"UPDATE records SET quick_login_failures = quick_login_failures + 1 WHERE id = ? AND company_id = ? AND env = ? RETURNING quick_login_failures",
+		id, s.CompanyID, string(s.Env))
+	return n, err
+}
+
+func (r recordRepo) SetQuickLoginLock(ctx context.Context, s domain.Scope, id domain.ID, until *time.Time) error {
+	n, err := r.r.exec(ctx, "record", "set quick login lock",
+		"UPDATE records SET quick_login_failures = 0, quick_login_locked_until = ? WHERE id = ? AND company_id = ? AND env = ?",
+		nts(until), id, s.CompanyID, string(s.Env))
+	return mustAffect(n, err, "record")
 }
 
 // --- accounts

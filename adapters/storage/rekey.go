@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"
 )
@@ -80,6 +79,7 @@ func (s *Store) Rotate(ctx context.Context, ring KeyRing, opts RotateOptions) (R
 		{"customer identifiers", rt.identifiers},
 		{"records", rt.records},
 		{"link sessions", rt.linkSessions},
+		{"link tokens", rt.linkTokens},
 		{"webhook endpoints", rt.webhooks},
 	} {
 		if err := step.fn(ctx); err != nil {
@@ -253,7 +253,7 @@ func (rt *rotation) identifiers(ctx context.Context) error {
 }
 
 func (rt *rotation) identifier(ctx context.Context, tx *repos, w rekeyIdentifier) (outcome, error) {
-	ad := auth.IdentifierAD(w.ID)
+	ad := domain.IdentifierAD(w.ID)
 	value, err := rt.ring.Open(w.Sealed, ad)
 	if len(w.Sealed) == 0 || err != nil {
 		// Without the value the index cannot be re-computed either.
@@ -342,11 +342,11 @@ func (rt *rotation) records(ctx context.Context) error {
 }
 
 func (rt *rotation) record(ctx context.Context, tx *repos, w rekeyRecord) (outcome, error) {
-	session, _, err := rt.reseal(w.Session, auth.RecordSessionAD(w.ID))
+	session, _, err := rt.reseal(w.Session, domain.RecordSessionAD(w.ID))
 	if err != nil {
 		return rowKept, err
 	}
-	username, _, err := rt.reseal(w.Username, auth.RecordUsernameAD(w.ID))
+	username, _, err := rt.reseal(w.Username, domain.RecordUsernameAD(w.ID))
 	if err != nil {
 		return rowKept, err
 	}
@@ -378,7 +378,7 @@ func (rt *rotation) loginKey(ctx context.Context, tx *repos, w rekeyRecord) ([]b
 	}
 	var logins []string
 	if len(w.Username) > 0 {
-		if u, err := rt.ring.Open(w.Username, auth.RecordUsernameAD(w.ID)); err == nil {
+		if u, err := rt.ring.Open(w.Username, domain.RecordUsernameAD(w.ID)); err == nil {
 			logins = append(logins, "user:"+strings.ToLower(string(u)))
 		}
 	}
@@ -389,7 +389,7 @@ func (rt *rotation) loginKey(ctx context.Context, tx *repos, w rekeyRecord) ([]b
 		return nil, err
 	}
 	for _, p := range phones {
-		if v, err := rt.ring.Open(p.Sealed, auth.IdentifierAD(p.ID)); err == nil {
+		if v, err := rt.ring.Open(p.Sealed, domain.IdentifierAD(p.ID)); err == nil {
 			logins = append(logins, "phone:"+string(v))
 		}
 	}
@@ -422,38 +422,43 @@ func containsBytes(list [][]byte, b []byte) bool {
 	return slices.ContainsFunc(list, func(x []byte) bool { return bytes.Equal(x, b) })
 }
 
-// --- link sessions: sealed flow state
+// --- link sessions (sealed flow state) and link tokens (sealed options)
 
-// linkStateAD is core/auth's associated data of a session's sealed state
-// (unexported there); the rotation tests seal through the link flow and
-// re-seal here, so the two cannot drift apart unnoticed.
-func linkStateAD(id string) []byte { return []byte("link-session:" + id) }
-
-type rekeyLink struct {
-	ID    string `db:"id"`
-	State []byte `db:"sealed_state"`
+type rekeySealed struct {
+	ID     string `db:"id"`
+	Sealed []byte `db:"sealed"`
 }
 
 func (rt *rotation) linkSessions(ctx context.Context) error {
+	return rt.sealedColumn(ctx, "link_sessions", "sealed_state", domain.LinkSessionStateAD)
+}
+
+func (rt *rotation) linkTokens(ctx context.Context) error {
+	return rt.sealedColumn(ctx, "link_tokens", "options", domain.LinkTokenAD)
+}
+
+// sealedColumn re-seals one sealed column of a table keyed by id, whose
+// associated data is ad(id).
+func (rt *rotation) sealedColumn(ctx context.Context, table, col string, ad func(id domain.ID) []byte) error {
 	cursor := ""
 	for more := true; more; {
 		var err error
 		more, err = rt.batch(ctx, func(ctx context.Context, tx *repos) (int, error) {
-			var rows []rekeyLink
-			if err := tx.sel(ctx, &rows, "link sessions",
-				"SELECT id, sealed_state FROM link_sessions WHERE id > ? AND "+staleSealed("sealed_state")+" ORDER BY id LIMIT ?",
+			var rows []rekeySealed
+			if err := tx.sel(ctx, &rows, table,
+				"SELECT id, "+col+" AS sealed FROM "+table+" WHERE id > ? AND "+staleSealed(col)+" ORDER BY id LIMIT ?",
 				cursor, rt.kid[:], rt.opts.BatchSize); err != nil {
 				return 0, err
 			}
 			for _, w := range rows {
 				cursor = w.ID
-				if err := rt.row(ctx, "link_sessions", w.ID, func(ctx context.Context, tx *repos) (outcome, error) {
-					state, ok, err := rt.reseal(w.State, linkStateAD(w.ID))
+				if err := rt.row(ctx, table, w.ID, func(ctx context.Context, tx *repos) (outcome, error) {
+					sealed, ok, err := rt.reseal(w.Sealed, ad(w.ID))
 					if err != nil || !ok {
 						return rowKept, err
 					}
-					return update(ctx, tx, "link_sessions", []string{"sealed_state = ?"}, []string{"id = ?"},
-						[]any{state}, []any{w.ID}, map[string][]byte{"sealed_state": w.State})
+					return update(ctx, tx, table, []string{col + " = ?"}, []string{"id = ?"},
+						[]any{sealed}, []any{w.ID}, map[string][]byte{col: w.Sealed})
 				}); err != nil {
 					return 0, err
 				}
@@ -468,12 +473,6 @@ func (rt *rotation) linkSessions(ctx context.Context) error {
 }
 
 // --- webhook endpoints: token, signing secret and previous secret
-
-// webhookAD is core/webhooks' associated data (unexported there): the
-// company, environment and purpose of a sealed endpoint value.
-func webhookAD(companyID, env, purpose string) []byte {
-	return []byte("webhook\x00" + companyID + "\x00" + env + "\x00" + purpose)
-}
 
 type rekeyWebhook struct {
 	CompanyID string `db:"company_id"`
@@ -500,15 +499,15 @@ func (rt *rotation) webhooks(ctx context.Context) error {
 			for _, w := range rows {
 				company, env = w.CompanyID, w.Env
 				if err := rt.row(ctx, "webhook_endpoints", w.CompanyID+"/"+w.Env, func(ctx context.Context, tx *repos) (outcome, error) {
-					token, _, err := rt.reseal(w.Token, webhookAD(w.CompanyID, w.Env, "webhook-token"))
+					token, _, err := rt.reseal(w.Token, domain.WebhookAD(domain.Scope{CompanyID: w.CompanyID, Env: domain.Env(w.Env)}, domain.WebhookTokenPurpose))
 					if err != nil {
 						return rowKept, err
 					}
-					secret, _, err := rt.reseal(w.Secret, webhookAD(w.CompanyID, w.Env, "webhook-signing-secret"))
+					secret, _, err := rt.reseal(w.Secret, domain.WebhookAD(domain.Scope{CompanyID: w.CompanyID, Env: domain.Env(w.Env)}, domain.WebhookSecretPurpose))
 					if err != nil {
 						return rowKept, err
 					}
-					previous, _, err := rt.reseal(w.Previous, webhookAD(w.CompanyID, w.Env, "webhook-signing-secret"))
+					previous, _, err := rt.reseal(w.Previous, domain.WebhookAD(domain.Scope{CompanyID: w.CompanyID, Env: domain.Env(w.Env)}, domain.WebhookSecretPurpose))
 					if err != nil {
 						return rowKept, err
 					}
@@ -550,7 +549,7 @@ type KeyUsage struct {
 var (
 	sealedColumns = []string{
 		"customer_identifiers.sealed", "records.sealed_session", "records.sealed_username",
-		"link_sessions.sealed_state", "webhook_endpoints.sealed_token", "webhook_endpoints.sealed_secret",
+		"link_sessions.sealed_state", "link_tokens.options", "webhook_endpoints.sealed_token", "webhook_endpoints.sealed_secret",
 		"webhook_endpoints.sealed_previous",
 	}
 	indexColumns = []string{"customer_identifiers.blind_index", "records.login_key"}

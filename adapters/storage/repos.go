@@ -31,6 +31,7 @@ func (r *repos) Auths() ports.AuthRepo               { return authRepo{r} }
 func (r *repos) Balances() ports.BalanceRepo         { return balanceRepo{r} }
 func (r *repos) LinkSessions() ports.LinkSessionRepo { return linkSessionRepo{r} }
 func (r *repos) ShortLinks() ports.ShortLinkRepo     { return shortLinkRepo{r} }
+func (r *repos) LinkTokens() ports.LinkTokenRepo     { return linkTokenRepo{r} }
 func (r *repos) Webhooks() ports.WebhookRepo         { return webhookRepo{r} }
 func (r *repos) Outbox() ports.OutboxRepo            { return outboxRepo{r} }
 func (r *repos) Idempotency() ports.IdempotencyRepo  { return idempotencyRepo{r} }

@@ -313,6 +313,7 @@ func (s *Store) Auths() ports.AuthRepo               { return s.root.Auths() }
 func (s *Store) Balances() ports.BalanceRepo         { return s.root.Balances() }
 func (s *Store) LinkSessions() ports.LinkSessionRepo { return s.root.LinkSessions() }
 func (s *Store) ShortLinks() ports.ShortLinkRepo     { return s.root.ShortLinks() }
+func (s *Store) LinkTokens() ports.LinkTokenRepo     { return s.root.LinkTokens() }
 func (s *Store) Webhooks() ports.WebhookRepo         { return s.root.Webhooks() }
 func (s *Store) Outbox() ports.OutboxRepo            { return s.root.Outbox() }
 func (s *Store) Idempotency() ports.IdempotencyRepo  { return s.root.Idempotency() }

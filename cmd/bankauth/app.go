@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
@@ -48,7 +49,18 @@ var coreModule = fx.Module("core",
 		func(n webhooks.Notifier) auth.Notifier { return n },
 		fx.Annotate(httpapi.WebhookRoutes, fx.ResultTags(`group:"routes"`)),
 		fx.Annotate(migrationsReady, fx.ResultTags(`group:"readiness"`)),
+		// The link flow's attempt budgets follow --rate-limit: -1 turns
+		// them off with the API's.
+		func(c config) auth.Config { return auth.Config{Budgets: auth.Budgets{Off: c.RateLimit < 0}} },
+		func(s *auth.Service) httpapi.LinkTokens { return s },
+		fx.Annotate(httpapi.LinkTokenRoutes, fx.ResultTags(`group:"routes"`)),
+		func(st ports.Store, clock ports.Clock, log *slog.Logger) *auth.Purger {
+			return auth.NewPurger(st, clock, time.Minute, log)
+		},
 	),
+	fx.Invoke(func(lc fx.Lifecycle, p *auth.Purger) {
+		lc.Append(fx.Hook{OnStart: p.Start, OnStop: p.Stop})
+	}),
 )
 
 // linkDeps gathers what the link service needs from the graph.
@@ -62,11 +74,12 @@ type linkDeps struct {
 	IDs    ports.IDs
 	Keys   auth.KeyChecker
 	Notify auth.Notifier `optional:"true"`
+	Config auth.Config   `optional:"true"`
 }
 
 func newLinkService(d linkDeps) *auth.Service {
 	return auth.NewService(auth.Deps{Store: d.Store, Bank: d.Bank, Sealer: d.Sealer, Index: d.Index,
-		Clock: d.Clock, IDs: d.IDs, Keys: d.Keys, Notify: d.Notify}, auth.Config{})
+		Clock: d.Clock, IDs: d.IDs, Keys: d.Keys, Notify: d.Notify}, d.Config)
 }
 
 // connectorsReady is the /readyz check that the connectors are loaded.

@@ -17,7 +17,6 @@ import (
 	"github.com/bankauth/bankauth/adapters/seal"
 	"github.com/bankauth/bankauth/adapters/storage"
 	"github.com/bankauth/bankauth/adapters/storage/storagetest"
-	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/company"
 	"github.com/bankauth/bankauth/core/domain"
 )
@@ -101,10 +100,11 @@ func openEverySealed(t *testing.T, st *storage.Store, ring *seal.Ring) map[strin
 			return []byte("webhook\x00" + company + "\x00" + env + "\x00" + purpose)
 		}
 	}
-	check("identifiers", "SELECT id, '', '', sealed FROM customer_identifiers", func(id, _, _ string) []byte { return auth.IdentifierAD(id) })
-	check("sessions", "SELECT id, '', '', sealed_session FROM records", func(id, _, _ string) []byte { return auth.RecordSessionAD(id) })
-	check("usernames", "SELECT id, '', '', sealed_username FROM records", func(id, _, _ string) []byte { return auth.RecordUsernameAD(id) })
-	check("link states", "SELECT id, '', '', sealed_state FROM link_sessions", func(id, _, _ string) []byte { return []byte("link-session:" + id) })
+	check("identifiers", "SELECT id, '', '', sealed FROM customer_identifiers", func(id, _, _ string) []byte { return domain.IdentifierAD(id) })
+	check("sessions", "SELECT id, '', '', sealed_session FROM records", func(id, _, _ string) []byte { return domain.RecordSessionAD(id) })
+	check("usernames", "SELECT id, '', '', sealed_username FROM records", func(id, _, _ string) []byte { return domain.RecordUsernameAD(id) })
+	check("link states", "SELECT id, '', '', sealed_state FROM link_sessions", func(id, _, _ string) []byte { return domain.LinkSessionStateAD(id) })
+	check("link tokens", "SELECT id, '', '', options FROM link_tokens", func(id, _, _ string) []byte { return domain.LinkTokenAD(id) })
 	check("webhook secrets", "SELECT company_id, env, '', sealed_secret FROM webhook_endpoints", webhook("webhook-signing-secret"))
 	check("webhook previous secrets", "SELECT company_id, env, '', sealed_previous FROM webhook_endpoints", webhook("webhook-signing-secret"))
 	check("webhook tokens", "SELECT company_id, env, '', sealed_token FROM webhook_endpoints", webhook("webhook-token"))
@@ -235,7 +235,7 @@ func TestKeysRotate(t *testing.T) {
 		if found, _ := field(r.JSON, "data.customers").([]any); len(found) != 1 || field(found[0], "id") != linkedA["customer_id"] {
 			t.Fatalf("find-customers-by bvn after rotation: %s", r.Body)
 		}
-		c := ts.openSession(acme, map[string]any{"customer": map[string]any{"bvn": bvn}})
+		c := ts.openWithToken(acme, customerToken(map[string]any{"bvn": bvn}))
 		ids := stepAccounts(t, c.login("sandbox-bank", "returning", map[string]string{"password": "pass_good"}))
 		if p := c.choose(ids...).JSON; p["record_id"] != linkedA["record_id"] {
 			t.Fatalf("quick login after rotation wrote record %v, want %v", p["record_id"], linkedA["record_id"])
@@ -250,7 +250,7 @@ func TestKeysRotate(t *testing.T) {
 // customer recognised.
 func expectReturning(t *testing.T, ts *testServer, keys company.Created, bvn string, customer any) {
 	t.Helper()
-	c := ts.openSession(keys, map[string]any{"customer": map[string]any{"bvn": bvn}})
+	c := ts.openWithToken(keys, customerToken(map[string]any{"bvn": bvn}))
 	if field(c.open.JSON, "returning") != true || field(c.open.JSON, "customer_id") != customer {
 		t.Fatalf("bvn not recognised as %v: %s", customer, c.open.Body)
 	}
@@ -298,20 +298,26 @@ func seedSealed(t *testing.T, st *storage.Store, ring *seal.Ring, oldest seal.Ke
 		}
 		ident := domain.NewID()
 		if _, err := st.Customers().AddIdentifier(ctx, domain.CustomerIdentifier{ID: ident, CompanyID: out.company, Env: domain.EnvSandbox,
-			CustomerID: cu.ID, Kind: domain.IdentBVN, BlindIndex: index, Sealed: mustSeal(bvn, auth.IdentifierAD(ident)), CreatedAt: now}); err != nil {
+			CustomerID: cu.ID, Kind: domain.IdentBVN, BlindIndex: index, Sealed: mustSeal(bvn, domain.IdentifierAD(ident)), CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 		rec := domain.NewID()
 		if err := st.Records().Create(ctx, domain.Record{ID: rec, CompanyID: out.company, Env: domain.EnvSandbox, CustomerID: cu.ID,
 			BankID: bank.ID, Status: domain.RecordSuccess, Method: domain.MethodInternetBanking,
-			SealedSession: mustSeal("session", auth.RecordSessionAD(rec)), SealedUsername: mustSeal(user, auth.RecordUsernameAD(rec)),
+			SealedSession: mustSeal("session", domain.RecordSessionAD(rec)), SealedUsername: mustSeal(user, domain.RecordUsernameAD(rec)),
 			LoginKey: login, CreatedAt: now, UpdatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 		ls := domain.NewID()
 		if err := st.LinkSessions().Create(ctx, domain.LinkSession{ID: ls, CompanyID: out.company, Env: domain.EnvSandbox,
-			Status: domain.StepStart, SealedState: mustSeal("{}", []byte("link-session:"+ls)), ExpiresAt: now.Add(time.Hour),
+			Status: domain.StepStart, SealedState: mustSeal("{}", domain.LinkSessionStateAD(ls)), ExpiresAt: now.Add(time.Hour),
 			CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		lt := domain.NewID()
+		if err := st.LinkTokens().Create(ctx, domain.LinkToken{ID: lt, CompanyID: out.company, Env: domain.EnvSandbox,
+			Hash: []byte(lt), Options: mustSeal(`{"customer":{"bvn":"`+bvn+`"}}`, domain.LinkTokenAD(lt)),
+			ExpiresAt: now.Add(time.Hour), CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -344,8 +350,8 @@ func TestRotateInterruptedResumes(t *testing.T) {
 		seed := seedSealed(t, st, before, oldKey, 7)
 		ring, _ := seal.NewRing(newKey, oldKey)
 		total := staleValues(t, st, ring)
-		if total != 7*6 {
-			t.Fatalf("seeded %d values under the old key, want 42", total)
+		if total != 7*7 {
+			t.Fatalf("seeded %d values under the old key, want 49", total)
 		}
 
 		ctx, cancel := context.WithCancel(context.Background())
@@ -373,8 +379,8 @@ func TestRotateInterruptedResumes(t *testing.T) {
 		if left := staleValues(t, st, ring); left != 0 {
 			t.Fatalf("after resuming: %d values still under the old key", left)
 		}
-		if rep.Rows+rep2.Rows != 7*3 || rep2.Concurrent != 0 || rep2.KeptLogins != 0 {
-			t.Fatalf("rows rewritten: %d + %d (report %+v), want 21 (7 each of identifiers, records, link sessions)", rep.Rows, rep2.Rows, rep2)
+		if rep.Rows+rep2.Rows != 7*4 || rep2.Concurrent != 0 || rep2.KeptLogins != 0 {
+			t.Fatalf("rows rewritten: %d + %d (report %+v), want 28 (7 each of identifiers, records, link sessions, link tokens)", rep.Rows, rep2.Rows, rep2)
 		}
 		alone, _ := seal.NewRing(newKey)
 		openEverySealed(t, st, alone)
@@ -410,7 +416,7 @@ func TestRotateNeverWritesOverANewerValue(t *testing.T) {
 			return
 		}
 		hit = id
-		newer, _ = ring.Seal([]byte("a newer session"), auth.RecordSessionAD(id))
+		newer, _ = ring.Seal([]byte("a newer session"), domain.RecordSessionAD(id))
 		// The server's write, on its own connection, between the
 		// rotation's read and write.
 		if _, err := st.DB().Exec("UPDATE records SET sealed_session = $1 WHERE id = $2", newer, id); err != nil {
@@ -473,7 +479,7 @@ func TestRotateLoginKeys(t *testing.T) {
 			}
 			if tt.phone != "" {
 				id := domain.NewID()
-				sealed, _ := ring.Seal([]byte(tt.phone), auth.IdentifierAD(id))
+				sealed, _ := ring.Seal([]byte(tt.phone), domain.IdentifierAD(id))
 				if _, err := st.Customers().AddIdentifier(ctx, domain.CustomerIdentifier{ID: id, CompanyID: seed.company, Env: domain.EnvSandbox,
 					CustomerID: cu.ID, Kind: domain.IdentPhone, BlindIndex: ring.BlindIndex(seed.company, "phone", tt.phone), Sealed: sealed, CreatedAt: now}); err != nil {
 					t.Fatal(err)
@@ -483,7 +489,7 @@ func TestRotateLoginKeys(t *testing.T) {
 				Status: domain.RecordSuccess, Method: domain.MethodInternetBanking, LoginKey: legacyIndex(oldKey, "login", loginValue(tt.login)),
 				CreatedAt: now, UpdatedAt: now}
 			if tt.username != "" {
-				rec.SealedUsername, _ = ring.Seal([]byte(tt.username), auth.RecordUsernameAD(rec.ID))
+				rec.SealedUsername, _ = ring.Seal([]byte(tt.username), domain.RecordUsernameAD(rec.ID))
 			}
 			if err := st.Records().Create(ctx, rec); err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,4 +171,74 @@ func TestLinkEndToEnd(t *testing.T) {
 		}
 		fmt.Fprint(ts.Logs, "") // keep the logs for the secrecy test below
 	})
+}
+
+// linkToken creates a link token with the company's sandbox secret key.
+func (ts *testServer) linkToken(keys company.Created, body map[string]any) string {
+	ts.t.Helper()
+	r := ts.call("POST", "/v2/sandbox/widget/tokens/create", keys.Sandbox.SecretKey, body)
+	tok, _ := field(r.JSON, "data.link_token").(string)
+	if r.Status != 200 || tok == "" {
+		ts.t.Fatalf("create link token: %d %s", r.Status, r.Body)
+	}
+	return tok
+}
+
+// openWithToken opens a session with a fresh link token carrying body.
+func (ts *testServer) openWithToken(keys company.Created, body map[string]any) *linkClient {
+	ts.t.Helper()
+	return ts.openSession(keys, map[string]any{"link_token": ts.linkToken(keys, body)})
+}
+
+// customerToken is a link token body naming a customer.
+func customerToken(customer map[string]any) map[string]any {
+	return map[string]any{"customer": customer}
+}
+
+func TestLinkTokenAPI(t *testing.T) {
+	ts := startServer(t, sqliteConfig(t), nil)
+	keys := ts.newCompany("Acme")
+	r := ts.call("POST", "/v2/sandbox/widget/tokens/create", keys.Sandbox.SecretKey, map[string]any{"customer": map[string]any{"bvn": "22222222222"}})
+	if r.Status != 200 || field(r.JSON, "status") != "success" || !strings.HasPrefix(fmt.Sprint(field(r.JSON, "data.link_token")), "lt_test_") ||
+		field(r.JSON, "data.expires_at") == nil {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	if r := ts.call("POST", "/v2/widget/tokens/create", keys.Production.SecretKey, map[string]any{}); !strings.HasPrefix(fmt.Sprint(field(r.JSON, "data.link_token")), "lt_live_") {
+		t.Fatalf("a production token: %d %s", r.Status, r.Body)
+	}
+	for _, tc := range []struct {
+		name   string
+		key    string
+		body   any
+		status int
+		field  string
+	}{
+		{"public key", keys.Sandbox.PublicKey, map[string]any{}, 401, ""},
+		{"the other environment's key", keys.Production.SecretKey, map[string]any{}, 401, ""},
+		{"a malformed BVN", keys.Sandbox.SecretKey, map[string]any{"customer": map[string]any{"bvn": "123"}}, 400, "customer.bvn"},
+		{"customer of the wrong type", keys.Sandbox.SecretKey, map[string]any{"customer": "ada"}, 400, "customer"},
+		{"meta not an object", keys.Sandbox.SecretKey, map[string]any{"meta": "x"}, 400, "meta"},
+		{"unknown bank in the filter", keys.Sandbox.SecretKey, map[string]any{"filter": map[string]any{"banks": []string{"nope"}}}, 400, "filter.banks"},
+		{"reauth of an account not linked", keys.Sandbox.SecretKey, map[string]any{"reauth_account": "0123456789", "reauth_bank": "sandbox-bank"}, 404, ""},
+	} {
+		r := ts.call("POST", "/v2/sandbox/widget/tokens/create", tc.key, tc.body)
+		if r.Status != tc.status || (tc.field != "" && field(r.JSON, "field") != tc.field) {
+			t.Errorf("%s: want %d naming %q, got %d %s", tc.name, tc.status, tc.field, r.Status, r.Body)
+		}
+	}
+	// A finished session's step keeps no account numbers and ends after a
+	// short grace (the grace itself is tested with a stepped clock in
+	// core/auth).
+	c := ts.openWithToken(keys, map[string]any{})
+	p := linkGood(t, ts, c, "user_good")
+	got := c.do("GET", "", nil)
+	if got.Status != 200 || field(got.JSON, "status") != "done" || field(got.JSON, "record_id") != p["record_id"] {
+		t.Fatalf("the finished step: %d %s", got.Status, got.Body)
+	}
+	for _, a := range field(p, "accounts").([]any) {
+		if strings.Contains(string(got.Body), field(a, "nuban").(string)) || strings.Contains(string(got.Body), `"nuban"`) ||
+			strings.Contains(string(got.Body), "balance") {
+			t.Fatalf("the finished step still shows accounts: %s", got.Body)
+		}
+	}
 }

@@ -42,7 +42,7 @@ func TestReturningCustomer(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db storage.Config) {
 		ts := startServer(t, db, nil)
 		keys := ts.newCompany("Acme")
-		first := linkGood(t, ts, ts.openSession(keys, map[string]any{"customer": map[string]any{"bvn": "22222222222"}}), "user_good")
+		first := linkGood(t, ts, ts.openWithToken(keys, customerToken(map[string]any{"bvn": "22222222222"})), "user_good")
 		before := counts(t, ts)
 
 		for name, customer := range map[string]map[string]any{
@@ -50,7 +50,7 @@ func TestReturningCustomer(t *testing.T) {
 			"the bank's phone":    {"phone": "+2348000000001"},
 			"phone, local format": {"phone": "0800 000 0001"},
 		} {
-			c := ts.openSession(keys, map[string]any{"customer": customer})
+			c := ts.openWithToken(keys, customerToken(customer))
 			if field(c.open.JSON, "returning") != true || field(c.open.JSON, "customer_id") != first["customer_id"] {
 				t.Fatalf("%s: not recognised: %s", name, c.open.Body)
 			}
@@ -69,12 +69,17 @@ func TestReturningCustomer(t *testing.T) {
 			}
 		}
 		// Someone else is not recognised.
-		if c := ts.openSession(keys, map[string]any{"customer": map[string]any{"bvn": "99999999999"}}); field(c.open.JSON, "returning") != false {
+		if c := ts.openWithToken(keys, customerToken(map[string]any{"bvn": "99999999999"})); field(c.open.JSON, "returning") != false {
 			t.Fatalf("a stranger was recognised: %s", c.open.Body)
 		}
 		// Another company never sees this customer.
-		if c := ts.openSession(ts.newCompany("Other"), map[string]any{"customer": map[string]any{"bvn": "22222222222"}}); field(c.open.JSON, "returning") != false {
+		if c := ts.openWithToken(ts.newCompany("Other"), customerToken(map[string]any{"bvn": "22222222222"})); field(c.open.JSON, "returning") != false {
 			t.Fatalf("recognised across companies: %s", c.open.Body)
+		}
+		// The same customer given only on the page is a hint: nothing shows.
+		if c := ts.openSession(keys, map[string]any{"customer": map[string]any{"bvn": "22222222222"}}); field(c.open.JSON, "returning") != false ||
+			field(c.open.JSON, "customer_id") != nil || len(field(c.open.JSON, "banks").([]any)) != 3 {
+			t.Fatalf("a page hint was treated as the company's word: %s", c.open.Body)
 		}
 
 		same := func(t *testing.T, name string, p map[string]any) {
@@ -96,7 +101,7 @@ func TestReturningCustomer(t *testing.T) {
 		}
 
 		// Quick login with the stored session and an OTP step-up.
-		c := ts.openSession(keys, map[string]any{"customer": map[string]any{"bvn": "22222222222"}})
+		c := ts.openWithToken(keys, customerToken(map[string]any{"bvn": "22222222222"}))
 		r := c.login("sandbox-bank", "returning", map[string]string{})
 		if field(r.JSON, "challenge.type") != "otp" {
 			t.Fatalf("quick login: want an OTP step-up, got %d %s", r.Status, r.Body)
@@ -105,23 +110,35 @@ func TestReturningCustomer(t *testing.T) {
 		same(t, "quick login (OTP)", c.choose(ids...).JSON)
 
 		// The password-only variant re-uses the remembered username.
-		c = ts.openSession(keys, map[string]any{"customer": map[string]any{"bvn": "22222222222"}})
+		c = ts.openWithToken(keys, customerToken(map[string]any{"bvn": "22222222222"}))
 		ids = stepAccounts(t, c.login("sandbox-bank", "returning", map[string]string{"password": "pass_good"}))
 		same(t, "quick login (password)", c.choose(ids...).JSON)
 
 		// A full login of the same account: the same rows again.
 		same(t, "full login", linkGood(t, ts, ts.openSession(keys, nil), "user_good"))
+		// A page hint with a full login through another login of the same
+		// person (USSD, another record): recognised after the login by the
+		// BVN the bank reports, so no second customer.
+		c = ts.openSession(keys, map[string]any{"customer": map[string]any{"phone": "08000000001"}})
+		ids = stepAccounts(t, pollUSSD(t, c, c.login("sandbox-bank", "ussd", map[string]string{"phone": "08000000001"})))
+		p := c.choose(ids...)
+		if p.Status != 200 || field(p.JSON, "customer_id") != first["customer_id"] {
+			t.Fatalf("a relink through another login was not recognised by the bank's BVN: %d %s", p.Status, p.Body)
+		}
+		if got := counts(t, ts); got["customers"] != before["customers"] {
+			t.Fatalf("the relink made a second customer: %v → %v", before, got)
+		}
 	})
 }
 
 func TestQuickLoginFallsBackWhenTheBankRefusesTheSession(t *testing.T) {
 	ts := startServer(t, sqliteConfig(t), nil)
 	keys := ts.newCompany("Acme")
-	c := ts.openSession(keys, map[string]any{"customer": map[string]any{"email": "ada@example.com"}})
+	c := ts.openWithToken(keys, customerToken(map[string]any{"email": "ada@example.com"}))
 	ids := stepAccounts(t, c.login("sandbox-bank", "internet_banking", map[string]string{"username": "user_good", "password": "pass_expired_session"}))
 	first := c.choose(ids...).JSON
 
-	c = ts.openSession(keys, map[string]any{"customer": map[string]any{"email": "Ada@Example.com"}})
+	c = ts.openWithToken(keys, customerToken(map[string]any{"email": "Ada@Example.com"}))
 	if field(c.open.JSON, "returning") != true {
 		t.Fatalf("not recognised by email: %s", c.open.Body)
 	}
@@ -139,8 +156,8 @@ func TestQuickLoginFallsBackWhenTheBankRefusesTheSession(t *testing.T) {
 
 func TestDuplicatePolicies(t *testing.T) {
 	ts := startServer(t, sqliteConfig(t), nil)
-	// user_good's accounts first linked by a customer known by BVN A, then
-	// by another customer (BVN B) of the same company.
+	// user_good's accounts first linked by a customer the company vouches
+	// for (NIN A, in a link token), then by another one (NIN B).
 	for _, c := range []struct {
 		policy domain.DuplicatePolicy
 		check  func(t *testing.T, first, second response)
@@ -167,7 +184,7 @@ func TestDuplicatePolicies(t *testing.T) {
 				t.Fatal(err)
 			}
 			link := func(bvn, user string) response {
-				s := ts.openSession(keys, map[string]any{"customer": map[string]any{"nin": bvn}})
+				s := ts.openWithToken(keys, customerToken(map[string]any{"nin": bvn}))
 				ids := stepAccounts(t, s.login("sandbox-bank", "internet_banking", map[string]string{"username": user, "password": "pass_good"}))
 				return s.choose(ids...)
 			}
@@ -175,21 +192,8 @@ func TestDuplicatePolicies(t *testing.T) {
 			// The same bank login typed differently ("USER_GOOD") is the same
 			// login; use the USSD login of the same person instead, which
 			// reaches the same accounts through another record.
-			s := ts.openSession(keys, map[string]any{"customer": map[string]any{"nin": "44444444444"}})
-			s.login("sandbox-bank", "ussd", map[string]string{"phone": "08000000001"})
-			var r response
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				r = s.do("GET", "", nil)
-				if st := field(r.JSON, "status"); st != "pending" && st != "challenge" {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("USSD never confirmed: %s", r.Body)
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
-			ids := stepAccounts(t, r)
+			s := ts.openWithToken(keys, customerToken(map[string]any{"nin": "44444444444"}))
+			ids := stepAccounts(t, pollUSSD(t, s, s.login("sandbox-bank", "ussd", map[string]string{"phone": "08000000001"})))
 			c.check(t, first, s.choose(ids...))
 			var accounts int
 			if err := ts.Store.DB().Get(&accounts, ts.Store.DB().Rebind("SELECT COUNT(*) FROM accounts WHERE company_id = ?"), keys.Company.ID); err != nil {
@@ -266,7 +270,7 @@ func TestReauthRepairsTheRecord(t *testing.T) {
 	}
 	before := counts(t, ts)
 	nuban := field(first, "accounts").([]any)[0].(map[string]any)["nuban"].(string)
-	c := ts.openSession(keys, map[string]any{"reauth_account": nuban, "reauth_bank": "sandbox-bank"})
+	c := ts.openWithToken(keys, map[string]any{"reauth_account": nuban, "reauth_bank": "sandbox-bank"})
 	if banks := field(c.open.JSON, "banks").([]any); len(banks) != 1 || field(banks[0], "slug") != "sandbox-bank" {
 		t.Fatalf("a reauth session offers only the record's bank: %s", c.open.Body)
 	}
@@ -291,9 +295,10 @@ func TestReauthRepairsTheRecord(t *testing.T) {
 	if !codes["AUTH/AUTH_SUCCESS"] || !codes["RECORD/REAUTH_SUCCESS"] {
 		t.Fatalf("want AUTH and RECORD webhooks after the reauth, got %v", codes)
 	}
-	// Reauth of an account that is not linked: 404.
-	if r := ts.call("POST", "/widget/v1/sessions", "", map[string]any{"key": keys.Sandbox.PublicKey, "reauth_account": "0000000000", "reauth_bank": "sandbox-bank"}); r.Status != 404 {
-		t.Fatalf("reauth of an unknown account: %d %s", r.Status, r.Body)
+	// A token to reauthenticate an account that is not linked: 404 to the
+	// company's server, which holds the secret key.
+	if r := ts.call("POST", "/v2/sandbox/widget/tokens/create", keys.Sandbox.SecretKey, map[string]any{"reauth_account": "0000000000", "reauth_bank": "sandbox-bank"}); r.Status != 404 {
+		t.Fatalf("a token to reauthenticate an unknown account: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -301,9 +306,9 @@ func TestIdentifiersAreNotStoredInPlainText(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db storage.Config) {
 		ts := startServer(t, db, nil)
 		keys := ts.newCompany("Acme")
-		c := ts.openSession(keys, map[string]any{"customer": map[string]any{
+		c := ts.openWithToken(keys, customerToken(map[string]any{
 			"bvn": "22222222222", "nin": "12345678901", "email": "canary.person@example.com", "phone": "08031234567", "id": "company-customer-7731",
-		}})
+		}))
 		linkGood(t, ts, c, "user_good")
 		if got := counts(t, ts)["customer_identifiers"]; got < 5 {
 			t.Fatalf("only %d identifiers stored; the check would prove little", got)
@@ -323,7 +328,7 @@ func TestCustomersRemove(t *testing.T) {
 	ts := startServer(t, sqliteConfig(t), nil)
 	keys := ts.newCompany("Acme")
 	sk := keys.Sandbox.SecretKey
-	p := linkGood(t, ts, ts.openSession(keys, map[string]any{"customer": map[string]any{"bvn": "22222222222"}}), "user_good")
+	p := linkGood(t, ts, ts.openWithToken(keys, customerToken(map[string]any{"bvn": "22222222222"})), "user_good")
 	customerID, recordID := p["customer_id"].(string), p["record_id"].(string)
 
 	r := ts.call("POST", "/v2/sandbox/customers/find-customers-by", sk, map[string]any{"key": "bvn", "value": "22222222222"})
@@ -343,10 +348,26 @@ func TestCustomersRemove(t *testing.T) {
 	if got := counts(t, ts)["customer_identifiers"]; got != 0 {
 		t.Fatalf("%d identifiers left after remove", got)
 	}
-	if c := ts.openSession(keys, map[string]any{"customer": map[string]any{"bvn": "22222222222"}}); field(c.open.JSON, "returning") != false {
+	if c := ts.openWithToken(keys, customerToken(map[string]any{"bvn": "22222222222"})); field(c.open.JSON, "returning") != false {
 		t.Fatalf("a removed customer is still recognised: %s", c.open.Body)
 	}
 	if r := ts.call("POST", "/v2/sandbox/customers/remove", sk, map[string]any{"customer": "5d6fe57a4099cc4b210bbeb3"}); r.Status != 404 {
 		t.Fatalf("removing an unknown customer: %d", r.Status)
+	}
+}
+
+// pollUSSD polls a USSD login until the bank decides, bounded.
+func pollUSSD(t *testing.T, c *linkClient, r response) response {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if st := field(r.JSON, "status"); st != "pending" && st != "challenge" {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("USSD never confirmed: %s", r.Body)
+		}
+		time.Sleep(200 * time.Millisecond)
+		r = c.do("GET", "", nil)
 	}
 }

@@ -21,16 +21,6 @@ type ChooseRequest struct {
 	Consent  bool     `json:"consent"`
 }
 
-// RecordSessionAD is the associated data a record's sealed bank session is
-// bound to.
-func RecordSessionAD(recordID domain.ID) []byte { return []byte("record-session:" + recordID) }
-
-// RecordUsernameAD is the associated data of a record's remembered username.
-func RecordUsernameAD(recordID domain.ID) []byte { return []byte("record-username:" + recordID) }
-
-// IdentifierAD is the associated data of a sealed customer identifier.
-func IdentifierAD(id domain.ID) []byte { return []byte("identifier:" + id) }
-
 // Choose connects the chosen accounts and writes the result in one
 // transaction: customer, record (with the sealed bank session), accounts,
 // auth, balances, the AUTH webhook event and an audit event. A failure
@@ -92,9 +82,12 @@ func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRe
 		if err != nil {
 			return err
 		}
-		step := Step{SessionID: l.ID, Status: domain.StepDone, Bank: bank.Slug, Payload: &payload}
+		// The stored step keeps no account numbers or balances: the payload
+		// is answered once, here, and goes to the company's webhook.
+		step := Step{SessionID: l.ID, Status: domain.StepDone, Bank: bank.Slug, RecordID: payload.RecordID, CustomerID: payload.CustomerID}
 		l.Status, l.RecordID, l.CustomerID = domain.StepDone, payload.RecordID, payload.CustomerID
 		l.SealedState = nil
+		l.ExpiresAt = w.now.Add(s.cfg.FinishedGrace)
 		if l.Step, err = json.Marshal(step); err != nil {
 			return fmt.Errorf("encode step: %w", err)
 		}
@@ -270,18 +263,41 @@ func metaOf(o sessionOptions) any {
 }
 
 // validate: the login succeeded, at least one account is connected, and
-// any identity the company supplied matches what the bank reports.
+// any identity the company supplied (vouched for or hinted) matches what
+// the bank reports.
 func validate(st linkState, owner domain.BankOwner, anyConnected bool) (bool, string) {
 	if !anyConnected {
 		return false, "no account connected"
 	}
-	if want := st.Identifiers[string(domain.IdentBVN)]; want != "" && owner.BVN != "" && want != owner.BVN {
+	want := st.Identifiers[string(domain.IdentBVN)]
+	if want == "" {
+		want = st.Hints[string(domain.IdentBVN)]
+	}
+	if want != "" && owner.BVN != "" && want != owner.BVN {
 		return false, "bvn mismatch: the bank reports a different BVN than the one supplied"
 	}
-	if want := st.Identifiers[string(domain.IdentBVN)]; want != "" && owner.BVN == "" {
+	if want != "" && owner.BVN == "" {
 		return false, "bvn unverified: the bank did not report a BVN"
 	}
+	if st.TrustedName != "" && owner.Name != "" && !namesMatch(st.TrustedName, owner.Name) {
+		return false, "name mismatch: the bank reports a different account holder name than the one supplied"
+	}
 	return true, ""
+}
+
+// ownerIdentifiers are the identifiers the bank reports for the owner,
+// normalised; malformed ones are left out.
+func ownerIdentifiers(owner domain.BankOwner) map[domain.IdentifierKind]string {
+	out := map[domain.IdentifierKind]string{}
+	for kind, raw := range map[domain.IdentifierKind]string{domain.IdentBVN: owner.BVN, domain.IdentPhone: owner.Phone, domain.IdentEmail: owner.Email} {
+		if raw == "" {
+			continue
+		}
+		if v, err := domain.NormalizeIdentifier(kind, raw, string(kind)); err == nil {
+			out[kind] = v
+		}
+	}
+	return out
 }
 
 // customer finds who is linking: the session's recognised customer, else
@@ -289,7 +305,7 @@ func validate(st linkState, owner domain.BankOwner, anyConnected bool) (bool, st
 // record. When a chosen account already belongs to someone else, the
 // company's duplicate policy decides (core/returning.Resolve).
 func (w writer) customer(ctx context.Context, l domain.LinkSession, st linkState, owner domain.BankOwner, chosen map[string]bool) (domain.Customer, bool, error) {
-	candidate, err := w.candidate(ctx, l, st)
+	candidate, err := w.candidate(ctx, l, st, owner)
 	if err != nil {
 		return domain.Customer{}, false, err
 	}
@@ -308,8 +324,9 @@ func (w writer) customer(ctx context.Context, l domain.LinkSession, st linkState
 			return domain.Customer{}, false, fmt.Errorf("find account: %w", err)
 		}
 	}
-	// Identifiers the company supplied that match nobody name a new
-	// person, distinct from whoever owns the account already.
+	// Identifiers the company's server vouched for that match nobody name
+	// a new person, distinct from whoever owns the account already. A
+	// page's hints never do: they are not the company's word.
 	const newPerson = "new"
 	if candidate == "" && len(st.Identifiers) > 0 {
 		candidate = newPerson
@@ -335,17 +352,21 @@ func (w writer) customer(ctx context.Context, l domain.LinkSession, st linkState
 	return c, false, nil
 }
 
-// candidate is the customer the session itself points to, if any.
-func (w writer) candidate(ctx context.Context, l domain.LinkSession, st linkState) (domain.ID, error) {
+// candidate is who is linking, as far as trusted facts tell: the
+// customer the session was opened for (link token, short link, reauth),
+// else the one holding an identifier the company's server vouched for;
+// without those, the owner of this login's record, else the customer
+// holding an identifier the bank reports. Page hints play no part.
+func (w writer) candidate(ctx context.Context, l domain.LinkSession, st linkState, owner domain.BankOwner) (domain.ID, error) {
 	if l.CustomerID != "" {
 		return l.CustomerID, nil
 	}
-	idents := map[domain.IdentifierKind]string{}
-	for k, v := range st.Identifiers {
-		idents[domain.IdentifierKind(k)] = v
-	}
-	if c, found, err := w.s.known.Recognize(ctx, w.scope, idents); err != nil || found {
-		return c.ID, err
+	if len(st.Identifiers) > 0 {
+		c, found, err := w.s.known.Recognize(ctx, w.scope, identKinds(st.Identifiers))
+		if err != nil || found {
+			return c.ID, err
+		}
+		return "", nil
 	}
 	if len(st.LoginKey) > 0 {
 		r, err := w.tx.Records().FindByLogin(ctx, w.scope, l.BankID, st.LoginKey)
@@ -355,6 +376,10 @@ func (w writer) candidate(ctx context.Context, l domain.LinkSession, st linkStat
 		case !errors.Is(err, domain.ErrNotFound):
 			return "", fmt.Errorf("find record by login: %w", err)
 		}
+	}
+	c, found, err := w.s.known.Recognize(ctx, w.scope, ownerIdentifiers(owner))
+	if err != nil || found {
+		return c.ID, err
 	}
 	return "", nil
 }
@@ -396,11 +421,11 @@ func (w writer) record(ctx context.Context, l domain.LinkSession, st linkState, 
 		r.LoginKey = st.LoginKey
 	}
 	r.Products = mergeProducts(r.Products, opts.Products)
-	if r.SealedSession, err = w.s.sealer.Seal(st.BankSession, RecordSessionAD(r.ID)); err != nil {
+	if r.SealedSession, err = w.s.sealer.Seal(st.BankSession, domain.RecordSessionAD(r.ID)); err != nil {
 		return r, "", fmt.Errorf("seal bank session: %w", err)
 	}
 	if st.Username != "" {
-		if r.SealedUsername, err = w.s.sealer.Seal([]byte(st.Username), RecordUsernameAD(r.ID)); err != nil {
+		if r.SealedUsername, err = w.s.sealer.Seal([]byte(st.Username), domain.RecordUsernameAD(r.ID)); err != nil {
 			return r, "", fmt.Errorf("seal username: %w", err)
 		}
 	}
@@ -464,26 +489,20 @@ func (w writer) accounts(ctx context.Context, r domain.Record, c domain.Customer
 	return out, nil
 }
 
-// identifiers saves what the company supplied and what the bank reports
-// about the owner, sealed, so the customer is recognised next time.
+// identifiers saves, sealed, what the company's server vouched for and
+// what the bank reports about the owner, so the customer is recognised
+// next time. A page hint is saved only where the bank reported the same
+// value, which adds nothing the bank's report does not.
 func (w writer) identifiers(ctx context.Context, c domain.Customer, st linkState, owner domain.BankOwner) error {
-	values := map[domain.IdentifierKind]string{}
-	for k, v := range st.Identifiers {
-		values[domain.IdentifierKind(k)] = v
-	}
-	for kind, raw := range map[domain.IdentifierKind]string{domain.IdentBVN: owner.BVN, domain.IdentPhone: owner.Phone, domain.IdentEmail: owner.Email} {
-		if raw == "" {
-			continue
-		}
-		if v, err := domain.NormalizeIdentifier(kind, raw, string(kind)); err == nil {
-			if _, supplied := values[kind]; !supplied {
-				values[kind] = v
-			}
+	values := identKinds(st.Identifiers)
+	for kind, v := range ownerIdentifiers(owner) {
+		if _, supplied := values[kind]; !supplied {
+			values[kind] = v
 		}
 	}
 	for kind, v := range values {
 		id := w.s.ids.NewID()
-		sealed, err := w.s.sealer.Seal([]byte(v), IdentifierAD(id))
+		sealed, err := w.s.sealer.Seal([]byte(v), domain.IdentifierAD(id))
 		if err != nil {
 			return fmt.Errorf("seal identifier: %w", err)
 		}

@@ -17,10 +17,24 @@ import (
 	"github.com/bankauth/bankauth/core/returning"
 )
 
-// Config holds the link flow's limits.
+// Config holds the link flow's limits. Zero values take the defaults.
 type Config struct {
 	SessionTTL  time.Duration // default 30 min
 	MaxAttempts int           // wrong answers per challenge, default 3
+	// MaxLoginFailures is how many refused logins a session allows before
+	// it fails for good (default 3).
+	MaxLoginFailures int
+	// QuickLoginFailures is how many failed quick logins of one record,
+	// across sessions, lock its quick login for QuickLoginLock (defaults 5
+	// and 15 min).
+	QuickLoginFailures int
+	QuickLoginLock     time.Duration
+	// FinishedGrace is how long a finished session still answers its
+	// step (default 60 s); then it is gone.
+	FinishedGrace time.Duration
+	// LinkTokenTTL is how long a link token may be used (default 30 min).
+	LinkTokenTTL time.Duration
+	Budgets      Budgets
 }
 
 func (c Config) withDefaults() Config {
@@ -30,6 +44,22 @@ func (c Config) withDefaults() Config {
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 3
 	}
+	if c.MaxLoginFailures <= 0 {
+		c.MaxLoginFailures = 3
+	}
+	if c.QuickLoginFailures <= 0 {
+		c.QuickLoginFailures = 5
+	}
+	if c.QuickLoginLock <= 0 {
+		c.QuickLoginLock = 15 * time.Minute
+	}
+	if c.FinishedGrace <= 0 {
+		c.FinishedGrace = time.Minute
+	}
+	if c.LinkTokenTTL <= 0 {
+		c.LinkTokenTTL = 30 * time.Minute
+	}
+	c.Budgets = c.Budgets.withDefaults()
 	return c
 }
 
@@ -45,16 +75,17 @@ type Notifier interface{ Notify() }
 // Service runs link sessions: open, log in, answer challenges, choose
 // accounts, and write the result in one transaction.
 type Service struct {
-	store  ports.Store
-	bank   ports.BankConnector
-	sealer ports.Sealer
-	index  ports.BlindIndexer
-	clock  ports.Clock
-	ids    ports.IDs
-	keys   KeyChecker
-	cfg    Config
-	notify Notifier
-	known  *returning.Service
+	store   ports.Store
+	bank    ports.BankConnector
+	sealer  ports.Sealer
+	index   ports.BlindIndexer
+	clock   ports.Clock
+	ids     ports.IDs
+	keys    KeyChecker
+	cfg     Config
+	notify  Notifier
+	known   *returning.Service
+	buckets buckets
 }
 
 // Deps are the service's collaborators.
@@ -75,13 +106,17 @@ func NewService(d Deps, cfg Config) *Service {
 		ids: d.IDs, keys: d.Keys, cfg: cfg.withDefaults(), notify: d.Notify, known: returning.New(d.Store, d.Index)}
 }
 
-// CustomerInput identifies a customer at session start; one field suffices.
+// CustomerInput identifies a customer; one identifier suffices. From a
+// link token it is what the company vouches for; from the page it is only
+// a hint, checked against the bank's report after the login.
 type CustomerInput struct {
 	ID    string `json:"id,omitempty"`
 	BVN   string `json:"bvn,omitempty"`
 	NIN   string `json:"nin,omitempty"`
 	Phone string `json:"phone,omitempty"`
 	Email string `json:"email,omitempty"`
+	Name  string `json:"name,omitempty"`
+	DOB   string `json:"dob,omitempty"`
 }
 
 // Identifiers returns the normalised identifiers given, refusing invalid
@@ -106,11 +141,13 @@ func (c CustomerInput) Identifiers() (map[domain.IdentifierKind]string, error) {
 
 // OpenRequest opens a link session (the widget's options).
 type OpenRequest struct {
-	Key           string          `json:"key"`
-	Token         string          `json:"token"`
-	Env           string          `json:"env"`
-	Products      []string        `json:"products"`
-	Customer      *CustomerInput  `json:"customer"`
+	Key      string         `json:"key"`
+	Token    string         `json:"token"`
+	Env      string         `json:"env"`
+	Products []string       `json:"products"`
+	Customer *CustomerInput `json:"customer"`
+	// ReauthAccount and ReauthBank are refused from the page: only a link
+	// token or short link may name a record to reauthenticate.
 	ReauthAccount string          `json:"reauth_account"`
 	ReauthBank    string          `json:"reauth_bank"`
 	Filter        *BankFilter     `json:"filter"`
@@ -126,6 +163,13 @@ type OpenRequest struct {
 	// customer and reauth fields come from the server's copy, never from
 	// the page.
 	ShortURL string `json:"short_url"`
+	// LinkToken is a token the company's server created; what it carries
+	// overrides the page.
+	LinkToken string `json:"link_token"`
+	// ParentOrigin is the origin of the page that framed the widget.
+	ParentOrigin string `json:"parent_origin"`
+	// Origins are set by the HTTP adapter, never read from the body.
+	Origins Origins `json:"-"`
 }
 
 // BankFilter restricts the bank list.
@@ -183,6 +227,9 @@ type sessionOptions struct {
 }
 
 // OpenSession checks the public key and client token, and opens a session.
+// What the session trusts about the customer comes only from a link token
+// or short link; a customer given on the page is kept as a hint for after
+// the bank login and changes nothing in the answer.
 func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, error) {
 	env, err := domain.ParseEnv(req.Env)
 	if req.Env == "" {
@@ -194,50 +241,97 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 	if req.Key == "" {
 		return Opened{}, domain.Invalid("key", "is required (the public key)")
 	}
+	if err := s.spend("session opens from this address", s.cfg.Budgets.OpenPerAddress, clientOf(ctx)); err != nil {
+		return Opened{}, err
+	}
 	company, err := s.keys.Authenticate(ctx, req.Key, domain.KeyPublic, env)
 	if err != nil {
 		return Opened{}, err
 	}
-	if req.ShortURL != "" {
-		if err := s.applyShortLink(ctx, company.ID, env, &req); err != nil {
-			return Opened{}, err
-		}
+	if err := s.spend("session opens for this key", s.cfg.Budgets.OpenPerKey, company.ID+"/"+string(env)); err != nil {
+		return Opened{}, err
 	}
 	if req.Token != "" && req.Token != company.ID {
 		return Opened{}, &domain.Error{Kind: domain.KindUnauthorized, Code: "INVALID_TOKEN", Message: "the token does not match the key"}
 	}
+	origins := req.Origins
+	origins.Parent = strings.TrimSpace(req.ParentOrigin)
+	if err := checkOrigins(company, origins, req.ShortURL != ""); err != nil {
+		return Opened{}, err
+	}
+	if req.ReauthAccount != "" || req.ReauthBank != "" {
+		return Opened{}, errPageReauth
+	}
+	if req.LinkToken != "" && req.ShortURL != "" {
+		return Opened{}, domain.Invalid("link_token", "give either link_token or short_url, not both")
+	}
+	// Everything the page sent is checked before a token is spent, so a
+	// typo does not burn it.
 	products, err := normalizeProducts(req.Products)
 	if err != nil {
 		return Opened{}, err
 	}
-	var idents map[domain.IdentifierKind]string
+	var hints map[domain.IdentifierKind]string
 	if req.Customer != nil {
-		if idents, err = req.Customer.Identifiers(); err != nil {
+		if hints, err = req.Customer.Identifiers(); err != nil {
 			return Opened{}, err
 		}
 	}
-	if (req.ReauthAccount == "") != (req.ReauthBank == "") {
-		return Opened{}, domain.Invalid("reauth_account", "reauth_account and reauth_bank go together")
+	if err := checkURLs(req.CallbackURL, req.RedirectURL); err != nil {
+		return Opened{}, err
 	}
-	for _, f := range []struct{ name, v string }{{"callback_url", req.CallbackURL}, {"redirect_url", req.RedirectURL}} {
-		if f.v != "" && !strings.HasPrefix(f.v, "https://") && !strings.HasPrefix(f.v, "http://") {
-			return Opened{}, domain.Invalid(f.name, "must be an http(s) URL")
-		}
+	// Every open stores these: an anonymous caller gets a bounded row.
+	if len(req.Meta) > 8<<10 {
+		return Opened{}, domain.Invalid("meta", "must be at most 8 KiB of JSON")
+	}
+	if len(req.Options) > 16<<10 {
+		return Opened{}, domain.Invalid("options", "must be at most 16 KiB of JSON")
+	}
+	if err := s.spend("session opens for this customer", s.cfg.Budgets.OpenPerCustomer, identKeys(hints)...); err != nil {
+		return Opened{}, err
 	}
 	scope := domain.Scope{CompanyID: company.ID, Env: env}
 	opts := sessionOptions{
-		Products: products, ReauthAccount: req.ReauthAccount, ReauthBank: req.ReauthBank,
-		Options: req.Options, Meta: req.Meta, CallbackURL: req.CallbackURL, RedirectURL: req.RedirectURL,
+		Products: products, Options: req.Options, Meta: req.Meta, CallbackURL: req.CallbackURL, RedirectURL: req.RedirectURL,
 		Name: req.Name, Color: req.Color, Logo: req.Logo,
 	}
 	if req.Filter != nil {
 		opts.FilterBanks = req.Filter.Banks
 	}
+	var g *grant
+	switch {
+	case req.LinkToken != "":
+		got, err := s.consumeLinkToken(ctx, scope, req.LinkToken)
+		if err != nil {
+			return Opened{}, err
+		}
+		g = &got
+	case req.ShortURL != "":
+		got, err := s.shortLinkGrant(ctx, scope, req.ShortURL)
+		if err != nil {
+			return Opened{}, err
+		}
+		g = &got
+	}
+	var trusted map[domain.IdentifierKind]string
+	var trustedName string
+	if g != nil {
+		if err := g.apply(&opts); err != nil {
+			return Opened{}, err
+		}
+		if g.Customer != nil {
+			// The server's customer replaces the page's hint.
+			if trusted, err = g.Customer.Identifiers(); err != nil {
+				return Opened{}, err
+			}
+			hints, trustedName = nil, strings.TrimSpace(g.Customer.Name)
+		}
+	}
 	var customerID, recordID domain.ID
 	var banks []SessionBank
 	switch {
-	case req.ReauthAccount != "":
-		r, err := s.reauthRecord(ctx, scope, req.ReauthBank, req.ReauthAccount)
+	case g != nil && g.ReauthAccount != "":
+		r, err := s.grantRecord(ctx, scope, *g)
 		if err != nil {
 			return Opened{}, err
 		}
@@ -247,8 +341,8 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 			return Opened{}, fmt.Errorf("load bank %s: %w", r.BankID, err)
 		}
 		opts.FilterBanks = []string{bank.Slug}
-	case len(idents) > 0:
-		c, found, err := s.known.Recognize(ctx, scope, idents)
+	case len(trusted) > 0:
+		c, found, err := s.known.Recognize(ctx, scope, trusted)
 		if err != nil {
 			return Opened{}, err
 		}
@@ -275,10 +369,7 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 	if err != nil {
 		return Opened{}, fmt.Errorf("encode session options: %w", err)
 	}
-	state := linkState{Identifiers: map[string]string{}}
-	for k, v := range idents {
-		state.Identifiers[string(k)] = v
-	}
+	state := linkState{Identifiers: identStrings(trusted), Hints: identStrings(hints), TrustedName: trustedName}
 	sealed, err := s.sealState(id, state)
 	if err != nil {
 		return Opened{}, err
@@ -294,29 +385,109 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 	}
 	out := Opened{
 		SessionID: id, SessionToken: token, ExpiresAt: stamp(l.ExpiresAt), Company: company.Name,
-		Env: env, Products: products, Banks: banks, Returning: opts.Returning, CustomerID: customerID,
+		Env: env, Products: opts.Products, Banks: banks, Returning: opts.Returning, CustomerID: customerID,
 	}
 	return out, nil
 }
 
-// applyShortLink takes the customer and reauth fields of a stored link.
-func (s *Service) applyShortLink(ctx context.Context, companyID domain.ID, env domain.Env, req *OpenRequest) error {
-	l, err := s.store.ShortLinks().Get(ctx, req.ShortURL)
-	if errors.Is(err, domain.ErrNotFound) || (err == nil && (l.CompanyID != companyID || l.Env != env)) {
-		return domain.Invalid("short_url", "no such link for this key")
+// apply lets what the server asserted override the page's options.
+func (g grant) apply(o *sessionOptions) error {
+	if len(g.Products) > 0 {
+		p, err := normalizeProducts(g.Products)
+		if err != nil {
+			return err
+		}
+		o.Products = p
+	}
+	if g.Filter != nil {
+		o.FilterBanks = g.Filter.Banks
+	}
+	for _, f := range []struct {
+		have *string
+		v    string
+	}{
+		{&o.Name, g.Name}, {&o.Color, g.Color}, {&o.Logo, g.Logo}, {&o.CallbackURL, g.CallbackURL}, {&o.RedirectURL, g.RedirectURL},
+	} {
+		if f.v != "" {
+			*f.have = f.v
+		}
+	}
+	if len(g.Meta) > 0 {
+		o.Meta = g.Meta
+	}
+	o.ReauthAccount, o.ReauthBank = g.ReauthAccount, g.ReauthBank
+	return nil
+}
+
+// grantRecord is the record a link token or short link reauthenticates.
+func (s *Service) grantRecord(ctx context.Context, scope domain.Scope, g grant) (domain.Record, error) {
+	if g.ReauthRecord == "" {
+		return s.reauthRecord(ctx, scope, g.ReauthBank, g.ReauthAccount)
+	}
+	r, err := s.store.Records().Get(ctx, scope, g.ReauthRecord)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Record{}, domain.NotFound("account to reauthenticate")
 	}
 	if err != nil {
-		return fmt.Errorf("load link: %w", err)
+		return domain.Record{}, fmt.Errorf("load record %s: %w", g.ReauthRecord, err)
+	}
+	return r, nil
+}
+
+// shortLinkGrant reads what a stored link asserts: the server stored it
+// with the secret key, so it is trusted like a link token.
+func (s *Service) shortLinkGrant(ctx context.Context, scope domain.Scope, code string) (grant, error) {
+	l, err := s.store.ShortLinks().Get(ctx, code)
+	if errors.Is(err, domain.ErrNotFound) || (err == nil && (l.CompanyID != scope.CompanyID || l.Env != scope.Env)) {
+		return grant{}, domain.Invalid("short_url", "no such link for this key")
+	}
+	if err != nil {
+		return grant{}, fmt.Errorf("load link: %w", err)
 	}
 	if l.ExpiresAt != nil && !s.clock.Now().Before(*l.ExpiresAt) {
-		return &domain.Error{Kind: domain.KindExpired, Code: "LINK_EXPIRED", Message: "this link has expired"}
+		return grant{}, &domain.Error{Kind: domain.KindExpired, Code: "LINK_EXPIRED", Message: "this link has expired"}
 	}
-	var stored OpenRequest
-	if err := json.Unmarshal(l.Options, &stored); err != nil {
-		return fmt.Errorf("decode link options: %w", err)
+	var g grant
+	if err := json.Unmarshal(l.Options, &g.TokenRequest); err != nil {
+		return grant{}, domain.Invalid("short_url", "the link's stored options do not decode; create the link again")
 	}
-	req.Customer, req.ReauthAccount, req.ReauthBank = stored.Customer, stored.ReauthAccount, stored.ReauthBank
-	return nil
+	if g.Customer != nil {
+		if _, err := g.Customer.Identifiers(); err != nil {
+			return grant{}, err
+		}
+	}
+	if (g.ReauthAccount == "") != (g.ReauthBank == "") {
+		return grant{}, domain.Invalid("reauth_account", "the link's reauth_account and reauth_bank go together")
+	}
+	return g, nil
+}
+
+func identStrings(m map[domain.IdentifierKind]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[string(k)] = v
+	}
+	return out
+}
+
+func identKinds(m map[string]string) map[domain.IdentifierKind]string {
+	out := make(map[domain.IdentifierKind]string, len(m))
+	for k, v := range m {
+		out[domain.IdentifierKind(k)] = v
+	}
+	return out
+}
+
+// identKeys names the per-customer buckets of identifiers.
+func identKeys(m map[domain.IdentifierKind]string) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, budgetKey(string(k), v))
+	}
+	return out
 }
 
 // reauthRecord finds the record behind the account being reauthenticated.

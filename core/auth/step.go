@@ -21,6 +21,10 @@ type Step struct {
 	Accounts    []StepAccount     `json:"accounts,omitempty"`
 	Error       *StepError        `json:"error,omitempty"`
 	Payload     *Payload          `json:"payload,omitempty"`
+	// RecordID and CustomerID are all a finished session keeps of its
+	// result; the payload itself is answered once, by the accounts call.
+	RecordID   string `json:"record_id,omitempty"`
+	CustomerID string `json:"customer_id,omitempty"`
 }
 
 // StepChallenge is a question for the customer.
@@ -61,7 +65,11 @@ type StepError struct {
 // Credentials are never part of it, except the username, which is kept
 // (sealed) so a returning customer need type only the password.
 type linkState struct {
+	// Identifiers are what a link token or short link vouched for; Hints
+	// what the page claimed, believed only where the bank agrees.
 	Identifiers map[string]string `json:"identifiers,omitempty"`
+	Hints       map[string]string `json:"hints,omitempty"`
+	TrustedName string            `json:"trusted_name,omitempty"`
 	FlowState   []byte            `json:"flow_state,omitempty"`
 	BankSession []byte            `json:"bank_session,omitempty"`
 	Accounts    []pendingAccount  `json:"accounts,omitempty"`
@@ -70,6 +78,16 @@ type linkState struct {
 	Username    string            `json:"username,omitempty"`
 	Challenge   string            `json:"challenge,omitempty"` // kind of the open challenge
 	Retryable   bool              `json:"retryable,omitempty"` // the last failure may be retried
+	// LoginFailures counts refused logins in this session.
+	LoginFailures int `json:"login_failures,omitempty"`
+	// QuickRecord is the record of a quick login under way, whose failures
+	// count against its budget.
+	QuickRecord string `json:"quick_record,omitempty"`
+}
+
+// carry starts a login's state from what outlives one login attempt.
+func (st linkState) carry() linkState {
+	return linkState{Identifiers: st.Identifiers, Hints: st.Hints, TrustedName: st.TrustedName, LoginFailures: st.LoginFailures}
 }
 
 // pendingAccount is an account the bank showed, with the id it will keep.
@@ -78,14 +96,12 @@ type pendingAccount struct {
 	domain.BankAccount
 }
 
-func stateAD(sessionID string) []byte { return []byte("link-session:" + sessionID) }
-
 func (s *Service) sealState(sessionID string, st linkState) ([]byte, error) {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return nil, fmt.Errorf("encode link state: %w", err)
 	}
-	out, err := s.sealer.Seal(b, stateAD(sessionID))
+	out, err := s.sealer.Seal(b, domain.LinkSessionStateAD(sessionID))
 	if err != nil {
 		return nil, fmt.Errorf("seal link state: %w", err)
 	}
@@ -97,7 +113,7 @@ func (s *Service) openState(l domain.LinkSession) (linkState, error) {
 	if len(l.SealedState) == 0 {
 		return st, nil
 	}
-	b, err := s.sealer.Open(l.SealedState, stateAD(l.ID))
+	b, err := s.sealer.Open(l.SealedState, domain.LinkSessionStateAD(l.ID))
 	if err != nil {
 		return st, fmt.Errorf("open link state of %s: %w", l.ID, err)
 	}
@@ -112,6 +128,9 @@ func options(l domain.LinkSession) sessionOptions {
 	_ = json.Unmarshal(l.Options, &o)
 	return o
 }
+
+// errFinished answers a finished session once its grace is over.
+var errFinished = &domain.Error{Kind: domain.KindExpired, Code: "SESSION_FINISHED", Message: "this link session is finished; its result went to the page and the company's webhook"}
 
 // usable refuses sessions that expired or finished.
 func (s *Service) usable(l domain.LinkSession) error {
@@ -129,7 +148,13 @@ func (s *Service) usable(l domain.LinkSession) error {
 // Current returns the session's step. While a USSD confirmation is awaited
 // it asks the bank again, so polling this moves the flow on.
 func (s *Service) Current(ctx context.Context, l domain.LinkSession) (Step, error) {
-	if err := s.usable(l); err != nil && l.Status != domain.StepDone {
+	if l.Status == domain.StepDone {
+		if !s.clock.Now().Before(l.ExpiresAt) {
+			return Step{}, errFinished
+		}
+		return decodeStep(l)
+	}
+	if err := s.usable(l); err != nil {
 		return Step{}, err
 	}
 	st, err := s.openState(l)
@@ -200,6 +225,9 @@ func (s *Service) Login(ctx context.Context, l domain.LinkSession, req LoginRequ
 		return Step{}, domain.Invalid("method", fmt.Sprintf("%s does not offer %q; use one of %s", bank.Name, method, strings.Join(bank.Methods, ", ")))
 	}
 	creds := req.Credentials
+	if err := s.spend("logins from this address", s.cfg.Budgets.LoginPerAddress, clientOf(ctx)); err != nil {
+		return Step{}, err
+	}
 	var login string
 	if method == domain.MethodUSSD {
 		phone, err := domain.NormalizeIdentifier(domain.IdentPhone, creds["phone"], "credentials.phone")
@@ -217,9 +245,15 @@ func (s *Service) Login(ctx context.Context, l domain.LinkSession, req LoginRequ
 		login = "user:" + strings.ToLower(strings.TrimSpace(creds["username"]))
 		st.Username = strings.TrimSpace(creds["username"])
 	}
-	st = linkState{Identifiers: st.Identifiers, LoginKey: s.index.BlindIndex(l.CompanyID, "login", bank.Slug+"\x00"+login), Username: st.Username}
-	// A reauthentication repairs its record whatever login it uses.
+	username := st.Username
+	st = st.carry()
+	st.LoginKey, st.Username = s.index.BlindIndex(l.CompanyID, "login", bank.Slug+"\x00"+login), username
+	// A reauthentication targets its record; the bank's answer decides
+	// whether this login may repair it.
 	l.BankID, l.Method, l.Attempts, l.RecordID = bank.ID, method, 0, opts.ReauthRecord
+	if err := s.spend("logins for this customer", s.cfg.Budgets.LoginPerCustomer, s.customerKeys(l, st)...); err != nil {
+		return Step{}, err
+	}
 	return s.advance(ctx, l, st, func(ctx context.Context, slug string) (domain.BankStep, error) {
 		return s.bank.BeginLogin(ctx, slug, method, creds)
 	})
@@ -246,8 +280,18 @@ func (s *Service) quickLogin(ctx context.Context, l domain.LinkSession, st linkS
 	if rec == nil {
 		return Step{}, domain.Invalid("bank", "this customer has not linked "+bank.Name+" before; use a full login")
 	}
-	st = linkState{Identifiers: st.Identifiers, LoginKey: rec.LoginKey}
+	if err := s.quickLoginOpen(*rec); err != nil {
+		return Step{}, err
+	}
+	if err := s.spend("logins from this address", s.cfg.Budgets.LoginPerAddress, clientOf(ctx)); err != nil {
+		return Step{}, err
+	}
+	st = st.carry()
+	st.LoginKey, st.QuickRecord = rec.LoginKey, rec.ID
 	l.BankID, l.Method, l.Attempts, l.RecordID = bank.ID, rec.Method, 0, rec.ID
+	if err := s.spend("logins for this customer", s.cfg.Budgets.LoginPerCustomer, s.customerKeys(l, st)...); err != nil {
+		return Step{}, err
+	}
 	if password, typed := creds["password"]; typed {
 		if password == "" {
 			return Step{}, domain.Invalid("credentials.password", "is required")
@@ -255,7 +299,7 @@ func (s *Service) quickLogin(ctx context.Context, l domain.LinkSession, st linkS
 		if len(rec.SealedUsername) == 0 {
 			return Step{}, domain.Invalid("credentials", "no username is remembered for this bank; use the OTP quick login or a full login")
 		}
-		username, err := s.sealer.Open(rec.SealedUsername, RecordUsernameAD(rec.ID))
+		username, err := s.sealer.Open(rec.SealedUsername, domain.RecordUsernameAD(rec.ID))
 		if err != nil {
 			return Step{}, fmt.Errorf("open remembered username of %s: %w", rec.ID, err)
 		}
@@ -267,12 +311,12 @@ func (s *Service) quickLogin(ctx context.Context, l domain.LinkSession, st linkS
 	if len(rec.SealedSession) == 0 {
 		return Step{}, domain.Invalid("method", "no bank session is stored for this bank; use a full login")
 	}
-	session, err := s.sealer.Open(rec.SealedSession, RecordSessionAD(rec.ID))
+	session, err := s.sealer.Open(rec.SealedSession, domain.RecordSessionAD(rec.ID))
 	if err != nil {
 		return Step{}, fmt.Errorf("open bank session of %s: %w", rec.ID, err)
 	}
 	if len(rec.SealedUsername) > 0 {
-		if username, err := s.sealer.Open(rec.SealedUsername, RecordUsernameAD(rec.ID)); err == nil {
+		if username, err := s.sealer.Open(rec.SealedUsername, domain.RecordUsernameAD(rec.ID)); err == nil {
 			st.Username = string(username)
 		}
 	}
@@ -302,6 +346,23 @@ func (s *Service) Answer(ctx context.Context, l domain.LinkSession, answer strin
 	if l.Attempts >= s.cfg.MaxAttempts {
 		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "TOO_MANY_ATTEMPTS", Message: "too many wrong answers; the login failed"}
 	}
+	if st.QuickRecord != "" {
+		rec, err := s.store.Records().Get(ctx, domain.Scope{CompanyID: l.CompanyID, Env: l.Env}, st.QuickRecord)
+		if err != nil {
+			return Step{}, fmt.Errorf("load record %s: %w", st.QuickRecord, err)
+		}
+		if err := s.quickLoginOpen(rec); err != nil {
+			return Step{}, err
+		}
+	}
+	if st.Challenge != domain.ChallengeUSSD {
+		if err := s.spend("answers from this address", s.cfg.Budgets.LoginPerAddress, clientOf(ctx)); err != nil {
+			return Step{}, err
+		}
+		if err := s.spend("answers for this customer", s.cfg.Budgets.LoginPerCustomer, s.customerKeys(l, st)...); err != nil {
+			return Step{}, err
+		}
+	}
 	return s.advance(ctx, l, st, func(ctx context.Context, bank string) (domain.BankStep, error) {
 		return s.bank.ContinueLogin(ctx, bank, st.FlowState, answer)
 	})
@@ -317,6 +378,10 @@ func (s *Service) Cancel(ctx context.Context, l domain.LinkSession) (Step, error
 	l.Step, _ = json.Marshal(step)
 	l.SealedState = nil
 	l.UpdatedAt = s.clock.Now()
+	// Nothing is left to continue: let the purge take it soon.
+	if grace := l.UpdatedAt.Add(s.cfg.FinishedGrace); grace.Before(l.ExpiresAt) {
+		l.ExpiresAt = grace
+	}
 	if _, err := s.store.LinkSessions().Update(ctx, l); err != nil {
 		return Step{}, fmt.Errorf("cancel link session %s: %w", l.ID, err)
 	}
@@ -354,6 +419,20 @@ func (s *Service) advance(ctx context.Context, l domain.LinkSession, st linkStat
 			// in this same session.
 			step.Error.Fallback = "full_login"
 		}
+		if bs.Rejected.Reason == domain.RejectInvalidCredentials {
+			// Password guessing is bounded per session as well as per
+			// customer and address.
+			st.LoginFailures++
+			if st.LoginFailures >= s.cfg.MaxLoginFailures {
+				step.Error.Retryable = false
+				step.Error.Message += "; too many failed logins in this session, open a new one"
+			}
+		}
+		if st.QuickRecord != "" && (bs.Rejected.Reason == domain.RejectInvalidCredentials || bs.Rejected.Reason == domain.RejectMFAFailed) {
+			if err := s.quickLoginFailed(ctx, l, st.QuickRecord, bank, &step); err != nil {
+				return Step{}, err
+			}
+		}
 		st.Retryable = step.Error.Retryable
 		st.FlowState = nil
 	case bs.Challenge != nil:
@@ -373,6 +452,14 @@ func (s *Service) advance(ctx context.Context, l domain.LinkSession, st linkStat
 			step.Challenge.AttemptsLeft = left
 		}
 		st.FlowState, st.Challenge = bs.FlowState, c.Kind
+		if step.Challenge.Wrong && st.QuickRecord != "" {
+			if err := s.quickLoginFailed(ctx, l, st.QuickRecord, bank, &step); err != nil {
+				return Step{}, err
+			}
+			if step.Status == domain.StepFailed {
+				st.FlowState, st.Challenge, st.Retryable = nil, "", step.Error.Retryable
+			}
+		}
 	case bs.Pending != nil:
 		step.Status = domain.StepPending
 		step.PollAfterMS = bs.Pending.PollAfter.Milliseconds()
@@ -381,6 +468,23 @@ func (s *Service) advance(ctx context.Context, l domain.LinkSession, st linkStat
 		}
 		st.FlowState = bs.FlowState
 	case bs.Authenticated != nil:
+		if reason, err := s.reauthRefusal(ctx, l, st, *bs.Authenticated); err != nil {
+			return Step{}, err
+		} else if reason != "" {
+			// Another person's login must not repair, and so take over,
+			// the record: fail and keep nothing of this login.
+			step.Status = domain.StepFailed
+			step.Error = &StepError{Type: "REAUTH_MISMATCH", Code: "REAUTH_MISMATCH", Kind: domain.KindForbidden,
+				Message: "this login does not belong to the account being reauthenticated: " + reason}
+			st = st.carry()
+			st.Retryable = false
+			break
+		}
+		if st.QuickRecord != "" {
+			if err := s.store.Records().SetQuickLoginLock(ctx, domain.Scope{CompanyID: l.CompanyID, Env: l.Env}, st.QuickRecord, nil); err != nil {
+				return Step{}, fmt.Errorf("reset quick login failures of %s: %w", st.QuickRecord, err)
+			}
+		}
 		step.Status = domain.StepAccounts
 		accounts, err := s.assignAccounts(ctx, l, bs.Authenticated.Accounts)
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/events"
 	"github.com/bankauth/bankauth/core/ports"
@@ -40,7 +39,7 @@ func (s *Service) pull(ctx context.Context, t target) (domain.Balance, error) {
 	if len(t.record.SealedSession) == 0 {
 		return domain.Balance{}, tokenRequired()
 	}
-	session, err := s.sealer.Open(t.record.SealedSession, auth.RecordSessionAD(t.record.ID))
+	session, err := s.sealer.Open(t.record.SealedSession, domain.RecordSessionAD(t.record.ID))
 	if err != nil {
 		return domain.Balance{}, fmt.Errorf("open the bank session of record %s: %w", t.record.ID, err)
 	}
@@ -93,7 +92,7 @@ func (s *Service) pull(ctx context.Context, t target) (domain.Balance, error) {
 		if err != nil {
 			return fmt.Errorf("load record %s: %w", t.record.ID, err)
 		}
-		if r.SealedSession, err = s.sealer.Seal(res.RotatedSession, auth.RecordSessionAD(r.ID)); err != nil {
+		if r.SealedSession, err = s.sealer.Seal(res.RotatedSession, domain.RecordSessionAD(r.ID)); err != nil {
 			return fmt.Errorf("seal the rotated bank session: %w", err)
 		}
 		r.UpdatedAt = now

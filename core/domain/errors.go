@@ -12,6 +12,7 @@ type Kind string
 const (
 	KindInvalid          Kind = "invalid"           // the request is malformed or a field is wrong (400)
 	KindUnauthorized     Kind = "unauthorized"      // missing or bad credentials (401)
+	KindForbidden        Kind = "forbidden"         // known caller, not allowed here (403)
 	KindWrongEnv         Kind = "wrong_env"         // a key of the other environment (401, type ENV)
 	KindNotFound         Kind = "not_found"         // absent, or another tenant's (404)
 	KindConflict         Kind = "conflict"          // unique constraint or idempotency conflict (409)

@@ -17,6 +17,9 @@ const (
 	// CodeReauthSuccess tells that a token_required or invalid record works
 	// again after the customer reauthenticated.
 	CodeReauthSuccess = "REAUTH_SUCCESS"
+	// CodeQuickLoginLocked tells that too many quick logins of a record
+	// failed and quick login is refused for a while.
+	CodeQuickLoginLocked = "QUICK_LOGIN_LOCKED"
 )
 
 // WebhookEndpoint is a company's webhook target in one environment.

@@ -32,9 +32,20 @@ type Record struct {
 	SealedUsername []byte
 	// LoginKey is the blind index of (bank, username or phone); it lets a
 	// repeated login find its record without storing the username.
-	LoginKey  []byte
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	LoginKey []byte
+	// QuickLoginFailures counts failed quick logins since the last success
+	// or lock, across sessions; QuickLoginLockedUntil refuses quick login
+	// until then. Records().Update leaves both alone: only the dedicated
+	// repository methods change them.
+	QuickLoginFailures    int
+	QuickLoginLockedUntil *time.Time
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+}
+
+// QuickLoginLocked reports whether quick login is refused at t.
+func (r Record) QuickLoginLocked(t time.Time) bool {
+	return r.QuickLoginLockedUntil != nil && t.Before(*r.QuickLoginLockedUntil)
 }
 
 // Account is a bank account reached through a record.

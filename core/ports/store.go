@@ -35,6 +35,7 @@ type Repos interface {
 	Balances() BalanceRepo
 	LinkSessions() LinkSessionRepo
 	ShortLinks() ShortLinkRepo
+	LinkTokens() LinkTokenRepo
 	Webhooks() WebhookRepo
 	Outbox() OutboxRepo
 	Idempotency() IdempotencyRepo
@@ -103,6 +104,12 @@ type RecordRepo interface {
 	FindByLogin(ctx context.Context, s domain.Scope, bankID domain.ID, loginKey []byte) (domain.Record, error)
 	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Record, int, error)
 	ListByCustomer(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.Record, error)
+	// AddQuickLoginFailure counts one failed quick login atomically and
+	// returns the new count.
+	AddQuickLoginFailure(ctx context.Context, s domain.Scope, id domain.ID) (int, error)
+	// SetQuickLoginLock resets the failure count and sets (or, with nil,
+	// clears) the lock.
+	SetQuickLoginLock(ctx context.Context, s domain.Scope, id domain.ID, until *time.Time) error
 }
 
 type AccountRepo interface {
@@ -140,6 +147,18 @@ type LinkSessionRepo interface {
 	// advance the same step.
 	Update(ctx context.Context, l domain.LinkSession) (domain.LinkSession, error)
 	DeleteByCustomer(ctx context.Context, s domain.Scope, customerID domain.ID) error
+	// DeleteExpired removes sessions whose expiry is before now.
+	DeleteExpired(ctx context.Context, now time.Time) (int, error)
+}
+
+type LinkTokenRepo interface {
+	Create(ctx context.Context, t domain.LinkToken) error
+	// Consume marks the unconsumed, unexpired token of this hash, company
+	// and env consumed at now and returns it, in one statement, so two
+	// opens with one token cannot both succeed. Anything else is not found.
+	Consume(ctx context.Context, s domain.Scope, hash []byte, now time.Time) (domain.LinkToken, error)
+	// DeleteSpent removes consumed tokens and those expired before now.
+	DeleteSpent(ctx context.Context, now time.Time) (int, error)
 }
 
 type ShortLinkRepo interface {

@@ -33,26 +33,48 @@ type KeyChecker interface {
 	Authenticate(ctx context.Context, key string, kind domain.KeyKind, env domain.Env) (domain.Company, error)
 }
 
+// DefaultTTL is how long a link without "exp" works: a short link can
+// carry a customer and open their returning-user view, so it must not live
+// forever.
+const DefaultTTL = 7 * 24 * time.Hour
+
+// Config tunes the service.
+type Config struct {
+	// DefaultTTL is the expiry of links created without "exp" (default
+	// DefaultTTL; negative: such links never expire).
+	DefaultTTL time.Duration
+}
+
 // Service creates and resolves short links.
 type Service struct {
 	repo  ports.ShortLinkRepo
 	clock ports.Clock
 	keys  KeyChecker
+	cfg   Config
 }
 
-// New builds the service.
+// New builds the service with the default configuration.
 func New(repo ports.ShortLinkRepo, clock ports.Clock, keys KeyChecker) *Service {
+	return NewWithConfig(repo, clock, keys, Config{})
+}
+
+// NewWithConfig builds the service.
+func NewWithConfig(repo ports.ShortLinkRepo, clock ports.Clock, keys KeyChecker, cfg Config) *Service {
 	if clock == nil {
 		clock = ports.SystemClock{}
 	}
-	return &Service{repo: repo, clock: clock, keys: keys}
+	if cfg.DefaultTTL == 0 {
+		cfg.DefaultTTL = DefaultTTL
+	}
+	return &Service{repo: repo, clock: clock, keys: keys, cfg: cfg}
 }
 
 // Create validates options and stores them under a new code. Options must
 // be a JSON object with at least the public key ("key") of the caller's
 // company and environment; "token" and "env" are filled in (or must match);
 // "exp", when given, is the link's expiry: an RFC 3339 time, or a date
-// (YYYY-MM-DD) meaning the link works to the end of that day (UTC).
+// (YYYY-MM-DD) meaning the link works to the end of that day (UTC);
+// without it the link expires after the configured default TTL.
 func (s *Service) Create(ctx context.Context, scope domain.Scope, options json.RawMessage) (domain.ShortLink, error) {
 	trimmed := bytes.TrimSpace(options)
 	if len(trimmed) == 0 || string(trimmed) == "null" {
@@ -117,6 +139,9 @@ func (s *Service) Create(ctx context.Context, scope domain.Scope, options json.R
 		if !t.After(now) {
 			return domain.ShortLink{}, domain.Invalid("options.exp", "must be in the future")
 		}
+		expires = &t
+	} else if s.cfg.DefaultTTL > 0 {
+		t := now.Add(s.cfg.DefaultTTL)
 		expires = &t
 	}
 	stored, err := json.Marshal(opts)

@@ -123,3 +123,43 @@ func TestCodesAreURLSafeAndDistinct(t *testing.T) {
 		seen[c] = true
 	}
 }
+
+func TestDefaultExpiry(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	scope := domain.Scope{CompanyID: company, Env: domain.EnvSandbox}
+	for _, tc := range []struct {
+		name    string
+		cfg     Config
+		options string
+		want    *time.Time // nil: never expires
+	}{
+		{"default seven days", Config{}, `{"key":"pk_test_x"}`, ptr(now.Add(7 * 24 * time.Hour))},
+		{"configured", Config{DefaultTTL: time.Hour}, `{"key":"pk_test_x"}`, ptr(now.Add(time.Hour))},
+		{"exp wins over the default", Config{DefaultTTL: time.Hour}, `{"key":"pk_test_x","exp":"2026-03-20"}`, ptr(time.Date(2026, 3, 21, 0, 0, 0, 0, time.UTC))},
+		{"negative: no default expiry", Config{DefaultTTL: -1}, `{"key":"pk_test_x"}`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := &fixedClock{now}
+			s := NewWithConfig(&memRepo{links: map[string]domain.ShortLink{}}, clock, nil, tc.cfg)
+			l, err := s.Create(context.Background(), scope, json.RawMessage(tc.options))
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tc.want == nil && l.ExpiresAt != nil:
+				t.Fatalf("expires at %v, want never", *l.ExpiresAt)
+			case tc.want != nil && (l.ExpiresAt == nil || !l.ExpiresAt.Equal(*tc.want)):
+				t.Fatalf("expires at %v, want %v", l.ExpiresAt, *tc.want)
+			}
+			if tc.want == nil {
+				return
+			}
+			clock.t = *tc.want
+			if _, err := s.Resolve(context.Background(), l.Code); domain.KindOf(err) != domain.KindExpired {
+				t.Fatalf("at its expiry the link resolves: %v", err)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -41,20 +41,6 @@ const (
 	MaxTokenLength = 512
 )
 
-// Purposes bound into the associated data of sealed endpoint secrets, so a
-// sealed token can never be opened as a signing secret or moved to another
-// company or environment.
-const (
-	purposeSecret = "webhook-signing-secret"
-	purposeToken  = "webhook-token"
-)
-
-// associatedData binds a sealed value to its company, environment and
-// purpose.
-func associatedData(s domain.Scope, purpose string) []byte {
-	return []byte("webhook\x00" + s.CompanyID + "\x00" + string(s.Env) + "\x00" + purpose)
-}
-
 // SetResult is what setting an endpoint returns. SigningSecret is shown this
 // once and never again.
 type SetResult struct {
@@ -103,13 +89,13 @@ func (s *Service) Set(ctx context.Context, scope domain.Scope, rawURL, token str
 	if err != nil {
 		return SetResult{}, err
 	}
-	sealedSecret, err := s.sealer.Seal([]byte(secret), associatedData(scope, purposeSecret))
+	sealedSecret, err := s.sealer.Seal([]byte(secret), domain.WebhookAD(scope, domain.WebhookSecretPurpose))
 	if err != nil {
 		return SetResult{}, fmt.Errorf("seal webhook signing secret: %w", err)
 	}
 	var sealedToken []byte
 	if token != "" {
-		if sealedToken, err = s.sealer.Seal([]byte(token), associatedData(scope, purposeToken)); err != nil {
+		if sealedToken, err = s.sealer.Seal([]byte(token), domain.WebhookAD(scope, domain.WebhookTokenPurpose)); err != nil {
 			return SetResult{}, fmt.Errorf("seal webhook token: %w", err)
 		}
 	}
@@ -240,20 +226,20 @@ type Credentials struct {
 func OpenEndpoint(sealer ports.Sealer, ep domain.WebhookEndpoint, now time.Time) (Credentials, error) {
 	scope := domain.Scope{CompanyID: ep.CompanyID, Env: ep.Env}
 	c := Credentials{URL: ep.URL}
-	secret, err := sealer.Open(ep.SealedSecret, associatedData(scope, purposeSecret))
+	secret, err := sealer.Open(ep.SealedSecret, domain.WebhookAD(scope, domain.WebhookSecretPurpose))
 	if err != nil {
 		return Credentials{}, fmt.Errorf("open webhook signing secret: %w", err)
 	}
 	c.Secrets = append(c.Secrets, string(secret))
 	if len(ep.SealedPrevious) > 0 && ep.PreviousUntil != nil && now.Before(*ep.PreviousUntil) {
-		prev, err := sealer.Open(ep.SealedPrevious, associatedData(scope, purposeSecret))
+		prev, err := sealer.Open(ep.SealedPrevious, domain.WebhookAD(scope, domain.WebhookSecretPurpose))
 		if err != nil {
 			return Credentials{}, fmt.Errorf("open previous webhook signing secret: %w", err)
 		}
 		c.Secrets = append(c.Secrets, string(prev))
 	}
 	if len(ep.SealedToken) > 0 {
-		token, err := sealer.Open(ep.SealedToken, associatedData(scope, purposeToken))
+		token, err := sealer.Open(ep.SealedToken, domain.WebhookAD(scope, domain.WebhookTokenPurpose))
 		if err != nil {
 			return Credentials{}, fmt.Errorf("open webhook token: %w", err)
 		}

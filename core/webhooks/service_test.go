@@ -64,15 +64,15 @@ func TestSetRefusesBadInputBeforeStoring(t *testing.T) {
 func TestOpenEndpointBindsSecretsToTheirPlace(t *testing.T) {
 	scope := domain.Scope{CompanyID: domain.NewID(), Env: domain.EnvProduction}
 	seal := func(s domain.Scope, purpose, v string) []byte {
-		b, _ := adSealer{}.Seal([]byte(v), associatedData(s, purpose))
+		b, _ := adSealer{}.Seal([]byte(v), domain.WebhookAD(s, purpose))
 		return b
 	}
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	later := now.Add(time.Hour)
 	ep := domain.WebhookEndpoint{
 		CompanyID: scope.CompanyID, Env: scope.Env, URL: "https://example.com/h",
-		SealedSecret: seal(scope, purposeSecret, "whsec_new"), SealedPrevious: seal(scope, purposeSecret, "whsec_old"),
-		PreviousUntil: &later, SealedToken: seal(scope, purposeToken, "tok"),
+		SealedSecret: seal(scope, domain.WebhookSecretPurpose, "whsec_new"), SealedPrevious: seal(scope, domain.WebhookSecretPurpose, "whsec_old"),
+		PreviousUntil: &later, SealedToken: seal(scope, domain.WebhookTokenPurpose, "tok"),
 	}
 	c, err := OpenEndpoint(adSealer{}, ep, now)
 	if err != nil || c.Token != "tok" || len(c.Secrets) != 2 || c.Secrets[0] != "whsec_new" || c.Secrets[1] != "whsec_old" {

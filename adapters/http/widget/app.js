@@ -622,7 +622,8 @@
   }
 
   var sessionFields = ['key', 'token', 'env', 'products', 'customer', 'reauth_account', 'reauth_bank', 'filter',
-    'isCorporate', 'options', 'meta', 'callback_url', 'redirect_url', 'name', 'color', 'logo', 'short_url'];
+    'isCorporate', 'options', 'meta', 'callback_url', 'redirect_url', 'name', 'color', 'logo', 'short_url',
+    'link_token', 'parent_origin'];
 
   function sessionBody(o) {
     var b = {};

@@ -42,6 +42,9 @@ func Run(t *testing.T, open func(t *testing.T) ports.Store) {
 		{"OutboxPerEndpointClaim", testOutboxPerEndpoint},
 		{"Jobs", testJobs},
 		{"Audit", testAudit},
+		{"LinkTokens", testLinkTokens},
+		{"LinkSessionPurge", testLinkSessionPurge},
+		{"QuickLoginCounters", testQuickLoginCounters},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
