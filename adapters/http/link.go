@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -146,14 +147,25 @@ func writeLinkError(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, r, err)
 }
 
-// clientAddr is the peer's IP address. X-Forwarded-For is not read: any
-// client can set it, and no trusted-proxy setting exists yet.
+// clientAddr is the peer's address as the per-address budgets count it:
+// an IPv4 address, or the /64 of an IPv6 one (a single host is usually
+// handed a whole /64, so counting /128s would give it endless budgets).
+// X-Forwarded-For is not read: any client can set it, and no trusted-proxy
+// setting exists yet.
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap().WithZone("")
+	if ip.Is6() {
+		return netip.PrefixFrom(ip, 64).Masked().String()
+	}
+	return ip.String()
 }
 
 // serverOrigin is the origin of the widget iframe: the configured public

@@ -92,19 +92,28 @@ type buckets struct {
 type bucket struct {
 	tokens float64
 	last   time.Time
+	// full is when the bucket is back to its burst; from then on it holds
+	// nothing worth remembering.
+	full time.Time
 }
+
+// maxBuckets bounds the memory the budgets use, however many addresses or
+// identifiers callers make up.
+const maxBuckets = 200_000
 
 // take spends one token of key's bucket, or says how long until one is
 // there.
 func (bs *buckets) take(key string, b Budget, now time.Time) (bool, time.Duration) {
 	bs.mu.Lock()
 	defer bs.mu.Unlock()
-	if bs.keys == nil || len(bs.keys) > 200_000 {
-		// Bound memory: forget everyone; at worst one burst is refilled.
+	if bs.keys == nil {
 		bs.keys = map[string]*bucket{}
 	}
 	bk, found := bs.keys[key]
 	if !found {
+		if len(bs.keys) >= maxBuckets {
+			bs.evict(now)
+		}
 		bk = &bucket{tokens: float64(b.Burst), last: now}
 		bs.keys[key] = bk
 	}
@@ -112,11 +121,28 @@ func (bs *buckets) take(key string, b Budget, now time.Time) (bool, time.Duratio
 		bk.tokens = math.Min(float64(b.Burst), bk.tokens+elapsed.Seconds()*b.Rate)
 		bk.last = now
 	}
-	if bk.tokens >= 1 {
-		bk.tokens--
-		return true, 0
+	if bk.tokens < 1 {
+		return false, time.Duration((1 - bk.tokens) / b.Rate * float64(time.Second))
 	}
-	return false, time.Duration((1 - bk.tokens) / b.Rate * float64(time.Second))
+	bk.tokens--
+	bk.full = now.Add(time.Duration((float64(b.Burst) - bk.tokens) / b.Rate * float64(time.Second)))
+	return true, 0
+}
+
+// evict forgets the buckets that have refilled (forgetting them changes
+// nothing). Only when every bucket is still spending — a flood of made-up
+// keys — are all forgotten, which at worst refills one burst each; the
+// keys that matter most (per address) are few, so a flood cannot keep an
+// attacker's own address bucket from emptying again.
+func (bs *buckets) evict(now time.Time) {
+	for k, bk := range bs.keys {
+		if !now.Before(bk.full) {
+			delete(bs.keys, k)
+		}
+	}
+	if len(bs.keys) >= maxBuckets {
+		clear(bs.keys)
+	}
 }
 
 // spend takes one attempt from every named bucket; the first one spent
