@@ -440,3 +440,75 @@ func TestCrashLoopBreaker(t *testing.T) {
 		t.Errorf("%d processes started, want %d", got, cfg.CrashLoopThreshold+1)
 	}
 }
+
+// Ready means this instance can serve a bank: one connector serving is
+// enough, and a reason is given whenever it is not ready.
+func TestReadiness(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		builtin    bool
+		crashLoop  bool // register a connector that crash-loops
+		crashBoth  bool // and the built-in crash-loops too, while a third serves
+		wantReady  bool
+		wantReason string
+	}{
+		{name: "nothing in the catalog", wantReady: true},
+		{name: "built-in serving", builtin: true, wantReady: true},
+		{name: "built-in serving, another crash-looping", builtin: true, crashLoop: true, wantReady: true},
+		{name: "the only connector crash-looping", crashLoop: true, wantReason: `exit: crash-looping`},
+		{name: "built-in crash-looping, another serving", builtin: true, crashLoop: true, crashBoth: true, wantReady: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig(t)
+			cfg.DisableBuiltin = !c.builtin
+			cfg.CrashLoopThreshold = 2
+			cfg.RestartBackoff = time.Millisecond
+			cfg.MaxRestartBackoff = time.Millisecond
+			h := newTestHost(t, cfg)
+			if c.crashLoop {
+				bin := installFixture(t, cfg.PluginDir, modeExit)
+				registerBinary(t, h.store, cfg.PluginDir, "exit", bin, false)
+			}
+			if c.crashBoth {
+				bin := installFixture(t, cfg.PluginDir, modeGood)
+				registerBinary(t, h.store, cfg.PluginDir, "good", bin, false)
+			}
+			ctx := context.Background()
+			if err := h.Ready(ctx); err == nil || err.Error() == "" {
+				t.Errorf("ready before start (%v); want a reason", err)
+			}
+			start(t, h.Host)
+			if c.crashLoop {
+				for range cfg.CrashLoopThreshold {
+					_, err := h.BeginLogin(ctx, fixtureBank(modeExit), domain.MethodInternetBanking, map[string]string{"password": pwTrigger})
+					requireKind(t, err, domain.KindConnectorFailed)
+				}
+				if !h.state(t, "exit").BreakerOpen {
+					t.Fatal("the crash-looping connector's breaker is not open")
+				}
+			}
+			if c.crashBoth {
+				for range cfg.CrashLoopThreshold {
+					_, err := h.BeginLogin(ctx, "sandbox-bank", domain.MethodInternetBanking,
+						map[string]string{"username": "user_good", "password": "error_CRASH"})
+					requireKind(t, err, domain.KindConnectorFailed)
+				}
+				if !h.state(t, BuiltinName).BreakerOpen {
+					t.Fatal("the built-in connector's breaker is not open")
+				}
+			}
+			err := h.Ready(ctx)
+			switch {
+			case c.wantReady && err != nil:
+				t.Errorf("not ready: %v", err)
+			case !c.wantReady && err == nil:
+				t.Error("ready, want not ready")
+			case !c.wantReady && !strings.Contains(err.Error(), c.wantReason):
+				t.Errorf("reason %q, want it to say %q", err, c.wantReason)
+			}
+		})
+	}
+}
