@@ -169,7 +169,7 @@ func testConfig(t testing.TB) Config {
 		PluginDir:          t.TempDir(),
 		SelfExecutable:     selfExe(t),
 		CallTimeout:        2 * time.Second,
-		StartTimeout:       2 * time.Second,
+		StartTimeout:       10 * time.Second, // a -race build on a busy machine can take seconds
 		RestartBackoff:     20 * time.Millisecond,
 		MaxRestartBackoff:  200 * time.Millisecond,
 		CrashLoopThreshold: 5,
