@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -101,6 +102,22 @@ func (f *faultClient) login(keys company.Created, bank, method string, creds map
 func (f *faultClient) liveCheck(key, account string) faultResult {
 	r, _ := f.do("POST", "/v2/sandbox/balance/check", key, map[string]any{"account_id": account, "amount": 100, "max_age": 0})
 	return r
+}
+
+// raceBuild reports a -race build: the detector slows every goroutine
+// several times over, so the load generators alone saturate a small machine
+// and timings say nothing about isolation.
+func raceBuild() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -227,47 +244,77 @@ func TestFaultHangingBankLeavesOthersServed(t *testing.T) {
 	if ratio < 0.99 {
 		t.Errorf("healthy bank's live checks succeeded %.2f%% under load, want >= 99%% (failures: %v)", 100*ratio, failed)
 	}
+	// Timing checks fail the test except under -race, where they are only
+	// reported.
+	timing := t.Errorf
+	if raceBuild() {
+		timing = t.Logf
+	}
 	if loadMed > 2*baseMed {
-		t.Errorf("healthy bank's median under load %s, over 2x its baseline %s", loadMed, baseMed)
+		timing("healthy bank's median under load %s, over 2x its baseline %s", loadMed, baseMed)
 	}
 
 	// The hanging bank: a 504 at the deadline, or a quick retryable refusal.
-	count := map[string]int{}
+	// Each kind of answer is checked once, on its extremes.
+	type spread struct {
+		n        int
+		min, max time.Duration
+	}
+	tally := func(into map[string]*spread, k string, d time.Duration) {
+		sp := into[k]
+		if sp == nil {
+			sp = &spread{min: d, max: d}
+			into[k] = sp
+		}
+		sp.n++
+		sp.min, sp.max = min(sp.min, d), max(sp.max, d)
+	}
+	hang := map[string]*spread{}
 	for _, r := range hangRes {
 		switch {
 		case r.err != nil:
 			t.Errorf("hanging bank: %v", r.err)
 		case r.status == 504 && r.typ == "BANK_TIMEOUT":
-			count["504"]++
-			if r.took < deadline || r.took > deadline+slack {
-				t.Errorf("hanging bank: a 504 after %s; the deadline is %s", r.took, deadline)
-			}
+			tally(hang, "504", r.took)
 		case r.status == 503 && r.typ == "BANK_UNAVAILABLE":
-			count["503"]++
-			if r.took > quick {
-				t.Errorf("hanging bank: a refusal took %s, want under %s", r.took, quick)
-			}
+			tally(hang, "503", r.took)
 		default:
 			t.Errorf("hanging bank: %d %s after %s", r.status, r.typ, r.took)
 		}
 	}
-	if count["504"] < hangers {
-		t.Errorf("hanging bank: %d timeouts, want at least one per caller (%d): %v", count["504"], hangers, count)
+	if sp := hang["504"]; sp == nil || sp.n < hangers {
+		t.Errorf("hanging bank: fewer timeouts than callers (%d)", hangers)
+	} else if sp.min < deadline || sp.max > deadline+slack {
+		timing("hanging bank: 504s after %s to %s; the deadline is %s", sp.min, sp.max, deadline)
+	}
+	if sp := hang["503"]; sp != nil && sp.max > quick {
+		timing("hanging bank: refusals took up to %s, want under %s", sp.max, quick)
 	}
 	// The slow bank: answered in its time, or refused quickly when its
 	// budget is full.
-	slowCount := map[string]int{}
+	slow := map[string]*spread{}
 	for _, r := range slowRes {
 		switch {
 		case r.err != nil:
 			t.Errorf("slow bank: %v", r.err)
 		case r.status == 200:
-			slowCount["200"]++
-		case r.status == 503 && r.typ == "BANK_UNAVAILABLE" && r.took < quick:
-			slowCount["503"]++
+			tally(slow, "200", r.took)
+		case r.status == 503 && r.typ == "BANK_UNAVAILABLE":
+			tally(slow, "503", r.took)
 		default:
 			t.Errorf("slow bank: %d %s after %s", r.status, r.typ, r.took)
 		}
+	}
+	if sp := slow["503"]; sp != nil && sp.max > quick {
+		timing("slow bank: refusals took up to %s, want under %s", sp.max, quick)
+	}
+	count := map[string]int{}
+	for k, sp := range hang {
+		count[k] = sp.n
+	}
+	slowCount := map[string]int{}
+	for k, sp := range slow {
+		slowCount[k] = sp.n
 	}
 	if slowCount["200"] == 0 {
 		t.Errorf("slow bank never answered: %v", slowCount)

@@ -49,12 +49,18 @@ func (l *lifetime) newServer(opts []grpc.ServerOption) *grpc.Server {
 	return srv
 }
 
-// watch waits for a reason to stop, then stops the server: calls in flight
-// may finish within stopGrace. It returns when the server is stopped or
-// done ends (Serve returned for another reason).
-func (l *lifetime) watch(ctx context.Context, ppid int, done <-chan struct{}) {
+// watch starts watching for a reason to stop; then it stops the server,
+// letting calls in flight finish within stopGrace. The watch ends with the
+// server, or when done ends (Serve returned for another reason). SIGTERM is
+// caught before watch returns, so none is missed once the handshake is out.
+func (l *lifetime) watch(ctx context.Context, done <-chan struct{}) {
+	ppid := os.Getppid()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM)
+	go l.wait(ctx, ppid, sig, done)
+}
+
+func (l *lifetime) wait(ctx context.Context, ppid int, sig chan os.Signal, done <-chan struct{}) {
 	defer signal.Stop(sig)
 	tick := time.NewTicker(parentPoll)
 	defer tick.Stop()

@@ -81,7 +81,7 @@ func ServeContext(ctx context.Context, impl Connector) {
 	life := &lifetime{log: logger}
 	served := make(chan struct{})
 	defer close(served)
-	go life.watch(ctx, os.Getppid(), served)
+	life.watch(ctx, served)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{
