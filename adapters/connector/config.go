@@ -29,13 +29,30 @@ type Config struct {
 	FakebankScenario string
 
 	// CallTimeout bounds every call, including the wait for a free slot and
-	// for a (re)start; default 30s.
-	CallTimeout time.Duration
+	// for a (re)start; default 30s. BankTimeouts overrides it per bank slug.
+	CallTimeout  time.Duration
+	BankTimeouts map[string]time.Duration
 	// StartTimeout bounds exec to handshake, and the metadata read after it;
 	// default 10s.
 	StartTimeout time.Duration
-	// MaxConcurrent is the number of calls in flight per connector; default 32.
+	// MaxConcurrent is the number of calls in flight per connector process,
+	// all its banks together; default 64.
 	MaxConcurrent int
+	// BankConcurrent is the number of calls in flight per bank: a bank's
+	// calls share its own budget, so a slow bank cannot use up its
+	// connector's; default 16.
+	BankConcurrent int
+	// SlotWait is how long a call waits for a free slot (its bank's, then
+	// its connector's) before it is refused as busy; default 100ms.
+	SlotWait time.Duration
+
+	// BankBreakerAfter consecutive timeouts or connector failures of one
+	// bank open that bank's breaker: its calls are then refused at once for
+	// BankBreakerCooldown, after which one call probes the bank and closes
+	// the breaker if it is answered. Other banks are not affected. Defaults
+	// 5 and 10s.
+	BankBreakerAfter    int
+	BankBreakerCooldown time.Duration
 
 	// RestartBackoff is the delay before the second consecutive restart; it
 	// doubles per further failure up to MaxRestartBackoff. The first restart
@@ -43,14 +60,13 @@ type Config struct {
 	RestartBackoff    time.Duration
 	MaxRestartBackoff time.Duration
 	// CrashLoopThreshold crashes or failed starts within CrashLoopWindow open
-	// the breaker for BreakerCooldown: calls then fail fast with kind
-	// unavailable. Defaults 5, 1m and 30s.
+	// the connector's breaker for BreakerCooldown: calls then fail fast with
+	// kind unavailable. A crash is a process that exited or stopped
+	// answering its health check; a call that times out is not one.
+	// Defaults 5, 1m and 30s.
 	CrashLoopThreshold int
 	CrashLoopWindow    time.Duration
 	BreakerCooldown    time.Duration
-	// RecycleAfterTimeouts consecutive timeouts make the host replace the
-	// process (a connector that ignores deadlines leaks work); default 3.
-	RecycleAfterTimeouts int
 
 	// HealthWindow is the number of recent calls per bank the status is
 	// computed from; default 50.
@@ -84,13 +100,16 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	setDur(&c.CallTimeout, 30*time.Second)
 	setDur(&c.StartTimeout, 10*time.Second)
-	setInt(&c.MaxConcurrent, 32)
+	setInt(&c.MaxConcurrent, 64)
+	setInt(&c.BankConcurrent, 16)
+	setDur(&c.SlotWait, 100*time.Millisecond)
+	setInt(&c.BankBreakerAfter, 5)
+	setDur(&c.BankBreakerCooldown, 10*time.Second)
 	setDur(&c.RestartBackoff, 250*time.Millisecond)
 	setDur(&c.MaxRestartBackoff, 10*time.Second)
 	setInt(&c.CrashLoopThreshold, 5)
 	setDur(&c.CrashLoopWindow, time.Minute)
 	setDur(&c.BreakerCooldown, 30*time.Second)
-	setInt(&c.RecycleAfterTimeouts, 3)
 	setInt(&c.HealthWindow, 50)
 	setInt(&c.DownAfter, 5)
 	if c.DegradedBelow <= 0 {
@@ -98,6 +117,14 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	setDur(&c.SlowCall, 5*time.Second)
 	return c, nil
+}
+
+// callTimeout is the deadline of a call to bank.
+func (c Config) callTimeout(bank string) time.Duration {
+	if d, ok := c.BankTimeouts[bank]; ok && d > 0 {
+		return d
+	}
+	return c.CallTimeout
 }
 
 func setDur(d *time.Duration, def time.Duration) {

@@ -17,6 +17,8 @@ const (
 	CodeConnectorFailed = "CONNECTOR_FAILED"
 	CodeUnavailable     = "CONNECTOR_UNAVAILABLE"
 	CodeCrashLoop       = "CONNECTOR_CRASH_LOOP"
+	CodeBusy            = "BANK_BUSY"         // the bank's or the connector's call slots are all in use
+	CodeBreakerOpen     = "BANK_BREAKER_OPEN" // the bank kept timing out; its calls are refused for a while
 	CodeChecksum        = "CONNECTOR_CHECKSUM_MISMATCH"
 	CodeUnsupported     = domain.RejectUnsupported
 	CodeInvalidRequest  = "CONNECTOR_INVALID_REQUEST"
@@ -35,6 +37,7 @@ const (
 	outcomeInvalid         outcome = "invalid"
 	outcomeUnsupported     outcome = "unsupported"
 	outcomeCanceled        outcome = "canceled"
+	outcomeRefused         outcome = "refused" // busy or breaker open: never reached the connector
 )
 
 // counts reports whether the outcome says something about the bank's
@@ -55,8 +58,13 @@ func (o outcome) counts() (counted, failed bool) {
 func callError(ctx context.Context, name string, err error) (*domain.Error, outcome) {
 	var de *domain.Error
 	if errors.As(err, &de) {
-		if de.Kind == domain.KindTimeout {
+		switch {
+		case de.Kind == domain.KindTimeout:
 			return de, outcomeTimeout
+		case de.Code == CodeBusy || de.Code == CodeBreakerOpen:
+			// Our own refusal; counting it would let a full budget
+			// open the breaker.
+			return de, outcomeRefused
 		}
 		return de, outcomeUnavailable
 	}

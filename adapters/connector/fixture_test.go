@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -90,70 +91,188 @@ func TestMisbehavingConnectors(t *testing.T) {
 	}
 }
 
-// A connector that ignores deadlines is replaced after repeated timeouts.
-func TestHangingConnectorIsRecycled(t *testing.T) {
+// A bank that hangs (its connector ignores deadlines) costs each call the
+// deadline and nothing more: the process is kept while it answers its
+// health check, and the connector's other bank is served throughout. After
+// BankBreakerAfter timeouts the bank's breaker opens: its calls are refused
+// at once and it is down; after the cool-down one call probes it, a failed
+// probe opens the breaker again and an answered one closes it.
+func TestHangingBankKeepsTheProcess(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
 	cfg.CallTimeout = 300 * time.Millisecond
-	cfg.RecycleAfterTimeouts = 2
+	cfg.BankBreakerAfter = 3
+	cfg.BankBreakerCooldown = 400 * time.Millisecond
 	h := newTestHost(t, cfg)
 	bin := installFixture(t, cfg.PluginDir, modeHang)
 	registerBinary(t, h.store, cfg.PluginDir, "hang", bin, false)
 	start(t, h.Host)
 	pid := h.pidOf(t, "hang")
-	for range 2 {
-		_, err := h.BeginLogin(context.Background(), fixtureBank(modeHang), domain.MethodInternetBanking,
-			map[string]string{"password": pwTrigger})
+	ctx := context.Background()
+	bank := fixtureBank(modeHang)
+	login := func(b, pw string) (time.Duration, error) {
+		began := time.Now()
+		_, err := h.BeginLogin(ctx, b, domain.MethodInternetBanking, map[string]string{"password": pw})
+		return time.Since(began), err
+	}
+	timesOut := func(what string) {
+		t.Helper()
+		took, err := login(bank, pwTrigger)
 		requireKind(t, err, domain.KindTimeout)
+		if took < cfg.CallTimeout || took > cfg.CallTimeout+time.Second {
+			t.Errorf("%s: timed out after %s, deadline %s", what, took, cfg.CallTimeout)
+		}
 	}
-	assertGone(t, pid)
-	// The restart itself may take longer than this test's short deadline.
-	if err := h.conns["hang"].Start(context.Background()); err != nil {
-		t.Fatal(err)
+	refused := func(what string) {
+		t.Helper()
+		took, err := login(bank, pwGood)
+		de := requireKind(t, err, domain.KindUnavailable)
+		if de.Code != CodeBreakerOpen || !de.Retryable || took > 100*time.Millisecond {
+			t.Errorf("%s: want a quick retryable %s, got %s (retryable %v) after %s", what, CodeBreakerOpen, de.Code, de.Retryable, took)
+		}
 	}
-	goodLogin(t, h.Host, fixtureBank(modeHang))
-	if np := h.pidOf(t, "hang"); np == pid {
-		t.Errorf("hanging process %d not replaced", pid)
+	status := func() map[string]string {
+		t.Helper()
+		banks, err := h.Banks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, b := range banks {
+			out[b.Slug] = b.Status
+		}
+		return out
+	}
+	// waitCooldown polls until the breaker lets a probe through.
+	waitCooldown := func() {
+		t.Helper()
+		g := h.gateOf(bank)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			g.mu.Lock()
+			due := !time.Now().Before(g.openUntil)
+			g.mu.Unlock()
+			if due {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the breaker never half-opened")
+			}
+			time.Sleep(10 * time.Millisecond) // polling with a deadline
+		}
+	}
+
+	for i := range cfg.BankBreakerAfter {
+		timesOut(fmt.Sprintf("call %d", i+1))
+		goodLogin(t, h.Host, calmBank)
+	}
+	refused("after the timeouts")
+	if st := status(); st[bank] != domain.BankDown || st[calmBank] != domain.BankOperational {
+		t.Errorf("with the breaker open: %v, want %s down and %s operational", st, bank, calmBank)
+	}
+	if v := metricValue(t, h.reg, "bankauth_bank_breaker_open", map[string]string{"bank": bank}); v != 1 {
+		t.Errorf("bank breaker metric %v, want 1", v)
+	}
+	goodLogin(t, h.Host, calmBank)
+
+	waitCooldown()
+	timesOut("a failed probe")
+	refused("after a failed probe")
+	waitCooldown()
+	goodLogin(t, h.Host, bank) // the probe is answered
+	goodLogin(t, h.Host, bank)
+	if st := status(); st[bank] == domain.BankDown {
+		t.Errorf("after an answered probe %s is down", bank)
+	}
+	if v := metricValue(t, h.reg, "bankauth_bank_breaker_open", map[string]string{"bank": bank}); v != 0 {
+		t.Errorf("bank breaker metric %v after the probe, want 0", v)
+	}
+
+	if np := h.pidOf(t, "hang"); np != pid {
+		t.Errorf("the process was replaced (%d -> %d); a timeout is no reason to", pid, np)
+	}
+	if st := h.state(t, "hang"); st.Restarts != 0 || st.BreakerOpen {
+		t.Errorf("connector state %+v, want no restart and its breaker closed", st)
+	}
+	if err := h.Ready(ctx); err != nil {
+		t.Errorf("a hanging bank made the host unready: %v", err)
 	}
 }
 
-// The concurrency limit bounds calls in flight; a waiting call respects its
-// context.
-func TestConcurrencyLimit(t *testing.T) {
+// A full budget refuses a call quickly with a retryable BANK_BUSY instead
+// of queueing it: the bank's own budget leaves its neighbour served, the
+// connector's budget bounds all its banks together, and a call whose own
+// context ends first gets its own error.
+func TestBudgets(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
-	cfg.MaxConcurrent = 1
-	h := newTestHost(t, cfg)
-	bin := installFixture(t, cfg.PluginDir, modeHang)
-	registerBinary(t, h.store, cfg.PluginDir, "hang", bin, false)
-	start(t, h.Host)
-	sup := h.conns["hang"]
+	cases := []struct {
+		name        string
+		bankSlots   int
+		connSlots   int
+		callerWait  time.Duration // the second call's own deadline; 0: none
+		second      string        // the bank of the second call
+		wantKind    domain.Kind
+		calmServed  bool // a call to the other bank succeeds meanwhile
+		holdingSlot func(h *testHost) int
+	}{
+		{name: "bank budget", bankSlots: 1, second: fixtureBank(modeHang), wantKind: domain.KindUnavailable,
+			calmServed: true, holdingSlot: func(h *testHost) int { return h.gateOf(fixtureBank(modeHang)).inUse() }},
+		{name: "connector budget", bankSlots: 4, connSlots: 1, second: calmBank, wantKind: domain.KindUnavailable,
+			holdingSlot: func(h *testHost) int { return len(h.conns["hang"].sem) }},
+		{name: "caller's deadline first", bankSlots: 1, callerWait: 20 * time.Millisecond, second: fixtureBank(modeHang),
+			wantKind: domain.KindTimeout, calmServed: true,
+			holdingSlot: func(h *testHost) int { return h.gateOf(fixtureBank(modeHang)).inUse() }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig(t)
+			cfg.CallTimeout = 3 * time.Second
+			cfg.BankConcurrent = c.bankSlots
+			cfg.MaxConcurrent = c.connSlots
+			cfg.SlotWait = 200 * time.Millisecond
+			h := newTestHost(t, cfg)
+			bin := installFixture(t, cfg.PluginDir, modeHang)
+			registerBinary(t, h.store, cfg.PluginDir, "hang", bin, false)
+			start(t, h.Host)
 
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_, _ = h.BeginLogin(context.Background(), fixtureBank(modeHang), domain.MethodInternetBanking,
-			map[string]string{"password": pwTrigger})
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(sup.sem) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the hanging call never took the slot")
-		}
-		time.Sleep(5 * time.Millisecond) // polling with a deadline
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _ = h.BeginLogin(context.Background(), fixtureBank(modeHang), domain.MethodInternetBanking,
+					map[string]string{"password": pwTrigger})
+			}()
+			deadline := time.Now().Add(5 * time.Second)
+			for c.holdingSlot(h) == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the hanging call never took the slot")
+				}
+				time.Sleep(5 * time.Millisecond) // polling with a deadline
+			}
+			ctx := context.Background()
+			if c.callerWait > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, c.callerWait)
+				defer cancel()
+			}
+			began := time.Now()
+			_, err := h.BeginLogin(ctx, c.second, domain.MethodInternetBanking, map[string]string{"password": pwGood})
+			took := time.Since(began)
+			de := requireKind(t, err, c.wantKind)
+			if c.wantKind == domain.KindUnavailable && (de.Code != CodeBusy || !de.Retryable) {
+				t.Errorf("want a retryable %s, got %s (retryable %v)", CodeBusy, de.Code, de.Retryable)
+			}
+			if took > cfg.SlotWait+500*time.Millisecond {
+				t.Errorf("the refusal took %s; a full budget waits at most %s", took, cfg.SlotWait)
+			}
+			if c.calmServed {
+				goodLogin(t, h.Host, calmBank)
+			}
+			wg.Wait()
+			goodLogin(t, h.Host, fixtureBank(modeHang))
+		})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	began := time.Now()
-	_, err := h.BeginLogin(ctx, fixtureBank(modeHang), domain.MethodInternetBanking,
-		map[string]string{"password": pwGood})
-	requireKind(t, err, domain.KindTimeout)
-	if el := time.Since(began); el > time.Second {
-		t.Errorf("waiting for a slot took %s", el)
-	}
-	wg.Wait()
-	goodLogin(t, h.Host, fixtureBank(modeHang))
 }
 
 // A connector that cannot start costs calls a kind unavailable error within
@@ -319,5 +438,77 @@ func TestCrashLoopBreaker(t *testing.T) {
 	}
 	if got := len(readPIDs(t, bin)); got != cfg.CrashLoopThreshold+1 {
 		t.Errorf("%d processes started, want %d", got, cfg.CrashLoopThreshold+1)
+	}
+}
+
+// Ready means this instance can serve a bank: one connector serving is
+// enough, and a reason is given whenever it is not ready.
+func TestReadiness(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		builtin    bool
+		crashLoop  bool // register a connector that crash-loops
+		crashBoth  bool // and the built-in crash-loops too, while a third serves
+		wantReady  bool
+		wantReason string
+	}{
+		{name: "nothing in the catalog", wantReady: true},
+		{name: "built-in serving", builtin: true, wantReady: true},
+		{name: "built-in serving, another crash-looping", builtin: true, crashLoop: true, wantReady: true},
+		{name: "the only connector crash-looping", crashLoop: true, wantReason: `exit: crash-looping`},
+		{name: "built-in crash-looping, another serving", builtin: true, crashLoop: true, crashBoth: true, wantReady: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig(t)
+			cfg.DisableBuiltin = !c.builtin
+			cfg.CrashLoopThreshold = 2
+			cfg.RestartBackoff = time.Millisecond
+			cfg.MaxRestartBackoff = time.Millisecond
+			h := newTestHost(t, cfg)
+			if c.crashLoop {
+				bin := installFixture(t, cfg.PluginDir, modeExit)
+				registerBinary(t, h.store, cfg.PluginDir, "exit", bin, false)
+			}
+			if c.crashBoth {
+				bin := installFixture(t, cfg.PluginDir, modeGood)
+				registerBinary(t, h.store, cfg.PluginDir, "good", bin, false)
+			}
+			ctx := context.Background()
+			if err := h.Ready(ctx); err == nil || err.Error() == "" {
+				t.Errorf("ready before start (%v); want a reason", err)
+			}
+			start(t, h.Host)
+			if c.crashLoop {
+				for range cfg.CrashLoopThreshold {
+					_, err := h.BeginLogin(ctx, fixtureBank(modeExit), domain.MethodInternetBanking, map[string]string{"password": pwTrigger})
+					requireKind(t, err, domain.KindConnectorFailed)
+				}
+				if !h.state(t, "exit").BreakerOpen {
+					t.Fatal("the crash-looping connector's breaker is not open")
+				}
+			}
+			if c.crashBoth {
+				for range cfg.CrashLoopThreshold {
+					_, err := h.BeginLogin(ctx, "sandbox-bank", domain.MethodInternetBanking,
+						map[string]string{"username": "user_good", "password": "error_CRASH"})
+					requireKind(t, err, domain.KindConnectorFailed)
+				}
+				if !h.state(t, BuiltinName).BreakerOpen {
+					t.Fatal("the built-in connector's breaker is not open")
+				}
+			}
+			err := h.Ready(ctx)
+			switch {
+			case c.wantReady && err != nil:
+				t.Errorf("not ready: %v", err)
+			case !c.wantReady && err == nil:
+				t.Error("ready, want not ready")
+			case !c.wantReady && !strings.Contains(err.Error(), c.wantReason):
+				t.Errorf("reason %q, want it to say %q", err, c.wantReason)
+			}
+		})
 	}
 }

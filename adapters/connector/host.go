@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ type Host struct {
 	store   ports.Store
 	catalog *Catalog
 	log     *slog.Logger
+	quiet   *logThrottle // repeated call failures
 	m       *metrics
 
 	mu      sync.RWMutex
@@ -37,6 +39,7 @@ type Host struct {
 	order   []string               // connector names, built-in first
 	routes  map[string]*Supervisor // by bank slug
 	health  map[string]*bankHealth // by bank slug
+	gates   map[string]*bankGate   // by bank slug
 	loaded  bool
 	stopped bool
 	bg      sync.WaitGroup // Launch's background start
@@ -57,10 +60,12 @@ func New(cfg Config, store ports.Store, reg prometheus.Registerer, log *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("connector metrics: %w", err)
 	}
+	log = log.With("component", "connector")
 	return &Host{
 		cfg: cfg, store: store, catalog: NewCatalog(cfg.PluginDir, store.Connectors()),
-		log: log.With("component", "connector"), m: m,
+		log: log, quiet: newLogThrottle(log, 10*time.Second), m: m,
 		conns: map[string]*Supervisor{}, routes: map[string]*Supervisor{}, health: map[string]*bankHealth{},
+		gates: map[string]*bankGate{},
 	}, nil
 }
 
@@ -194,22 +199,35 @@ func (h *Host) Stop(ctx context.Context) error {
 	return nil
 }
 
-// Ready reports whether the catalog is loaded and the built-in connector (if
-// any) is reachable; for /readyz. An external connector that fails does not
-// make the host unready: its banks are down.
+// Ready reports whether this instance can serve banks: the connectors
+// have been started once, and at least one of them is serving (running, or
+// between a crash and its restart, and not crash-looping). A connector or a
+// bank in trouble while another serves is a bank status and a metric, not
+// unreadiness; with no connector in the catalog there is nothing to wait
+// for. For /readyz: the error says why, never empty.
 func (h *Host) Ready(context.Context) error {
 	h.mu.RLock()
-	defer h.mu.RUnlock()
+	stopped, loaded := h.stopped, h.loaded
+	h.mu.RUnlock()
 	switch {
-	case h.stopped:
+	case stopped:
 		return errors.New("connector host stopped")
-	case !h.loaded:
-		return errors.New("connectors not loaded yet")
+	case !loaded:
+		return errors.New("connectors not started yet")
 	}
-	if s, ok := h.conns[BuiltinName]; ok && s.down() {
-		return fmt.Errorf("built-in connector unavailable: %s", s.state().LastError)
+	sups := h.supervisors()
+	if len(sups) == 0 {
+		return nil
 	}
-	return nil
+	why := make([]string, 0, len(sups))
+	for _, s := range sups {
+		reason := s.downReason()
+		if reason == "" {
+			return nil
+		}
+		why = append(why, s.Name()+": "+reason)
+	}
+	return fmt.Errorf("no connector is serving (%s)", strings.Join(why, "; "))
 }
 
 // Register adds an external connector to the catalog (see
@@ -339,14 +357,33 @@ func (h *Host) healthOf(bank string) *bankHealth {
 	return hl
 }
 
+func (h *Host) gateOf(bank string) *bankGate {
+	h.mu.RLock()
+	g := h.gates[bank]
+	h.mu.RUnlock()
+	if g != nil {
+		return g
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if g = h.gates[bank]; g == nil {
+		g = newBankGate(bank, h.cfg)
+		h.gates[bank] = g
+	}
+	return g
+}
+
 func (h *Host) bankStatus(bank string, s *Supervisor) string {
-	st := h.healthOf(bank).stats().status(h.cfg, s.down())
+	st := h.healthOf(bank).stats().status(h.cfg, s.down() || h.gateOf(bank).isOpen())
 	h.m.up.WithLabelValues(bank).Set(statusValue(st))
 	return st
 }
 
-// call runs fn against the bank's connector under the call deadline and
-// records the outcome. rejected tells a bank's own refusal apart.
+// call runs fn against the bank's connector under the bank's deadline and
+// records the outcome. The call first takes one of its bank's slots (or is
+// refused at once when the bank's breaker is open, or after SlotWait when
+// its budget is full), then one of its connector's. rejected tells a bank's
+// own refusal apart.
 func (h *Host) call(ctx context.Context, bank, method string,
 	fn func(context.Context, sdk.Connector) (*sdk.Rejected, error)) error {
 	s, err := h.route(ctx, bank)
@@ -354,13 +391,21 @@ func (h *Host) call(ctx context.Context, bank, method string,
 		return err
 	}
 	start := time.Now()
-	cctx, cancel := context.WithTimeout(ctx, h.cfg.CallTimeout)
+	cctx, cancel := context.WithTimeout(ctx, h.cfg.callTimeout(bank))
 	var rej *sdk.Rejected
-	err = s.do(cctx, func(ctx context.Context, c sdk.Connector) error {
-		var err error
-		rej, err = fn(ctx, c)
-		return err
-	})
+	gate := h.gateOf(bank)
+	probe, err := gate.enter(cctx, h.cfg.SlotWait)
+	if err == nil {
+		inFlight := h.m.inFlight.WithLabelValues(s.Name(), bank)
+		inFlight.Inc()
+		err = s.do(cctx, func(ctx context.Context, c sdk.Connector) error {
+			var err error
+			rej, err = fn(ctx, c)
+			return err
+		})
+		inFlight.Dec()
+		h.noteBreaker(s, bank, gate.leave(probe, verdictOf(ctx, err)))
+	}
 	cancel()
 	d := time.Since(start)
 	out := outcomeOK
@@ -381,12 +426,45 @@ func (h *Host) call(ctx context.Context, bank, method string,
 	}
 	if derr != nil {
 		if out != outcomeCanceled && out != outcomeUnsupported && out != outcomeInvalid {
-			h.log.Warn("connector call failed", "connector", s.Name(), "bank", bank, "method", method,
-				"outcome", string(out), "duration_ms", d.Milliseconds(), "error", derr.Error())
+			h.quiet.warn(s.Name()+"\x00"+bank+"\x00"+method+"\x00"+string(out)+"\x00"+derr.Code,
+				"connector call failed", slog.String("connector", s.Name()), slog.String("bank", bank),
+				slog.String("method", method), slog.String("outcome", string(out)),
+				slog.Int64("duration_ms", d.Milliseconds()), slog.String("error", derr.Error()))
 		}
 		return derr
 	}
 	return nil
+}
+
+// verdictOf tells what a call's error says about its bank. ctx is the
+// caller's: a deadline of the caller's own says nothing about the bank.
+func verdictOf(ctx context.Context, err error) verdict {
+	var de *domain.Error
+	switch {
+	case err == nil, errors.Is(err, sdk.ErrUnimplemented), errors.Is(err, sdk.ErrInvalidRequest):
+		return verdictAnswer
+	case ctx.Err() != nil, errors.As(err, &de):
+		// The caller gave up, or the call never reached the bank (a
+		// refusal, a connector that cannot start or is stopping).
+		return verdictNone
+	}
+	return verdictFailure // the bank's deadline passed, or the connector failed
+}
+
+// noteBreaker logs and counts a bank breaker's transition.
+func (h *Host) noteBreaker(s *Supervisor, bank string, c breakerChange) {
+	switch c {
+	case breakerOpened:
+		h.m.bankOpen.WithLabelValues(bank).Set(1)
+		h.log.Error("bank keeps timing out or failing; refusing its calls for a while", "connector", s.Name(),
+			"bank", bank, "after", h.cfg.BankBreakerAfter, "cooldown", h.cfg.BankBreakerCooldown)
+	case breakerClosed:
+		h.m.bankOpen.WithLabelValues(bank).Set(0)
+		h.log.Info("bank answers again; serving its calls", "connector", s.Name(), "bank", bank)
+	default:
+		return
+	}
+	h.bankStatus(bank, s)
 }
 
 // Banks lists the banks of every connector in the catalog with their live

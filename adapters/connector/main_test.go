@@ -68,6 +68,10 @@ const (
 
 func fixtureBank(mode string) string { return mode + "-bank" }
 
+// calmBank is the second bank of the hang fixture: the trigger does not
+// hang there, so it shows what a hanging bank costs its neighbour.
+const calmBank = "calm-bank"
+
 // runFixture is main() of a fixture connector. Every fixture first appends
 // its pid to EXE.pids beside its binary, so tests can tell that it ran and
 // that it is gone.
@@ -96,7 +100,7 @@ type fixtureConnector struct {
 }
 
 func (f fixtureConnector) GetMetadata(context.Context) (sdk.Metadata, error) {
-	return sdk.Metadata{
+	md := sdk.Metadata{
 		Name: "fixture-" + f.mode, Version: "0.0.1",
 		Capabilities: sdk.Capabilities{Balance: true},
 		Banks: []sdk.Bank{{
@@ -104,7 +108,12 @@ func (f fixtureConnector) GetMetadata(context.Context) (sdk.Metadata, error) {
 			Methods:  []sdk.Method{sdk.MethodInternetBanking},
 			Products: []string{sdk.ProductAuth, sdk.ProductBalance},
 		}},
-	}, nil
+	}
+	if f.mode == modeHang {
+		md.Banks = append(md.Banks, sdk.Bank{ID: calmBank, Name: "Fixture calm", Country: "NG",
+			Methods: []sdk.Method{sdk.MethodInternetBanking}, Products: []string{sdk.ProductAuth}})
+	}
+	return md, nil
 }
 
 func (f fixtureConnector) BeginLogin(ctx context.Context, req sdk.BeginLoginRequest) (sdk.Step, error) {
@@ -128,7 +137,9 @@ func (f fixtureConnector) BeginLogin(ctx context.Context, req sdk.BeginLoginRequ
 		case modeExit:
 			os.Exit(3)
 		case modeHang:
-			time.Sleep(time.Hour)
+			if req.Bank == fixtureBank(f.mode) {
+				time.Sleep(time.Hour)
+			}
 		case modeGarbage:
 			return sdk.Step{}, nil // no outcome: breaks the protocol
 		}
@@ -158,7 +169,7 @@ func testConfig(t testing.TB) Config {
 		PluginDir:          t.TempDir(),
 		SelfExecutable:     selfExe(t),
 		CallTimeout:        2 * time.Second,
-		StartTimeout:       2 * time.Second,
+		StartTimeout:       10 * time.Second, // a -race build on a busy machine can take seconds
 		RestartBackoff:     20 * time.Millisecond,
 		MaxRestartBackoff:  200 * time.Millisecond,
 		CrashLoopThreshold: 5,

@@ -12,6 +12,8 @@ type metrics struct {
 	restarts *prometheus.CounterVec
 	breaker  *prometheus.GaugeVec
 	up       *prometheus.GaugeVec
+	bankOpen *prometheus.GaugeVec
+	inFlight *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -40,6 +42,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "bankauth_bank_up",
 			Help: "Bank status from recent traffic: 1 operational, 0.5 degraded, 0 down.",
 		}, []string{"bank"}),
+		bankOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "bankauth_bank_breaker_open",
+			Help: "1 while a bank's breaker is open or half-open: its calls are refused at once.",
+		}, []string{"bank"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "bankauth_connector_calls_in_flight",
+			Help: "Calls holding one of their bank's slots, by connector and bank.",
+		}, []string{"connector", "bank"}),
 	}
 	var err error
 	m.calls = register(reg, m.calls, &err)
@@ -47,6 +57,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.restarts = register(reg, m.restarts, &err)
 	m.breaker = register(reg, m.breaker, &err)
 	m.up = register(reg, m.up, &err)
+	m.bankOpen = register(reg, m.bankOpen, &err)
+	m.inFlight = register(reg, m.inFlight, &err)
 	return m, err
 }
 

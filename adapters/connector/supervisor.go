@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -35,13 +36,24 @@ type instance struct {
 	health   grpc_health_v1.HealthClient
 	pid      int
 	md       sdk.Metadata
-	timeouts int // consecutive timeouts; guarded by Supervisor.mu
+	checking atomic.Bool // a health check is under way
+	release  func()      // frees the thread that started the process
+	killOnce sync.Once
+}
+
+// kill ends the process and waits for it to be gone.
+func (i *instance) kill() {
+	i.killOnce.Do(func() {
+		i.client.Kill()
+		i.release()
+	})
 }
 
 // Supervisor runs one connector: it starts the process on demand, bounds
-// the calls in flight, notices crashes and hangs, restarts with backoff,
-// opens a breaker when the connector crash-loops, and kills the process on
-// Stop. No process outlives the supervisor.
+// the calls in flight, notices crashes and processes that stop answering
+// their health check, restarts with backoff, opens a breaker when the
+// connector crash-loops, and kills the process on Stop. No process outlives
+// the supervisor, and the kernel ends the process if this one dies first.
 type Supervisor struct {
 	spec    launchSpec
 	cfg     Config
@@ -106,7 +118,7 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 	s.inst = nil
 	s.mu.Unlock()
 	if inst != nil {
-		inst.client.Kill()
+		inst.kill()
 	}
 	return nil
 }
@@ -133,10 +145,8 @@ func (s *Supervisor) do(ctx context.Context, fn func(context.Context, sdk.Connec
 		s.mu.Unlock()
 	}()
 
-	select {
-	case s.sem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := s.takeSlot(ctx); err != nil {
+		return err
 	}
 	defer func() { <-s.sem }()
 
@@ -149,33 +159,49 @@ func (s *Supervisor) do(ctx context.Context, fn func(context.Context, sdk.Connec
 	return err
 }
 
+// takeSlot takes one of the connector's slots, waiting at most SlotWait:
+// a full connector refuses quickly rather than queueing callers.
+func (s *Supervisor) takeSlot(ctx context.Context) error {
+	select {
+	case s.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(s.cfg.SlotWait)
+	defer t.Stop()
+	select {
+	case s.sem <- struct{}{}:
+		return nil
+	case <-t.C:
+		return refusal(CodeBusy, "the bank's connector is busy; try again shortly",
+			fmt.Errorf("connector %q: all %d call slots in use", s.spec.name, cap(s.sem)))
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // after looks at a call's error to tell whether the process is still fit.
+// A call that timed out was cancelled and says nothing about the process
+// (its bank's breaker deals with a bank that hangs); the process is
+// replaced only when it has exited or no longer answers its health check.
 func (s *Supervisor) after(ctx context.Context, inst *instance, err error) {
 	switch {
 	case err == nil, errors.Is(err, sdk.ErrUnimplemented), errors.Is(err, sdk.ErrInvalidRequest):
 		s.mu.Lock()
 		s.failRun = 0
-		inst.timeouts = 0
 		s.mu.Unlock()
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// The caller went away; says nothing about the connector.
-	case errors.Is(err, context.DeadlineExceeded):
-		s.mu.Lock()
-		inst.timeouts++
-		recycle := inst.timeouts >= s.cfg.RecycleAfterTimeouts
-		s.mu.Unlock()
-		if recycle {
-			s.retire(inst, "it timed out repeatedly", true)
+	default:
+		// Timed out, crashed mid-call, broken connection, or garbage. One
+		// health check at a time answers for all the calls that failed
+		// meanwhile.
+		if !inst.checking.CompareAndSwap(false, true) {
 			return
 		}
+		defer inst.checking.Store(false)
 		if !s.alive(inst) {
-			s.retire(inst, "it stopped answering", true)
-		}
-	default:
-		// Crashed mid-call, broken connection, or garbage. A dead or
-		// unresponsive process is replaced; the next call starts a new one.
-		if !s.alive(inst) {
-			s.retire(inst, "it crashed", true)
+			s.retire(inst, "it exited or stopped answering its health check", true)
 		}
 	}
 }
@@ -213,12 +239,12 @@ func (s *Supervisor) retire(inst *instance, why string, failure bool) {
 		s.log.Warn("connector process replaced", "reason", why, "pid", inst.pid)
 	}
 	if stopped {
-		inst.client.Kill()
+		inst.kill()
 		return
 	}
 	go func() {
 		defer s.bg.Done()
-		inst.client.Kill()
+		inst.kill()
 	}()
 }
 
@@ -329,7 +355,7 @@ func (s *Supervisor) launch(ch chan struct{}) {
 	if s.stopped {
 		s.mu.Unlock()
 		if inst != nil {
-			inst.client.Kill()
+			inst.kill()
 		}
 		close(ch)
 		return
@@ -381,6 +407,7 @@ func (s *Supervisor) start() (*instance, error) {
 	}
 	cmd := exec.Command(path, spec.args...)
 	cmd.Env = connectorEnv(spec.env...)
+	dieWithHost(cmd)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.PluginSets(),
@@ -395,11 +422,16 @@ func (s *Supervisor) start() (*instance, error) {
 		Logger:           newPluginLogger(s.log),
 	})
 	deadline := time.Now().Add(s.cfg.StartTimeout)
+	var (
+		rpc plugin.ClientProtocol
+		err error
+	)
+	release := startOnOwnThread(func() { rpc, err = client.Client() })
 	fail := func(err error) (*instance, error) {
 		client.Kill()
+		release()
 		return nil, err
 	}
-	rpc, err := client.Client()
 	if err != nil {
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
 			return fail(errChecksum)
@@ -410,7 +442,7 @@ func (s *Supervisor) start() (*instance, error) {
 	if err != nil {
 		return fail(err)
 	}
-	inst := &instance{client: client, conn: conn}
+	inst := &instance{client: client, conn: conn, release: release}
 	if rc := client.ReattachConfig(); rc != nil {
 		inst.pid = rc.Pid
 	}
@@ -473,13 +505,23 @@ func (s *Supervisor) state() ConnectorState {
 
 // down reports whether calls cannot reach the connector at all: the breaker
 // is open, or it is not running and its last start failed.
-func (s *Supervisor) down() bool {
+func (s *Supervisor) down() bool { return s.downReason() != "" }
+
+// downReason says why calls cannot reach the connector at all, or is empty
+// when they can (see down).
+func (s *Supervisor) downReason() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if time.Now().Before(s.openUntil) {
-		return true
+	if now := time.Now(); now.Before(s.openUntil) {
+		return fmt.Sprintf("crash-looping; next start in %s", s.openUntil.Sub(now).Round(time.Second))
 	}
-	return s.inst == nil && s.lastErr != nil
+	if s.inst == nil && s.lastErr != nil {
+		if msg := s.lastErr.Error(); msg != "" {
+			return msg
+		}
+		return "its last start failed"
+	}
+	return ""
 }
 
 // serves reports whether the connector's last metadata lists a bank; known

@@ -12,7 +12,7 @@ import (
 func (s *Server) operatorRoutes() []Route {
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Handler: s.healthz, Tag: "operator", Summary: "The process is alive.", Response: "Health"},
-		{Method: http.MethodGet, Path: "/readyz", Handler: s.readyz, Tag: "operator", Summary: "The database answers, migrations are applied and connectors are loaded.", Response: "Health"},
+		{Method: http.MethodGet, Path: "/readyz", Handler: s.readyz, Tag: "operator", Summary: "This instance can serve: the database answers, migrations are applied and at least one connector is serving (a bank in trouble is a bank status, not unreadiness).", Response: "Health"},
 		{Method: http.MethodGet, Path: "/metrics", Handler: promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{}).ServeHTTP, Tag: "operator", Summary: "Prometheus metrics."},
 		{Method: http.MethodGet, Path: "/openapi.json", Handler: s.openapi, Tag: "operator", Summary: "This document."},
 	}
@@ -40,6 +40,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		checks[c.Name] = "ok"
 		if err := c.Check(ctx); err != nil {
 			checks[c.Name] = err.Error()
+			if checks[c.Name] == "" {
+				checks[c.Name] = "not ready" // never an empty reason
+			}
 			status = http.StatusServiceUnavailable
 		}
 	}

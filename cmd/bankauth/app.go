@@ -82,7 +82,7 @@ func newLinkService(d linkDeps) *auth.Service {
 		Clock: d.Clock, IDs: d.IDs, Keys: d.Keys, Notify: d.Notify}, d.Config)
 }
 
-// connectorsReady is the /readyz check that the connectors are loaded.
+// connectorsReady is the /readyz check that at least one connector serves.
 func connectorsReady(h *connector.Host) httpapi.ReadinessCheck {
 	return httpapi.ReadinessCheck{Name: "connectors", Check: h.Ready}
 }
@@ -117,13 +117,21 @@ func appOptions(c config, logger *slog.Logger, out io.Writer) fx.Option {
 		),
 		fx.StopTimeout(c.ShutdownTimeout+5e9),
 		fx.WithLogger(func() fxevent.Logger { return fxLogger{logger} }),
+		// fx stops hooks in the reverse order of their registration, and a
+		// module's hooks are registered in the order the modules are listed
+		// here, before those of the top level. So on SIGTERM the HTTP
+		// server stops first (its listener closes at once, then requests
+		// in flight finish, with their connector calls), then the workers,
+		// then the connectors, and the database last (its hook registers
+		// when the first module needing it is built).
+		// TestFaultShutdownOrder holds this order.
 		storage.Module,
 		seal.Module,
-		httpapi.Module,
 		connector.Module,
 		webhook.Module,
+		fx.Module("balance", balanceWiring),
+		httpapi.Module,
 		coreModule,
-		balanceWiring,
 		widgetWiring,
 		fx.Invoke(func(lc fx.Lifecycle, companies *company.Service, srv *httpapi.Server) {
 			lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
@@ -176,6 +184,8 @@ func (f fxLogger) LogEvent(e fxevent.Event) {
 		if ev.Err != nil {
 			f.l.Error("start hook failed", "callee", ev.FunctionName, "error", ev.Err.Error())
 		}
+	case *fxevent.OnStopExecuting:
+		f.l.Debug("stop hook", "callee", ev.FunctionName)
 	case *fxevent.OnStopExecuted:
 		if ev.Err != nil {
 			f.l.Error("stop hook failed", "callee", ev.FunctionName, "error", ev.Err.Error())

@@ -16,6 +16,11 @@ import (
 // process; the host starts it, never a person.
 const hiddenConnectorCommand = "__connector"
 
+// cmdConnectorServe serves the built-in connector until the host ends it.
+// The SDK's Serve also returns on SIGTERM (calls in flight may finish) and
+// when the host is gone; the host has the kernel kill it with SIGKILL on its
+// own death as well. SIGINT is left to the host, which stops its
+// connectors after draining: a terminal's Ctrl-C reaches both.
 func cmdConnectorServe(args []string) error {
 	if len(args) != 1 || args[0] != connector.BuiltinName {
 		return usageError{"unknown built-in connector"}

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -67,17 +68,26 @@ func NewLogger(name string) hclog.Logger {
 	})
 }
 
-// Serve runs impl as a connector plugin and returns when the host ends it.
-// It must be called from main; it speaks the handshake on stdout, so a
-// connector must never write to stdout itself.
-func Serve(impl Connector) {
+// Serve runs impl as a connector plugin and returns when the host ends it,
+// when the process gets SIGTERM (calls in flight may finish first), or when
+// the host is gone (the connector's parent process changed: the host was
+// killed). It must be called from main; it speaks the handshake on stdout,
+// so a connector must never write to stdout itself.
+func Serve(impl Connector) { ServeContext(context.Background(), impl) }
+
+// ServeContext is Serve that also stops, as on SIGTERM, when ctx ends.
+func ServeContext(ctx context.Context, impl Connector) {
 	logger := NewLogger("connector")
+	life := &lifetime{log: logger}
+	served := make(chan struct{})
+	defer close(served)
+	life.watch(ctx, served)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{
 			ProtocolMajor: {PluginName: &GRPCPlugin{Impl: impl, Logger: logger}},
 		},
-		GRPCServer: NewGRPCServer,
+		GRPCServer: life.newServer,
 		Logger:     logger,
 	})
 }
