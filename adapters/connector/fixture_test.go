@@ -284,7 +284,10 @@ func TestStartFailures(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			cfg := testConfig(t)
-			cfg.StartTimeout = time.Second
+			// The built-in connector starts under the same timeout: short
+			// enough to keep the test quick, long enough for a -race build
+			// on a busy machine to start it.
+			cfg.StartTimeout = 3 * time.Second
 			cfg.CrashLoopThreshold = 3
 			cfg.RestartBackoff = time.Millisecond
 			cfg.MaxRestartBackoff = time.Millisecond
