@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -27,7 +28,7 @@ type LinkFlow interface {
 // LinkRoutes are the link API. Opening a session takes the public key and
 // client token; every later call presents the session token. cfg gives the
 // server's public origin, which the open's Origin check always allows.
-func LinkRoutes(f LinkFlow, limiter *SessionLimiter, cfg WidgetConfig) Routes {
+func LinkRoutes(f LinkFlow, limiter *SessionLimiter, cfg WidgetConfig, addrs ClientAddresses) Routes {
 	session := func(next func(w http.ResponseWriter, r *http.Request, l domain.LinkSession)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			token, err := bearer(r)
@@ -46,7 +47,7 @@ func LinkRoutes(f LinkFlow, limiter *SessionLimiter, cfg WidgetConfig) Routes {
 					return
 				}
 			}
-			next(w, r.WithContext(auth.WithClient(r.Context(), clientAddr(r))), l)
+			next(w, r.WithContext(auth.WithClient(r.Context(), addrs.Of(r))), l)
 		}
 	}
 	open := func(w http.ResponseWriter, r *http.Request) {
@@ -56,7 +57,7 @@ func LinkRoutes(f LinkFlow, limiter *SessionLimiter, cfg WidgetConfig) Routes {
 			return
 		}
 		req.Origins = auth.Origins{Request: r.Header.Get("Origin"), Server: serverOrigin(r, cfg.PublicURL)}
-		out, err := f.OpenSession(auth.WithClient(r.Context(), clientAddr(r)), req)
+		out, err := f.OpenSession(auth.WithClient(r.Context(), addrs.Of(r)), req)
 		if err != nil {
 			writeLinkError(w, r, err)
 			return
@@ -147,12 +148,49 @@ func writeLinkError(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, r, err)
 }
 
-// clientAddr is the peer's address as the per-address budgets count it:
-// an IPv4 address, or the /64 of an IPv6 one (a single host is usually
-// handed a whole /64, so counting /128s would give it endless budgets).
-// X-Forwarded-For is not read: any client can set it, and no trusted-proxy
-// setting exists yet.
-func clientAddr(r *http.Request) string {
+// ClientAddresses tells who a request comes from, for the per-address
+// budgets of the link API.
+type ClientAddresses struct {
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed. Without any, the connection's peer is the client: any
+	// client can write X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+}
+
+// ParseTrustedProxies reads a list of addresses or CIDR prefixes separated
+// by commas or spaces (the --trusted-proxies flag).
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q is not an address or a CIDR prefix", f)
+		}
+		out = append(out, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+func (c ClientAddresses) trusted(ip netip.Addr) bool {
+	for _, p := range c.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// Of is the client's address as the budgets count it: the connection's
+// peer, or, when that is a trusted proxy, the nearest address in
+// X-Forwarded-For that is not one (the ones before it were written by the
+// client and prove nothing). An IPv6 client is counted by its /64: a
+// single host is usually handed a whole /64, so counting /128s would give
+// it endless budgets.
+func (c ClientAddresses) Of(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -162,6 +200,19 @@ func clientAddr(r *http.Request) string {
 		return host
 	}
 	ip = ip.Unmap().WithZone("")
+	if c.trusted(ip) {
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break
+			}
+			ip = hop.Unmap().WithZone("")
+			if !c.trusted(ip) {
+				break
+			}
+		}
+	}
 	if ip.Is6() {
 		return netip.PrefixFrom(ip, 64).Masked().String()
 	}

@@ -82,6 +82,13 @@ func newLinkService(d linkDeps) *auth.Service {
 		Clock: d.Clock, IDs: d.IDs, Keys: d.Keys, Notify: d.Notify}, d.Config)
 }
 
+// clientAddresses is who the link API's budgets count a request against;
+// serve refuses a bad --trusted-proxies before the app is built.
+func clientAddresses(c config) httpapi.ClientAddresses {
+	proxies, _ := httpapi.ParseTrustedProxies(c.TrustedProxies)
+	return httpapi.ClientAddresses{TrustedProxies: proxies}
+}
+
 // connectorsReady is the /readyz check that at least one connector serves.
 func connectorsReady(h *connector.Host) httpapi.ReadinessCheck {
 	return httpapi.ReadinessCheck{Name: "connectors", Check: h.Ready}
@@ -112,6 +119,7 @@ func appOptions(c config, logger *slog.Logger, out io.Writer) fx.Option {
 			storage.Config{DatabaseURL: c.DatabaseURL, DataDir: c.DataDir},
 			seal.Source{MasterKeys: c.MasterKey, DataDir: c.DataDir},
 			httpapi.Config{Addr: c.Addr, RateLimit: c.RateLimit, RateBurst: c.RateBurst},
+			clientAddresses(c),
 			connector.Config{PluginDir: c.PluginDir, CallTimeout: c.BankTimeout, FakebankScenario: c.FakebankScenario},
 			webhook.Config{AllowPrivate: c.AllowPrivateWebhooks, BaseBackoff: c.WebhookBackoff},
 		),

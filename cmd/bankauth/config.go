@@ -28,6 +28,7 @@ type config struct {
 	PublicURL            string
 	FakebankScenario     string
 	WebhookBackoff       time.Duration
+	TrustedProxies       string
 }
 
 // envOr reads a BANKAUTH_* variable with a default.
@@ -58,6 +59,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("BANKAUTH_SHUTDOWN_TIMEOUT", 30*time.Second), "how long SIGTERM waits for requests in flight (BANKAUTH_SHUTDOWN_TIMEOUT)")
 	fs.DurationVar(&c.BankTimeout, "bank-timeout", envDuration("BANKAUTH_BANK_TIMEOUT", 30*time.Second), "deadline of every call to a bank connector (BANKAUTH_BANK_TIMEOUT)")
 	fs.DurationVar(&c.WebhookBackoff, "webhook-backoff", envDuration("BANKAUTH_WEBHOOK_BACKOFF", 2*time.Second), "first retry delay of a failed webhook delivery; doubles up to 1h, with jitter, for 24h (BANKAUTH_WEBHOOK_BACKOFF)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr("BANKAUTH_TRUSTED_PROXIES", ""), "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client for the link API's per-address budgets (BANKAUTH_TRUSTED_PROXIES)")
 	fs.BoolVar(&c.AllowPrivateWebhooks, "allow-private-webhooks", envOr("BANKAUTH_ALLOW_PRIVATE_WEBHOOKS", "") == "1", "allow webhook URLs on loopback and private ranges, for development (BANKAUTH_ALLOW_PRIVATE_WEBHOOKS=1)")
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	httpapi "github.com/bankauth/bankauth/adapters/http"
 	"io"
 	"log/slog"
 
@@ -22,6 +23,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger, err := newLogger(stderr, c.LogLevel)
 	if err != nil {
 		return err
+	}
+	if _, err := httpapi.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return usageError{"--trusted-proxies: " + err.Error()}
 	}
 	// Anything that still logs through slog's default or the log package
 	// (libraries, a stray call) comes out as JSON through the same handler.
