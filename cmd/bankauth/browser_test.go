@@ -516,16 +516,11 @@ func TestBrowserReturningQuickLogin(t *testing.T) {
 }
 
 // originGate is a reverse proxy to bankauth that notes the parent_origin of
-// every session open and, when enforce is set, refuses the origins the
-// company does not allow, the way the server's own check does (403
-// ORIGIN_NOT_ALLOWED). It lets the widget's side be tested whether or not
-// the server refuses by itself.
+// every session open, so the test can tell what the widget claimed.
 type originGate struct {
-	proxy   *httputil.ReverseProxy
-	company domain.Company
-	enforce bool
-	mu      sync.Mutex
-	seen    []string
+	proxy *httputil.ReverseProxy
+	mu    sync.Mutex
+	seen  []string
 }
 
 func (g *originGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -546,12 +541,6 @@ func (g *originGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
 		g.seen = append(g.seen, origin)
 		g.mu.Unlock()
-		if g.enforce && open.ParentOrigin != nil && !g.company.AllowsOrigin(*open.ParentOrigin) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusForbidden)
-			fmt.Fprint(w, `{"status":"error","message":"this page may not open the company's widget","type":"FORBIDDEN","code":"ORIGIN_NOT_ALLOWED","request_id":"gate"}`)
-			return
-		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 	}
@@ -599,16 +588,15 @@ func TestBrowserFramingByForeignOrigin(t *testing.T) {
 		t.Fatalf("links/create: %d %s", r.Status, r.Body)
 	}
 
-	// Does the server refuse a foreign parent by itself yet? If not, the
-	// gate stands in for it.
+	// The server itself refuses a foreign parent; the page's side is what
+	// the browser part below checks.
 	probe := ts.call("POST", "/widget/v1/sessions", "", map[string]any{"key": keys.Sandbox.PublicKey, "token": keys.Company.ID,
 		"env": "production-sandbox", "products": []string{"auth"}, "parent_origin": foreignURL})
-	serverRefuses := probe.Status == http.StatusForbidden && field(probe.JSON, "code") == "ORIGIN_NOT_ALLOWED"
-	if !serverRefuses {
-		t.Logf("the server opened a session for a foreign parent origin (%d); the gate refuses it instead", probe.Status)
+	if probe.Status != http.StatusForbidden || field(probe.JSON, "code") != "ORIGIN_NOT_ALLOWED" {
+		t.Fatalf("a session open for a foreign parent origin: %d %s; want 403 ORIGIN_NOT_ALLOWED", probe.Status, probe.Body)
 	}
 	target, _ := url.Parse(ts.URL)
-	gate := &originGate{proxy: httputil.NewSingleHostReverseProxy(target), company: acme, enforce: !serverRefuses}
+	gate := &originGate{proxy: httputil.NewSingleHostReverseProxy(target)}
 	front.Config.Handler = gate
 	front.Start()
 
