@@ -288,6 +288,9 @@ func TestStartFailures(t *testing.T) {
 			// enough to keep the test quick, long enough for a -race build
 			// on a busy machine to start it.
 			cfg.StartTimeout = 3 * time.Second
+			// A call outlives a failed start, so it reports the start's
+			// failure rather than its own deadline.
+			cfg.CallTimeout = 2 * cfg.StartTimeout
 			cfg.CrashLoopThreshold = 3
 			cfg.RestartBackoff = time.Millisecond
 			cfg.MaxRestartBackoff = time.Millisecond
