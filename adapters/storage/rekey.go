@@ -225,21 +225,24 @@ type rekeyIdentifier struct {
 	CreatedAt dbTime `db:"created_at"`
 }
 
-func (rt *rotation) identifiers(ctx context.Context) error {
+// walk pages through the stale rows of one table by id, each page in its
+// own transaction (rt.batch), and rewrites each row on its own (rt.row).
+// query selects a page: its first argument is the cursor, its last the page
+// size, and stale holds the arguments between them.
+func walk[T any](ctx context.Context, rt *rotation, table, query string, stale []any, idOf func(T) string,
+	each func(ctx context.Context, tx *repos, w T) (outcome, error)) error {
 	cursor := ""
 	for more := true; more; {
 		var err error
 		more, err = rt.batch(ctx, func(ctx context.Context, tx *repos) (int, error) {
-			var rows []rekeyIdentifier
-			if err := tx.sel(ctx, &rows, "customer identifiers",
-				"SELECT id, company_id, env, kind, blind_index, sealed, created_at FROM customer_identifiers WHERE id > ? AND ("+
-					staleSealed("sealed")+" OR "+staleIndex("blind_index")+") ORDER BY id LIMIT ?",
-				cursor, rt.kid[:], rt.kid[:], rt.opts.BatchSize); err != nil {
+			var rows []T
+			args := append(append([]any{cursor}, stale...), rt.opts.BatchSize)
+			if err := tx.sel(ctx, &rows, table, query, args...); err != nil {
 				return 0, err
 			}
 			for _, w := range rows {
-				cursor = w.ID
-				if err := rt.row(ctx, "customer_identifiers", w.ID, func(ctx context.Context, tx *repos) (outcome, error) { return rt.identifier(ctx, tx, w) }); err != nil {
+				cursor = idOf(w)
+				if err := rt.row(ctx, table, cursor, func(ctx context.Context, tx *repos) (outcome, error) { return each(ctx, tx, w) }); err != nil {
 					return 0, err
 				}
 			}
@@ -250,6 +253,13 @@ func (rt *rotation) identifiers(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+func (rt *rotation) identifiers(ctx context.Context) error {
+	return walk(ctx, rt, "customer_identifiers",
+		"SELECT id, company_id, env, kind, blind_index, sealed, created_at FROM customer_identifiers WHERE id > ? AND ("+
+			staleSealed("sealed")+" OR "+staleIndex("blind_index")+") ORDER BY id LIMIT ?",
+		[]any{rt.kid[:], rt.kid[:]}, func(w rekeyIdentifier) string { return w.ID }, rt.identifier)
 }
 
 func (rt *rotation) identifier(ctx context.Context, tx *repos, w rekeyIdentifier) (outcome, error) {
@@ -313,32 +323,12 @@ type rekeyRecord struct {
 }
 
 func (rt *rotation) records(ctx context.Context) error {
-	cursor := ""
-	for more := true; more; {
-		var err error
-		more, err = rt.batch(ctx, func(ctx context.Context, tx *repos) (int, error) {
-			var rows []rekeyRecord
-			if err := tx.sel(ctx, &rows, "records",
-				"SELECT r.id, r.company_id, r.env, r.customer_id, r.bank_id, r.sealed_session, r.sealed_username, r.login_key, b.slug"+
-					" FROM records r LEFT JOIN banks b ON b.id = r.bank_id WHERE r.id > ? AND ("+
-					staleSealed("r.sealed_session")+" OR "+staleSealed("r.sealed_username")+" OR "+staleIndex("r.login_key")+
-					") ORDER BY r.id LIMIT ?",
-				cursor, rt.kid[:], rt.kid[:], rt.kid[:], rt.opts.BatchSize); err != nil {
-				return 0, err
-			}
-			for _, w := range rows {
-				cursor = w.ID
-				if err := rt.row(ctx, "records", w.ID, func(ctx context.Context, tx *repos) (outcome, error) { return rt.record(ctx, tx, w) }); err != nil {
-					return 0, err
-				}
-			}
-			return len(rows), nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return walk(ctx, rt, "records",
+		"SELECT r.id, r.company_id, r.env, r.customer_id, r.bank_id, r.sealed_session, r.sealed_username, r.login_key, b.slug"+
+			" FROM records r LEFT JOIN banks b ON b.id = r.bank_id WHERE r.id > ? AND ("+
+			staleSealed("r.sealed_session")+" OR "+staleSealed("r.sealed_username")+" OR "+staleIndex("r.login_key")+
+			") ORDER BY r.id LIMIT ?",
+		[]any{rt.kid[:], rt.kid[:], rt.kid[:]}, func(w rekeyRecord) string { return w.ID }, rt.record)
 }
 
 func (rt *rotation) record(ctx context.Context, tx *repos, w rekeyRecord) (outcome, error) {
@@ -440,36 +430,17 @@ func (rt *rotation) linkTokens(ctx context.Context) error {
 // sealedColumn re-seals one sealed column of a table keyed by id, whose
 // associated data is ad(id).
 func (rt *rotation) sealedColumn(ctx context.Context, table, col string, ad func(id domain.ID) []byte) error {
-	cursor := ""
-	for more := true; more; {
-		var err error
-		more, err = rt.batch(ctx, func(ctx context.Context, tx *repos) (int, error) {
-			var rows []rekeySealed
-			if err := tx.sel(ctx, &rows, table,
-				"SELECT id, "+col+" AS sealed FROM "+table+" WHERE id > ? AND "+staleSealed(col)+" ORDER BY id LIMIT ?",
-				cursor, rt.kid[:], rt.opts.BatchSize); err != nil {
-				return 0, err
+	return walk(ctx, rt, table,
+		"SELECT id, "+col+" AS sealed FROM "+table+" WHERE id > ? AND "+staleSealed(col)+" ORDER BY id LIMIT ?",
+		[]any{rt.kid[:]}, func(w rekeySealed) string { return w.ID },
+		func(ctx context.Context, tx *repos, w rekeySealed) (outcome, error) {
+			sealed, ok, err := rt.reseal(w.Sealed, ad(w.ID))
+			if err != nil || !ok {
+				return rowKept, err
 			}
-			for _, w := range rows {
-				cursor = w.ID
-				if err := rt.row(ctx, table, w.ID, func(ctx context.Context, tx *repos) (outcome, error) {
-					sealed, ok, err := rt.reseal(w.Sealed, ad(w.ID))
-					if err != nil || !ok {
-						return rowKept, err
-					}
-					return update(ctx, tx, table, []string{col + " = ?"}, []string{"id = ?"},
-						[]any{sealed}, []any{w.ID}, map[string][]byte{col: w.Sealed})
-				}); err != nil {
-					return 0, err
-				}
-			}
-			return len(rows), nil
+			return update(ctx, tx, table, []string{col + " = ?"}, []string{"id = ?"},
+				[]any{sealed}, []any{w.ID}, map[string][]byte{col: w.Sealed})
 		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // --- webhook endpoints: token, signing secret and previous secret
@@ -499,15 +470,16 @@ func (rt *rotation) webhooks(ctx context.Context) error {
 			for _, w := range rows {
 				company, env = w.CompanyID, w.Env
 				if err := rt.row(ctx, "webhook_endpoints", w.CompanyID+"/"+w.Env, func(ctx context.Context, tx *repos) (outcome, error) {
-					token, _, err := rt.reseal(w.Token, domain.WebhookAD(domain.Scope{CompanyID: w.CompanyID, Env: domain.Env(w.Env)}, domain.WebhookTokenPurpose))
+					scope := domain.Scope{CompanyID: w.CompanyID, Env: domain.Env(w.Env)}
+					token, _, err := rt.reseal(w.Token, domain.WebhookAD(scope, domain.WebhookTokenPurpose))
 					if err != nil {
 						return rowKept, err
 					}
-					secret, _, err := rt.reseal(w.Secret, domain.WebhookAD(domain.Scope{CompanyID: w.CompanyID, Env: domain.Env(w.Env)}, domain.WebhookSecretPurpose))
+					secret, _, err := rt.reseal(w.Secret, domain.WebhookAD(scope, domain.WebhookSecretPurpose))
 					if err != nil {
 						return rowKept, err
 					}
-					previous, _, err := rt.reseal(w.Previous, domain.WebhookAD(domain.Scope{CompanyID: w.CompanyID, Env: domain.Env(w.Env)}, domain.WebhookSecretPurpose))
+					previous, _, err := rt.reseal(w.Previous, domain.WebhookAD(scope, domain.WebhookSecretPurpose))
 					if err != nil {
 						return rowKept, err
 					}
