@@ -2,8 +2,7 @@ package storage
 
 import (
 	"context"
-
-	"github.com/jmoiron/sqlx"
+	"strings"
 
 	"github.com/bankauth/bankauth/core/domain"
 )
@@ -97,56 +96,65 @@ func (r authRepo) GetByRecord(ctx context.Context, s domain.Scope, recordID doma
 	return r.one(ctx, "record_id = ?", recordID, s)
 }
 
+// authReadRow is an auth with its account ids joined in position order,
+// so an auth and its accounts come in one query.
+type authReadRow struct {
+	authRow
+	AccountIDs string `db:"account_ids"`
+}
+
+func (w authReadRow) domain() domain.Auth {
+	a := w.authRow.domain()
+	if w.AccountIDs != "" {
+		a.AccountIDs = strings.Split(w.AccountIDs, ",")
+	}
+	return a
+}
+
+// readCols are authCols and account_ids, for a query on auths.
+func (r authRepo) readCols() string {
+	return authCols + ", COALESCE((SELECT " + r.r.s.d.joinIDs + "(aa.account_id, ',' ORDER BY aa.position)" +
+		" FROM auth_accounts aa WHERE aa.auth_id = auths.id), '') AS account_ids"
+}
+
 func (r authRepo) one(ctx context.Context, cond, arg string, s domain.Scope) (domain.Auth, error) {
-	var w authRow
-	if err := r.r.get(ctx, &w, "auth", "SELECT "+authCols+" FROM auths WHERE "+cond+" AND company_id = ? AND env = ?",
+	var w authReadRow
+	if err := r.r.get(ctx, &w, "auth", "SELECT "+r.readCols()+" FROM auths WHERE "+cond+" AND company_id = ? AND env = ?",
 		arg, s.CompanyID, string(s.Env)); err != nil {
 		return domain.Auth{}, err
 	}
-	out, err := r.withAccounts(ctx, []authRow{w})
-	if err != nil {
-		return domain.Auth{}, err
-	}
-	return out[0], nil
+	return w.domain(), nil
 }
 
 func (r authRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Auth, int, error) {
-	var rows []authRow
-	total, err := r.r.list(ctx, &rows, authList, s, f)
+	spec := authList
+	spec.cols = r.readCols()
+	rows, total, err := listOf[authReadRow](ctx, r.r, spec, s, f)
 	if err != nil {
 		return nil, 0, err
 	}
-	out, err := r.withAccounts(ctx, rows)
-	return out, total, err
-}
-
-// withAccounts loads the account ids of auths in one query.
-func (r authRepo) withAccounts(ctx context.Context, rows []authRow) ([]domain.Auth, error) {
 	out := make([]domain.Auth, len(rows))
-	if len(rows) == 0 {
-		return out, nil
-	}
-	ids := make([]string, len(rows))
-	index := map[string]int{}
 	for i, w := range rows {
 		out[i] = w.domain()
-		ids[i] = w.ID
-		index[w.ID] = i
 	}
-	query, args, err := sqlx.In("SELECT auth_id, account_id FROM auth_accounts WHERE auth_id IN (?) ORDER BY auth_id, position", ids)
-	if err != nil {
+	return out, total, nil
+}
+
+// ListByRecords returns the auths of records, in no particular order.
+func (r authRepo) ListByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Auth, error) {
+	recordIDs = uniqueIDs(recordIDs)
+	if len(recordIDs) == 0 {
+		return nil, nil
+	}
+	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
+	var rows []authReadRow
+	if err := r.r.sel(ctx, &rows, "auths", "SELECT "+r.readCols()+" FROM auths WHERE company_id = ? AND env = ? AND "+cond,
+		s.CompanyID, string(s.Env), arg); err != nil {
 		return nil, err
 	}
-	var links []struct {
-		AuthID    string `db:"auth_id"`
-		AccountID string `db:"account_id"`
-	}
-	if err := r.r.sel(ctx, &links, "auth accounts", query, args...); err != nil {
-		return nil, err
-	}
-	for _, l := range links {
-		i := index[l.AuthID]
-		out[i].AccountIDs = append(out[i].AccountIDs, l.AccountID)
+	out := make([]domain.Auth, len(rows))
+	for i, w := range rows {
+		out[i] = w.domain()
 	}
 	return out, nil
 }
@@ -208,8 +216,7 @@ func (r balanceRepo) Latest(ctx context.Context, s domain.Scope, accountID domai
 }
 
 func (r balanceRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, int, error) {
-	var rows []balanceRow
-	total, err := r.r.list(ctx, &rows, balanceList, s, f)
+	rows, total, err := listOf[balanceRow](ctx, r.r, balanceList, s, f)
 	if err != nil {
 		return nil, 0, err
 	}
