@@ -5,9 +5,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -253,4 +255,95 @@ func firstDiff(got, want []byte) string {
 	from := max(0, i-120)
 	clip := func(b []byte) string { return strings.TrimSpace(string(b[from:min(len(b), i+120)])) }
 	return fmt.Sprintf("at byte %d (got %d bytes, want %d)\n got: …%s…\nwant: …%s…", i, len(got), len(want), clip(got), clip(want))
+}
+
+// TestReadQueryCounts counts the statements each read request sends to the
+// database and holds every list to a fixed number, the same at 1 row and at
+// 100, so a query per row cannot come back unnoticed. Only statements sent
+// with a request's context are counted, not the background workers'.
+func TestReadQueryCounts(t *testing.T) {
+	limit := func(n int, extra func(readsData) map[string]any) func(readsData) any {
+		return func(d readsData) any {
+			m := map[string]any{"page": 1, "limit": n}
+			if extra != nil {
+				for k, v := range extra(d) {
+					m[k] = v
+				}
+			}
+			return m
+		}
+	}
+	ofMany := func(d readsData) map[string]any { return map[string]any{"customer": d.many} }
+	cases := []struct {
+		name, path string
+		extra      func(readsData) map[string]any
+		single     func(readsData) any // a get route: no page sizes
+		max        int
+	}{
+		{name: "products/auths", path: "products/auths", max: 2},                        // page, customers
+		{name: "auth/getByCustomer", path: "auth/getByCustomer", extra: ofMany, max: 2}, // customer, page
+		{name: "products/accounts", path: "products/accounts", max: 2},                  // page, customers
+		{name: "products/balances", path: "products/balances", max: 3},                  // page, accounts, customers
+		{name: "customers/list", path: "customers/list", max: 1},                        // page
+		{name: "records/list", path: "records/list", max: 4},                            // page, customers, accounts, auths
+		{name: "auth/getById", path: "auth/getById", max: 2, // auth with its accounts, customer
+			single: func(d readsData) any { return map[string]any{"id": d.auth} }},
+		{name: "products/records/get", path: "products/records/get", max: 4,
+			single: func(d readsData) any { return map[string]any{"record_id": d.record} }},
+	}
+	for _, target := range storagetest.Configs() {
+		t.Run(target.Name, func(t *testing.T) {
+			ts, key, d := readsServer(t, target.Config, readsSingles)
+			var counting atomic.Bool
+			var n atomic.Int64
+			ts.Store.OnQuery(func(ctx context.Context, _ string) {
+				// Requests' contexts carry their server; workers' do not.
+				if counting.Load() && ctx.Value(http.ServerContextKey) != nil {
+					n.Add(1)
+				}
+			})
+			t.Cleanup(func() { ts.Store.OnQuery(nil) })
+			count := func(path string, body any) (int, int) {
+				t.Helper()
+				n.Store(0)
+				counting.Store(true)
+				r := ts.call("POST", "/v2/sandbox/"+path, key, body)
+				counting.Store(false)
+				if r.Status != 200 {
+					t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+				}
+				items := 0
+				if data, ok := r.JSON["data"].(map[string]any); ok {
+					for k, v := range data {
+						if list, ok := v.([]any); ok && k != "pagination" {
+							items = len(list)
+						}
+					}
+				}
+				return int(n.Load()), items
+			}
+			// Warm what is cached across requests (the key, the banks).
+			count("customers/list", limit(1, nil)(d))
+			count("auth/getById", map[string]any{"id": d.auth})
+			for _, c := range cases {
+				t.Run(strings.ReplaceAll(c.name, "/", "-"), func(t *testing.T) {
+					if c.single != nil {
+						got, items := count(c.path, c.single(d))
+						if items != 1 || got > c.max {
+							t.Fatalf("%s: %d queries for %d item, want at most %d", c.path, got, items, c.max)
+						}
+						return
+					}
+					one, items1 := count(c.path, limit(1, c.extra)(d))
+					hundred, items100 := count(c.path, limit(100, c.extra)(d))
+					if items1 != 1 || items100 != 100 {
+						t.Fatalf("%s: pages of %d and %d items, want 1 and 100", c.path, items1, items100)
+					}
+					if hundred > c.max || one != hundred {
+						t.Fatalf("%s: %d queries for 1 row, %d for 100 rows, want the same and at most %d", c.path, one, hundred, c.max)
+					}
+				})
+			}
+		})
+	}
 }
