@@ -59,8 +59,12 @@ func testBatchReads(t *testing.T, s ports.Store) {
 	foreign, foreignEnv := link(other, 4, 1), link(otherEnv, 5, 1)
 	missing := domain.NewID()
 
-	customerIDs := func(cs []domain.Customer) []domain.ID { return sortedIDs(cs, func(c domain.Customer) domain.ID { return c.ID }) }
-	accountIDs := func(as []domain.Account) []domain.ID { return sortedIDs(as, func(a domain.Account) domain.ID { return a.ID }) }
+	customerIDs := func(cs []domain.Customer) []domain.ID {
+		return sortedIDs(cs, func(c domain.Customer) domain.ID { return c.ID })
+	}
+	accountIDs := func(as []domain.Account) []domain.ID {
+		return sortedIDs(as, func(a domain.Account) domain.ID { return a.ID })
+	}
 
 	t.Run("customers", func(t *testing.T) {
 		for _, c := range []struct {
