@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/bankauth/bankauth/core/domain"
 )
@@ -21,16 +22,34 @@ type envelope struct {
 	Data    any    `json:"data"`
 }
 
+// bodyBuffers are reused across responses; one that grew past
+// maxPooledBody (a rare, huge answer) is left to the collector.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 1 << 20
+
+var encodeFailure = []byte(`{"status":"error","message":"could not encode the response","type":"API","code":"API"}` + "\n")
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBody {
+			bodyBuffers.Put(buf)
+		}
+	}()
+	// Encode writes what Marshal would, HTML escaping included, and the
+	// newline, straight into the reused buffer.
+	body := encodeFailure
+	if err := json.NewEncoder(buf).Encode(v); err == nil {
+		body = buf.Bytes()
+	} else {
 		// Only our own types are marshalled here; a failure is a bug.
 		status = http.StatusInternalServerError
-		b = []byte(`{"status":"error","message":"could not encode the response","type":"API","code":"API"}`)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(body)
 }
 
 // ok answers 200 with the success envelope.

@@ -2,8 +2,7 @@ package storage
 
 import (
 	"context"
-
-	"github.com/jmoiron/sqlx"
+	"strings"
 
 	"github.com/bankauth/bankauth/core/domain"
 )
@@ -97,22 +96,38 @@ func (r authRepo) GetByRecord(ctx context.Context, s domain.Scope, recordID doma
 	return r.one(ctx, "record_id = ?", recordID, s)
 }
 
+// authReadRow is an auth with its account ids joined in position order,
+// so one auth and its accounts come in one query.
+type authReadRow struct {
+	authRow
+	AccountIDs string `db:"account_ids"`
+}
+
+func (w authReadRow) domain() domain.Auth {
+	a := w.authRow.domain()
+	if w.AccountIDs != "" {
+		a.AccountIDs = strings.Split(w.AccountIDs, ",")
+	}
+	return a
+}
+
+// readCols are authCols and account_ids, for a query on auths.
+func (r authRepo) readCols() string {
+	return authCols + ", COALESCE((SELECT " + r.r.s.d.joinIDs + "(aa.account_id, ',' ORDER BY aa.position)" +
+		" FROM auth_accounts aa WHERE aa.auth_id = auths.id), '') AS account_ids"
+}
+
 func (r authRepo) one(ctx context.Context, cond, arg string, s domain.Scope) (domain.Auth, error) {
-	var w authRow
-	if err := r.r.get(ctx, &w, "auth", "SELECT "+authCols+" FROM auths WHERE "+cond+" AND company_id = ? AND env = ?",
+	var w authReadRow
+	if err := r.r.get(ctx, &w, "auth", "SELECT "+r.readCols()+" FROM auths WHERE "+cond+" AND company_id = ? AND env = ?",
 		arg, s.CompanyID, string(s.Env)); err != nil {
 		return domain.Auth{}, err
 	}
-	out, err := r.withAccounts(ctx, []authRow{w})
-	if err != nil {
-		return domain.Auth{}, err
-	}
-	return out[0], nil
+	return w.domain(), nil
 }
 
 func (r authRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Auth, int, error) {
-	var rows []authRow
-	total, err := r.r.list(ctx, &rows, authList, s, f)
+	rows, total, err := listOf[authRow](ctx, r.r, authList, s, f)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -120,33 +135,47 @@ func (r authRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter)
 	return out, total, err
 }
 
-// withAccounts loads the account ids of auths in one query.
+// ListByRecords returns the auths of records, in no particular order.
+func (r authRepo) ListByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Auth, error) {
+	recordIDs = uniqueIDs(recordIDs)
+	if len(recordIDs) == 0 {
+		return nil, nil
+	}
+	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
+	var rows []authRow
+	if err := r.r.sel(ctx, &rows, "auths", "SELECT "+authCols+" FROM auths WHERE company_id = ? AND env = ? AND "+cond,
+		s.CompanyID, string(s.Env), arg); err != nil {
+		return nil, err
+	}
+	return r.withAccounts(ctx, rows)
+}
+
+// withAccounts loads the account ids of several auths in one query: for a
+// page, one pass over the links beats a subquery per row, which the
+// planner may answer with a scan each.
 func (r authRepo) withAccounts(ctx context.Context, rows []authRow) ([]domain.Auth, error) {
 	out := make([]domain.Auth, len(rows))
 	if len(rows) == 0 {
 		return out, nil
 	}
 	ids := make([]string, len(rows))
-	index := map[string]int{}
+	index := make(map[string]int, len(rows))
 	for i, w := range rows {
 		out[i] = w.domain()
 		ids[i] = w.ID
 		index[w.ID] = i
 	}
-	query, args, err := sqlx.In("SELECT auth_id, account_id FROM auth_accounts WHERE auth_id IN (?) ORDER BY auth_id, position", ids)
-	if err != nil {
-		return nil, err
-	}
+	cond, arg := r.r.s.d.inIDs("auth_id", ids)
 	var links []struct {
-		AuthID    string `db:"auth_id"`
-		AccountID string `db:"account_id"`
+		AuthID     string `db:"auth_id"`
+		AccountIDs string `db:"account_ids"`
 	}
-	if err := r.r.sel(ctx, &links, "auth accounts", query, args...); err != nil {
+	if err := r.r.sel(ctx, &links, "auth accounts", "SELECT auth_id, "+r.r.s.d.joinIDs+"(account_id, ',' ORDER BY position) AS account_ids"+
+		" FROM auth_accounts WHERE "+cond+" GROUP BY auth_id", arg); err != nil {
 		return nil, err
 	}
 	for _, l := range links {
-		i := index[l.AuthID]
-		out[i].AccountIDs = append(out[i].AccountIDs, l.AccountID)
+		out[index[l.AuthID]].AccountIDs = strings.Split(l.AccountIDs, ",")
 	}
 	return out, nil
 }
@@ -208,8 +237,7 @@ func (r balanceRepo) Latest(ctx context.Context, s domain.Scope, accountID domai
 }
 
 func (r balanceRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, int, error) {
-	var rows []balanceRow
-	total, err := r.r.list(ctx, &rows, balanceList, s, f)
+	rows, total, err := listOf[balanceRow](ctx, r.r, balanceList, s, f)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -59,8 +59,7 @@ func (c customerRepo) Update(ctx context.Context, cu domain.Customer) error {
 }
 
 func (c customerRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Customer, int, error) {
-	var rows []customerRow
-	total, err := c.r.list(ctx, &rows, customerList, s, f)
+	rows, total, err := listOf[customerRow](ctx, c.r, customerList, s, f)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -69,6 +68,26 @@ func (c customerRepo) List(ctx context.Context, s domain.Scope, f domain.ListFil
 		out[i] = w.domain()
 	}
 	return out, total, nil
+}
+
+// GetMany returns the customers of ids in the scope that exist, in no
+// particular order.
+func (c customerRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.ID) ([]domain.Customer, error) {
+	ids = uniqueIDs(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cond, arg := c.r.s.d.inIDs("id", ids)
+	var rows []customerRow
+	if err := c.r.sel(ctx, &rows, "customers", "SELECT "+customerCols+" FROM customers WHERE company_id = ? AND env = ? AND "+cond,
+		s.CompanyID, string(s.Env), arg); err != nil {
+		return nil, err
+	}
+	out := make([]domain.Customer, len(rows))
+	for i, w := range rows {
+		out[i] = w.domain()
+	}
+	return out, nil
 }
 
 const identifierCols = "id, company_id, env, customer_id, kind, blind_index, sealed, created_at"

@@ -3,6 +3,7 @@ package storage
 import (
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"net"
 	"strings"
@@ -39,6 +40,15 @@ type dialect struct {
 	// a full disk.
 	unavailable func(error) bool
 	diskFull    func(error) bool
+	// prepare caches prepared statements of the pool per statement text.
+	prepare bool
+	// inIDs is a condition "col is one of ids" with one ? and its
+	// argument: one statement text whatever the number of ids, so it is
+	// prepared once.
+	inIDs func(col string, ids []string) (string, any)
+	// joinIDs names the aggregate that joins ids with ',' in an order
+	// ("agg(x, ',' ORDER BY y)" in both engines).
+	joinIDs string
 }
 
 var postgresDialect = dialect{
@@ -75,6 +85,11 @@ var postgresDialect = dialect{
 		var pe *pq.Error
 		return errors.As(err, &pe) && pe.Code == "53100"
 	},
+	prepare: true,
+	inIDs: func(col string, ids []string) (string, any) {
+		return col + " = ANY(?)", pq.StringArray(ids)
+	},
+	joinIDs: "string_agg",
 }
 
 var sqliteDialect = dialect{
@@ -108,6 +123,16 @@ var sqliteDialect = dialect{
 		var se *sqlite.Error
 		return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
 	},
+	prepare: true,
+	inIDs: func(col string, ids []string) (string, any) {
+		if ids == nil {
+			ids = []string{}
+		}
+		// Ids are hex, so this cannot fail; json_each reads the array.
+		b, _ := json.Marshal(ids)
+		return col + " IN (SELECT value FROM json_each(?))", string(b)
+	},
+	joinIDs: "group_concat",
 }
 
 // storeFailure is the domain error for a driver error that says the

@@ -92,8 +92,7 @@ func (r recordRepo) FindByLogin(ctx context.Context, s domain.Scope, bankID doma
 }
 
 func (r recordRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Record, int, error) {
-	var rows []recordRow
-	total, err := r.r.list(ctx, &rows, recordList, s, f)
+	rows, total, err := listOf[recordRow](ctx, r.r, recordList, s, f)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -208,8 +207,7 @@ func (r accountRepo) FindByNUBAN(ctx context.Context, s domain.Scope, bankID dom
 }
 
 func (r accountRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, int, error) {
-	var rows []accountRow
-	total, err := r.r.list(ctx, &rows, accountList, s, f)
+	rows, total, err := listOf[accountRow](ctx, r.r, accountList, s, f)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -221,6 +219,39 @@ func (r accountRepo) ListByRecord(ctx context.Context, s domain.Scope, recordID 
 	if err := r.r.sel(ctx, &rows, "accounts",
 		"SELECT "+accountCols+" FROM accounts WHERE company_id = ? AND env = ? AND record_id = ? ORDER BY created_at DESC, id DESC",
 		s.CompanyID, string(s.Env), recordID); err != nil {
+		return nil, err
+	}
+	return accountsOut(rows), nil
+}
+
+// GetMany returns the accounts of ids in the scope that exist, in no
+// particular order.
+func (r accountRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.ID) ([]domain.Account, error) {
+	ids = uniqueIDs(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cond, arg := r.r.s.d.inIDs("id", ids)
+	var rows []accountRow
+	if err := r.r.sel(ctx, &rows, "accounts", "SELECT "+accountCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond,
+		s.CompanyID, string(s.Env), arg); err != nil {
+		return nil, err
+	}
+	return accountsOut(rows), nil
+}
+
+// ListByRecords returns the accounts of records, newest first as
+// ListByRecord orders each record's.
+func (r accountRepo) ListByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Account, error) {
+	recordIDs = uniqueIDs(recordIDs)
+	if len(recordIDs) == 0 {
+		return nil, nil
+	}
+	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
+	var rows []accountRow
+	if err := r.r.sel(ctx, &rows, "accounts",
+		"SELECT "+accountCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond+" ORDER BY created_at DESC, id DESC",
+		s.CompanyID, string(s.Env), arg); err != nil {
 		return nil, err
 	}
 	return accountsOut(rows), nil

@@ -5,10 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/jmoiron/sqlx/reflectx"
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"
@@ -22,7 +27,7 @@ type repos struct {
 
 func (r *repos) Companies() ports.CompanyRepo        { return companyRepo{r} }
 func (r *repos) Keys() ports.KeyRepo                 { return keyRepo{r} }
-func (r *repos) Banks() ports.BankRepo               { return bankRepo{r} }
+func (r *repos) Banks() ports.BankRepo               { return cachedBanks{r} }
 func (r *repos) Connectors() ports.ConnectorRepo     { return connectorRepo{r} }
 func (r *repos) Customers() ports.CustomerRepo       { return customerRepo{r} }
 func (r *repos) Records() ports.RecordRepo           { return recordRepo{r} }
@@ -54,6 +59,7 @@ func (r *repos) Lock(ctx context.Context, keys ...string) error {
 		if i > 0 && k == sorted[i-1] {
 			continue
 		}
+		r.s.counted(ctx, r.s.d.lockKey)
 		if _, err := q.ExecContext(ctx, r.s.d.lockKey, k); err != nil {
 			return r.s.mapErr(err, "lock", "lock "+k)
 		}
@@ -64,13 +70,21 @@ func (r *repos) Lock(ctx context.Context, keys ...string) error {
 // q picks where a statement runs: the bound transaction, else the one ctx
 // carries, else the pool.
 func (r *repos) q(ctx context.Context) sqlx.ExtContext {
+	if tx := r.current(ctx); tx != nil {
+		return tx
+	}
+	return r.s.db
+}
+
+// current is the transaction a statement joins, or nil for the pool.
+func (r *repos) current(ctx context.Context) *sqlx.Tx {
 	if r.tx != nil {
 		return r.tx.tx
 	}
 	if st, ok := ctx.Value(txKey{r.s}).(*txState); ok {
 		return st.tx
 	}
-	return r.s.db
+	return nil
 }
 
 // tx runs fn in a transaction, joining the current one if there is any.
@@ -83,10 +97,58 @@ func (r *repos) inTx(ctx context.Context, fn func(ctx context.Context, r *repos)
 	})
 }
 
+// runner is what one statement runs on: a prepared statement of the pool
+// when the store caches them, else the transaction or the pool itself.
+type runner interface {
+	GetContext(ctx context.Context, dest any, args ...any) error
+	SelectContext(ctx context.Context, dest any, args ...any) error
+	QueryxContext(ctx context.Context, args ...any) (*sqlx.Rows, error)
+	ExecContext(ctx context.Context, args ...any) (sql.Result, error)
+}
+
+// statement binds query (written with ? placeholders) to where it runs and
+// counts it.
+func (r *repos) statement(ctx context.Context, query string) runner {
+	tx := r.current(ctx)
+	var q sqlx.ExtContext = r.s.db
+	if tx != nil {
+		q = tx
+	}
+	bound := q.Rebind(query)
+	r.s.counted(ctx, bound)
+	if tx == nil {
+		if st := r.s.stmts.get(ctx, r.s.db, bound); st != nil {
+			return st
+		}
+	}
+	return unprepared{q: q, query: bound}
+}
+
+// unprepared runs a statement by its text.
+type unprepared struct {
+	q     sqlx.ExtContext
+	query string
+}
+
+func (u unprepared) GetContext(ctx context.Context, dest any, args ...any) error {
+	return sqlx.GetContext(ctx, u.q, dest, u.query, args...)
+}
+
+func (u unprepared) SelectContext(ctx context.Context, dest any, args ...any) error {
+	return sqlx.SelectContext(ctx, u.q, dest, u.query, args...)
+}
+
+func (u unprepared) QueryxContext(ctx context.Context, args ...any) (*sqlx.Rows, error) {
+	return u.q.QueryxContext(ctx, u.query, args...)
+}
+
+func (u unprepared) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return u.q.ExecContext(ctx, u.query, args...)
+}
+
 // get scans one row into dest; what names the object for errors.
 func (r *repos) get(ctx context.Context, dest any, what, query string, args ...any) error {
-	q := r.q(ctx)
-	if err := sqlx.GetContext(ctx, q, dest, q.Rebind(query), args...); err != nil {
+	if err := r.statement(ctx, query).GetContext(ctx, dest, args...); err != nil {
 		return r.s.mapErr(err, what, "get "+what)
 	}
 	return nil
@@ -94,8 +156,7 @@ func (r *repos) get(ctx context.Context, dest any, what, query string, args ...a
 
 // sel scans every row into dest, a pointer to a slice.
 func (r *repos) sel(ctx context.Context, dest any, what, query string, args ...any) error {
-	q := r.q(ctx)
-	if err := sqlx.SelectContext(ctx, q, dest, q.Rebind(query), args...); err != nil {
+	if err := r.statement(ctx, query).SelectContext(ctx, dest, args...); err != nil {
 		return r.s.mapErr(err, what, "list "+what)
 	}
 	return nil
@@ -103,8 +164,7 @@ func (r *repos) sel(ctx context.Context, dest any, what, query string, args ...a
 
 // exec runs a statement with ? placeholders.
 func (r *repos) exec(ctx context.Context, what, op, query string, args ...any) (int64, error) {
-	q := r.q(ctx)
-	res, err := q.ExecContext(ctx, q.Rebind(query), args...)
+	res, err := r.statement(ctx, query).ExecContext(ctx, args...)
 	if err != nil {
 		return 0, r.s.mapErr(err, what, op)
 	}
@@ -131,8 +191,7 @@ func (r *repos) namedGet(ctx context.Context, dest any, what, op, query string, 
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	q := r.q(ctx)
-	if err := sqlx.GetContext(ctx, q, dest, q.Rebind(bound), args...); err != nil {
+	if err := r.statement(ctx, bound).GetContext(ctx, dest, args...); err != nil {
 		return r.s.mapErr(err, what, op)
 	}
 	return nil
@@ -215,8 +274,8 @@ type listSpec struct {
 	customer, bank, account, record string
 }
 
-// list runs a scoped, filtered, paginated query, newest first, and counts
-// every match.
+// list is listOf for tables the read side does not serve: a count, then
+// the page.
 func (r *repos) list(ctx context.Context, dest any, spec listSpec, s domain.Scope, f domain.ListFilter) (int, error) {
 	where := []string{spec.table + ".company_id = ?", spec.table + ".env = ?"}
 	args := []any{s.CompanyID, string(s.Env)}
@@ -252,7 +311,253 @@ func (r *repos) list(ctx context.Context, dest any, spec listSpec, s domain.Scop
 	return total, nil
 }
 
+// listOf runs a scoped, filtered, paginated query, newest first, and
+// counts every match in the same statement: the count is a subquery the
+// scope's index answers, evaluated once. Only a page past the end, which
+// has no row to carry the count, costs a second query.
+func listOf[T any](ctx context.Context, r *repos, spec listSpec, s domain.Scope, f domain.ListFilter) ([]T, int, error) {
+	where := []string{spec.table + ".company_id = ?", spec.table + ".env = ?"}
+	args := []any{s.CompanyID, string(s.Env)}
+	add := func(cond, val string) {
+		if cond != "" && val != "" {
+			where = append(where, cond)
+			args = append(args, val)
+		}
+	}
+	add(spec.customer, f.CustomerID)
+	add(spec.bank, f.BankID)
+	add(spec.account, f.AccountID)
+	add(spec.record, f.RecordID)
+	if !f.From.IsZero() {
+		where = append(where, spec.table+".created_at >= ?")
+		args = append(args, ts(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, spec.table+".created_at < ?")
+		args = append(args, ts(f.To))
+	}
+	cond := " WHERE " + strings.Join(where, " AND ")
+	count := "SELECT COUNT(*) FROM " + spec.table + cond
+	p := f.Page.Normalize()
+	query := "SELECT (" + count + ") AS total_docs, " + spec.cols + " FROM " + spec.table + cond +
+		" ORDER BY " + spec.table + ".created_at DESC, " + spec.table + ".id DESC LIMIT ? OFFSET ?"
+	pageArgs := append(append(append(make([]any, 0, 2*len(args)+2), args...), args...), p.Limit, p.Offset())
+	rows, total, err := selectPage[T](ctx, r, spec.what, query, pageArgs...)
+	if err != nil || len(rows) > 0 || p.Offset() == 0 {
+		return rows, total, err
+	}
+	if err := r.get(ctx, &total, spec.what, count, args...); err != nil {
+		return nil, 0, err
+	}
+	return nil, total, nil
+}
+
 // Lock takes transaction-scoped locks through the transaction ctx carries.
 func (s *Store) Lock(ctx context.Context, keys ...string) error {
 	return (&repos{s: s}).Lock(ctx, keys...)
+}
+
+// bankCacheTTL bounds how long a bank another instance changed can show
+// its old fields here; this instance's own writes drop the cache at once.
+const bankCacheTTL = 30 * time.Second
+
+// bankCache holds every bank in memory: banks change only when connectors
+// start, and every populated answer names one.
+type bankCache struct {
+	mu     sync.Mutex
+	gen    uint64
+	banks  []domain.Bank // as List orders them
+	byID   map[domain.ID]int
+	bySlug map[string]int
+	until  time.Time
+}
+
+func newBankCache() *bankCache { return &bankCache{} }
+
+func (c *bankCache) invalidate() {
+	c.mu.Lock()
+	c.gen++
+	c.banks, c.byID, c.bySlug, c.until = nil, nil, nil, time.Time{}
+	c.mu.Unlock()
+}
+
+// snapshot returns the cached banks, loading them when absent or stale. A
+// load that an invalidation overtook is returned but not kept.
+func (c *bankCache) snapshot(ctx context.Context, load func(context.Context) ([]domain.Bank, error)) (*bankCache, error) {
+	c.mu.Lock()
+	if c.byID != nil && time.Now().Before(c.until) {
+		snap := &bankCache{banks: c.banks, byID: c.byID, bySlug: c.bySlug}
+		c.mu.Unlock()
+		return snap, nil
+	}
+	gen := c.gen
+	c.mu.Unlock()
+	banks, err := load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap := &bankCache{banks: banks, byID: make(map[domain.ID]int, len(banks)), bySlug: make(map[string]int, len(banks))}
+	for i, b := range banks {
+		snap.byID[b.ID] = i
+		snap.bySlug[b.Slug] = i
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		c.banks, c.byID, c.bySlug, c.until = snap.banks, snap.byID, snap.bySlug, time.Now().Add(bankCacheTTL)
+	}
+	c.mu.Unlock()
+	return snap, nil
+}
+
+// cloneBank copies b's slices, so a caller cannot change the cache.
+func cloneBank(b domain.Bank) domain.Bank {
+	b.Methods, b.MFAKinds, b.Products = slices.Clone(b.Methods), slices.Clone(b.MFAKinds), slices.Clone(b.Products)
+	return b
+}
+
+// cachedBanks answers bank reads from the bank cache outside transactions
+// (inside one it reads the transaction's own view) and drops the cache on
+// every write.
+type cachedBanks struct{ r *repos }
+
+func (c cachedBanks) db() bankRepo { return bankRepo{c.r} }
+
+func (c cachedBanks) snapshot(ctx context.Context) (*bankCache, bool, error) {
+	if c.r.current(ctx) != nil {
+		return nil, false, nil
+	}
+	snap, err := c.r.s.banks.snapshot(ctx, c.db().List)
+	return snap, err == nil, err
+}
+
+func (c cachedBanks) Upsert(ctx context.Context, b domain.Bank) (domain.Bank, error) {
+	out, err := c.db().Upsert(ctx, b)
+	st := c.r.tx
+	if st == nil {
+		st, _ = ctx.Value(txKey{c.r.s}).(*txState)
+	}
+	if st != nil {
+		st.banksChanged = true
+	}
+	c.r.s.banks.invalidate()
+	return out, err
+}
+
+func (c cachedBanks) Get(ctx context.Context, id domain.ID) (domain.Bank, error) {
+	snap, ok, err := c.snapshot(ctx)
+	if err != nil {
+		return domain.Bank{}, err
+	}
+	if ok {
+		if i, found := snap.byID[id]; found {
+			return cloneBank(snap.banks[i]), nil
+		}
+	}
+	// Not cached: new since the load (another instance), or absent.
+	return c.db().Get(ctx, id)
+}
+
+func (c cachedBanks) GetBySlug(ctx context.Context, slug string) (domain.Bank, error) {
+	snap, ok, err := c.snapshot(ctx)
+	if err != nil {
+		return domain.Bank{}, err
+	}
+	if ok {
+		if i, found := snap.bySlug[slug]; found {
+			return cloneBank(snap.banks[i]), nil
+		}
+	}
+	return c.db().GetBySlug(ctx, slug)
+}
+
+func (c cachedBanks) List(ctx context.Context) ([]domain.Bank, error) {
+	snap, ok, err := c.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return c.db().List(ctx)
+	}
+	out := make([]domain.Bank, len(snap.banks))
+	for i, b := range snap.banks {
+		out[i] = cloneBank(b)
+	}
+	return out, nil
+}
+
+// GetMany returns the banks of ids that exist, in no particular order;
+// those not cached are read in one query.
+func (c cachedBanks) GetMany(ctx context.Context, ids []domain.ID) ([]domain.Bank, error) {
+	ids = uniqueIDs(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	snap, ok, err := c.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Bank, 0, len(ids))
+	var missing []domain.ID
+	for _, id := range ids {
+		if i, found := snap.byID[id]; ok && found {
+			out = append(out, cloneBank(snap.banks[i]))
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	cond, arg := c.r.s.d.inIDs("id", missing)
+	var rows []bankRow
+	if err := c.r.sel(ctx, &rows, "banks", "SELECT "+bankCols+" FROM banks WHERE "+cond, arg); err != nil {
+		return nil, err
+	}
+	for _, w := range rows {
+		out = append(out, w.domain())
+	}
+	return out, nil
+}
+
+// selectPage runs a page query whose first column is total_docs and scans
+// the other columns into T's fields by their db tags.
+func selectPage[T any](ctx context.Context, r *repos, what, query string, args ...any) ([]T, int, error) {
+	rows, err := r.statement(ctx, query).QueryxContext(ctx, args...)
+	if err != nil {
+		return nil, 0, r.s.mapErr(err, what, "list "+what)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, 0, fmt.Errorf("list %s: %w", what, err)
+	}
+	if len(cols) == 0 || cols[0] != "total_docs" {
+		return nil, 0, fmt.Errorf("list %s: the page query must start with total_docs", what)
+	}
+	typ := reflect.TypeFor[T]()
+	fields := rows.Mapper.TraversalsByName(typ, cols[1:])
+	for i, f := range fields {
+		if len(f) == 0 {
+			return nil, 0, fmt.Errorf("list %s: no field for column %s", what, cols[i+1])
+		}
+	}
+	var total int
+	dest := make([]any, len(cols))
+	dest[0] = &total
+	var out []T
+	for rows.Next() {
+		var t T
+		v := reflect.ValueOf(&t).Elem()
+		for i, f := range fields {
+			dest[i+1] = reflectx.FieldByIndexes(v, f).Addr().Interface()
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, 0, r.s.mapErr(err, what, "list "+what)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, r.s.mapErr(err, what, "list "+what)
+	}
+	return out, total, nil
 }

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // registers the "postgres" driver
@@ -50,6 +52,90 @@ type Store struct {
 	d        dialect
 	provider *goose.Provider
 	root     *repos
+	stmts    *stmtCache
+	banks    *bankCache
+	queries  atomic.Int64
+	hook     atomic.Pointer[QueryHook]
+}
+
+// QueryHook is told of every statement the store sends, with the ctx of
+// the call that sent it (for tests that count a request's queries).
+type QueryHook func(ctx context.Context, query string)
+
+// OnQuery installs h (nil removes it).
+func (s *Store) OnQuery(h QueryHook) {
+	if h == nil {
+		s.hook.Store(nil)
+		return
+	}
+	s.hook.Store(&h)
+}
+
+// QueryCount is how many statements the store has sent since it opened,
+// transaction control included.
+func (s *Store) QueryCount() int64 { return s.queries.Load() }
+
+func (s *Store) counted(ctx context.Context, query string) {
+	s.queries.Add(1)
+	if h := s.hook.Load(); h != nil {
+		(*h)(ctx, query)
+	}
+}
+
+// maxCachedStatements bounds the statement cache; statement texts come
+// from the code, so this is only a guard against a bug that builds them
+// from data.
+const maxCachedStatements = 512
+
+// stmtCache holds one prepared statement of the pool per statement text,
+// so a read costs one round trip instead of parse-then-execute (lib/pq
+// sends an unnamed statement's parse and waits before it binds).
+type stmtCache struct {
+	enabled bool
+	mu      sync.RWMutex
+	m       map[string]*sqlx.Stmt
+	closed  bool
+}
+
+func newStmtCache(enabled bool) *stmtCache {
+	return &stmtCache{enabled: enabled, m: map[string]*sqlx.Stmt{}}
+}
+
+// get returns the prepared statement of query, preparing it on a miss, or
+// nil when it cannot (the caller then runs the text).
+func (c *stmtCache) get(ctx context.Context, db *sqlx.DB, query string) *sqlx.Stmt {
+	if !c.enabled {
+		return nil
+	}
+	c.mu.RLock()
+	st, closed, n := c.m[query], c.closed, len(c.m)
+	c.mu.RUnlock()
+	if st != nil || closed || n >= maxCachedStatements {
+		return st
+	}
+	// A cancelled request must not leave a half-prepared entry behind.
+	prepared, err := db.PreparexContext(context.WithoutCancel(ctx), query)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.m[query]; st != nil || c.closed {
+		_ = prepared.Close()
+		return st
+	}
+	c.m[query] = prepared
+	return prepared
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for q, st := range c.m {
+		_ = st.Close()
+		delete(c.m, q)
+	}
 }
 
 var _ ports.Store = (*Store)(nil)
@@ -82,7 +168,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", d.name, err)
 	}
-	s := &Store{db: db, d: d}
+	s := &Store{db: db, d: d, stmts: newStmtCache(d.prepare), banks: newBankCache()}
 	s.root = &repos{s: s}
 	if s.provider, err = newProvider(d, db.DB); err != nil {
 		_ = db.Close()
@@ -221,7 +307,10 @@ func (s *Store) MigrationsApplied(ctx context.Context) (bool, error) {
 }
 
 // Close closes the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.close()
+	return s.db.Close()
+}
 
 // DB is the underlying pool, for tests and operator tooling.
 func (s *Store) DB() *sqlx.DB { return s.db }
@@ -241,6 +330,9 @@ func (s *Store) Ping(ctx context.Context) error {
 type txState struct {
 	tx    *sqlx.Tx
 	depth int
+	// banksChanged says a bank was written, so the bank cache is dropped
+	// when the transaction ends.
+	banksChanged bool
 }
 
 // txKey is per store, so two stores never share a transaction.
@@ -255,6 +347,7 @@ func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, tx po
 	if st, ok := ctx.Value(txKey{s}).(*txState); ok {
 		return s.nested(ctx, st, fn)
 	}
+	s.counted(ctx, "BEGIN")
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return s.mapErr(err, "transaction", "begin transaction")
@@ -262,6 +355,11 @@ func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, tx po
 	st := &txState{tx: tx}
 	done := false
 	defer func() {
+		if st.banksChanged {
+			// After the end either way: a reader that loaded the banks
+			// while the transaction ran may have seen the old rows.
+			s.banks.invalidate()
+		}
 		if !done {
 			_ = tx.Rollback()
 		}
@@ -270,6 +368,7 @@ func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, tx po
 		return err
 	}
 	done = true
+	s.counted(ctx, "COMMIT")
 	if err := tx.Commit(); err != nil {
 		return s.mapErr(err, "transaction", "commit")
 	}
@@ -280,6 +379,7 @@ func (s *Store) nested(ctx context.Context, st *txState, fn func(ctx context.Con
 	st.depth++
 	name := fmt.Sprintf("bankauth_sp_%d", st.depth)
 	defer func() { st.depth-- }()
+	s.counted(ctx, "SAVEPOINT")
 	if _, err := st.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
@@ -294,6 +394,7 @@ func (s *Store) nested(ctx context.Context, st *txState, fn func(ctx context.Con
 		return err
 	}
 	released = true
+	s.counted(ctx, "RELEASE SAVEPOINT")
 	if _, err := st.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("release savepoint: %w", err)
 	}

@@ -42,7 +42,8 @@ type Queries struct {
 func NewQueries(store ports.Store) *Queries { return &Queries{store: store} }
 
 // Populator loads the banks, customers and accounts an answer refers to,
-// each once per answer; a missing one is shown by its id alone.
+// each once per answer; a missing one is shown by its id alone. Prefetch
+// loads a whole page's references in one query per kind.
 type Populator struct {
 	r         ports.Repos
 	s         domain.Scope
@@ -55,6 +56,70 @@ type Populator struct {
 func NewPopulator(r ports.Repos, s domain.Scope) *Populator {
 	return &Populator{r: r, s: s, banks: map[domain.ID]domain.Bank{},
 		customers: map[domain.ID]domain.Customer{}, accounts: map[domain.ID]domain.Account{}}
+}
+
+// Refs names the objects an answer refers to.
+type Refs struct {
+	Banks, Customers, Accounts []domain.ID
+}
+
+// Prefetch fills the cache with what refs names and the cache lacks (and
+// the banks of those accounts), one query per kind, so the Bank, Customer
+// and Account calls that follow cost nothing. Ids that do not exist are
+// cached as stubs, as those calls would show them.
+func (p *Populator) Prefetch(ctx context.Context, refs Refs) error {
+	if ids := missing(p.accounts, refs.Accounts); len(ids) > 0 {
+		found, err := p.r.Accounts().GetMany(ctx, p.s, ids)
+		if err != nil {
+			return fmt.Errorf("load %d accounts: %w", len(ids), err)
+		}
+		fill(p.accounts, ids, found, func(a domain.Account) domain.ID { return a.ID }, func(id domain.ID) domain.Account { return domain.Account{ID: id} })
+		for _, a := range found {
+			if a.BankID != "" {
+				refs.Banks = append(refs.Banks, a.BankID)
+			}
+		}
+	}
+	if ids := missing(p.banks, refs.Banks); len(ids) > 0 {
+		found, err := p.r.Banks().GetMany(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("load %d banks: %w", len(ids), err)
+		}
+		fill(p.banks, ids, found, func(b domain.Bank) domain.ID { return b.ID }, func(id domain.ID) domain.Bank { return domain.Bank{ID: id} })
+	}
+	if ids := missing(p.customers, refs.Customers); len(ids) > 0 {
+		found, err := p.r.Customers().GetMany(ctx, p.s, ids)
+		if err != nil {
+			return fmt.Errorf("load %d customers: %w", len(ids), err)
+		}
+		fill(p.customers, ids, found, func(c domain.Customer) domain.ID { return c.ID }, func(id domain.ID) domain.Customer { return domain.Customer{ID: id} })
+	}
+	return nil
+}
+
+// missing lists the distinct ids of want that m lacks.
+func missing[T any](m map[domain.ID]T, want []domain.ID) []domain.ID {
+	var out []domain.ID
+	seen := map[domain.ID]bool{}
+	for _, id := range want {
+		if _, ok := m[id]; !ok && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// fill caches found and a stub for every id of asked not among them.
+func fill[T any](m map[domain.ID]T, asked []domain.ID, found []T, id func(T) domain.ID, stub func(domain.ID) T) {
+	for _, v := range found {
+		m[id(v)] = v
+	}
+	for _, a := range asked {
+		if _, ok := m[a]; !ok {
+			m[a] = stub(a)
+		}
+	}
 }
 
 // cached returns m[id], loading it with get on a miss.
@@ -94,6 +159,25 @@ func (p *Populator) Account(ctx context.Context, id domain.ID) (domain.Account, 
 	return cached(ctx, p.accounts, id, "account", get, func(id domain.ID) domain.Account { return domain.Account{ID: id} })
 }
 
+// CheckFilter is CheckFilter that keeps what it loaded for the answer.
+func (p *Populator) CheckFilter(ctx context.Context, f domain.ListFilter) error {
+	if f.CustomerID != "" {
+		c, err := p.r.Customers().Get(ctx, p.s, f.CustomerID)
+		if err != nil {
+			return fmt.Errorf("filter by customer %s: %w", f.CustomerID, err)
+		}
+		p.customers[c.ID] = c
+	}
+	if f.AccountID != "" {
+		a, err := p.r.Accounts().Get(ctx, p.s, f.AccountID)
+		if err != nil {
+			return fmt.Errorf("filter by account %s: %w", f.AccountID, err)
+		}
+		p.accounts[a.ID] = a
+	}
+	return nil
+}
+
 func (p *Populator) auth(ctx context.Context, a domain.Auth) (AuthView, error) {
 	v := AuthView{Auth: a}
 	var err error
@@ -110,29 +194,26 @@ func (p *Populator) auth(ctx context.Context, a domain.Auth) (AuthView, error) {
 // an account that is not in the scope, so another company's ids get the
 // same 404 as on getById routes instead of a telling empty list.
 func CheckFilter(ctx context.Context, r ports.Repos, s domain.Scope, f domain.ListFilter) error {
-	if f.CustomerID != "" {
-		if _, err := r.Customers().Get(ctx, s, f.CustomerID); err != nil {
-			return fmt.Errorf("filter by customer %s: %w", f.CustomerID, err)
-		}
-	}
-	if f.AccountID != "" {
-		if _, err := r.Accounts().Get(ctx, s, f.AccountID); err != nil {
-			return fmt.Errorf("filter by account %s: %w", f.AccountID, err)
-		}
-	}
-	return nil
+	return NewPopulator(r, s).CheckFilter(ctx, f)
 }
 
 // Auths lists auths matching f.
 func (q *Queries) Auths(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]AuthView, int, error) {
-	if err := CheckFilter(ctx, q.store, s, f); err != nil {
+	p := NewPopulator(q.store, s)
+	if err := p.CheckFilter(ctx, f); err != nil {
 		return nil, 0, err
 	}
 	list, total, err := q.store.Auths().List(ctx, s, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list auths: %w", err)
 	}
-	p := NewPopulator(q.store, s)
+	var refs Refs
+	for _, a := range list {
+		refs.Banks, refs.Customers = append(refs.Banks, a.BankID), append(refs.Customers, a.CustomerID)
+	}
+	if err := p.Prefetch(ctx, refs); err != nil {
+		return nil, 0, err
+	}
 	out := make([]AuthView, 0, len(list))
 	for _, a := range list {
 		v, err := p.auth(ctx, a)
@@ -189,26 +270,50 @@ func (q *Queries) Customer(ctx context.Context, s domain.Scope, id domain.ID) (d
 	return c, nil
 }
 
-func (q *Queries) recordView(ctx context.Context, p *Populator, r domain.Record) (RecordView, error) {
-	v := RecordView{Record: r}
-	var err error
-	if v.Bank, err = p.Bank(ctx, r.BankID); err != nil {
-		return v, err
+// recordViews populates records: their banks and customers, and the
+// accounts and auths of all of them, one query per kind.
+func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain.Record) ([]RecordView, error) {
+	if len(list) == 0 {
+		return []RecordView{}, nil
 	}
-	if v.Customer, err = p.Customer(ctx, r.CustomerID); err != nil {
-		return v, err
+	p := NewPopulator(q.store, s)
+	var refs Refs
+	ids := make([]domain.ID, len(list))
+	for i, r := range list {
+		refs.Banks, refs.Customers = append(refs.Banks, r.BankID), append(refs.Customers, r.CustomerID)
+		ids[i] = r.ID
 	}
-	if v.Accounts, err = p.r.Accounts().ListByRecord(ctx, p.s, r.ID); err != nil {
-		return v, fmt.Errorf("list accounts of record %s: %w", r.ID, err)
+	if err := p.Prefetch(ctx, refs); err != nil {
+		return nil, err
 	}
-	a, err := p.r.Auths().GetByRecord(ctx, p.s, r.ID)
-	switch {
-	case err == nil:
-		v.Auth = &a
-	case !errors.Is(err, domain.ErrNotFound):
-		return v, fmt.Errorf("get auth of record %s: %w", r.ID, err)
+	accounts, err := q.store.Accounts().ListByRecords(ctx, s, ids)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts of %d records: %w", len(ids), err)
 	}
-	return v, nil
+	byRecord := map[domain.ID][]domain.Account{}
+	for _, a := range accounts {
+		byRecord[a.RecordID] = append(byRecord[a.RecordID], a)
+	}
+	auths, err := q.store.Auths().ListByRecords(ctx, s, ids)
+	if err != nil {
+		return nil, fmt.Errorf("list auths of %d records: %w", len(ids), err)
+	}
+	authOf := make(map[domain.ID]*domain.Auth, len(auths))
+	for i := range auths {
+		authOf[auths[i].RecordID] = &auths[i]
+	}
+	out := make([]RecordView, 0, len(list))
+	for _, r := range list {
+		v := RecordView{Record: r, Accounts: byRecord[r.ID], Auth: authOf[r.ID]}
+		if v.Bank, err = p.Bank(ctx, r.BankID); err != nil {
+			return nil, err
+		}
+		if v.Customer, err = p.Customer(ctx, r.CustomerID); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // Records lists records.
@@ -217,14 +322,9 @@ func (q *Queries) Records(ctx context.Context, s domain.Scope, f domain.ListFilt
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
-	p := NewPopulator(q.store, s)
-	out := make([]RecordView, 0, len(list))
-	for _, r := range list {
-		v, err := q.recordView(ctx, p, r)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, v)
+	out, err := q.recordViews(ctx, s, list)
+	if err != nil {
+		return nil, 0, err
 	}
 	return out, total, nil
 }
@@ -238,19 +338,30 @@ func (q *Queries) Record(ctx context.Context, s domain.Scope, id domain.ID) (Rec
 	if err != nil {
 		return RecordView{}, fmt.Errorf("get record %s: %w", id, err)
 	}
-	return q.recordView(ctx, NewPopulator(q.store, s), r)
+	out, err := q.recordViews(ctx, s, []domain.Record{r})
+	if err != nil {
+		return RecordView{}, err
+	}
+	return out[0], nil
 }
 
 // Accounts lists accounts.
 func (q *Queries) Accounts(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]AccountView, int, error) {
-	if err := CheckFilter(ctx, q.store, s, f); err != nil {
+	p := NewPopulator(q.store, s)
+	if err := p.CheckFilter(ctx, f); err != nil {
 		return nil, 0, err
 	}
 	list, total, err := q.store.Accounts().List(ctx, s, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list accounts: %w", err)
 	}
-	p := NewPopulator(q.store, s)
+	var refs Refs
+	for _, a := range list {
+		refs.Banks, refs.Customers = append(refs.Banks, a.BankID), append(refs.Customers, a.CustomerID)
+	}
+	if err := p.Prefetch(ctx, refs); err != nil {
+		return nil, 0, err
+	}
 	out := make([]AccountView, 0, len(list))
 	for _, a := range list {
 		v := AccountView{Account: a}

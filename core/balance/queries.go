@@ -30,14 +30,21 @@ func view(ctx context.Context, p *auth.Populator, b domain.Balance) (View, error
 // Balances lists stored snapshots matching f, newest first as the store
 // orders them; every one is source "cached".
 func (s *Service) Balances(ctx context.Context, scope domain.Scope, f domain.ListFilter) ([]View, int, error) {
-	if err := auth.CheckFilter(ctx, s.store, scope, f); err != nil {
+	p := auth.NewPopulator(s.store, scope)
+	if err := p.CheckFilter(ctx, f); err != nil {
 		return nil, 0, err
 	}
 	list, total, err := s.store.Balances().List(ctx, scope, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list balances: %w", err)
 	}
-	p := auth.NewPopulator(s.store, scope)
+	var refs auth.Refs
+	for _, b := range list {
+		refs.Accounts, refs.Customers = append(refs.Accounts, b.AccountID), append(refs.Customers, b.CustomerID)
+	}
+	if err := p.Prefetch(ctx, refs); err != nil {
+		return nil, 0, err
+	}
 	out := make([]View, 0, len(list))
 	for _, b := range list {
 		v, err := view(ctx, p, b)

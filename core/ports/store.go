@@ -71,6 +71,9 @@ type BankRepo interface {
 	Get(ctx context.Context, id domain.ID) (domain.Bank, error)
 	GetBySlug(ctx context.Context, slug string) (domain.Bank, error)
 	List(ctx context.Context) ([]domain.Bank, error)
+	// GetMany returns the banks of ids that exist, in no particular order,
+	// in one round trip at most.
+	GetMany(ctx context.Context, ids []domain.ID) ([]domain.Bank, error)
 }
 
 type ConnectorRepo interface {
@@ -83,6 +86,9 @@ type ConnectorRepo interface {
 type CustomerRepo interface {
 	Create(ctx context.Context, c domain.Customer) error
 	Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Customer, error)
+	// GetMany returns the customers of ids in the scope that exist, in no
+	// particular order, in one query.
+	GetMany(ctx context.Context, s domain.Scope, ids []domain.ID) ([]domain.Customer, error)
 	Update(ctx context.Context, c domain.Customer) error
 	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Customer, int, error)
 	// AddIdentifier stores an identifier; one that exists already for the
@@ -121,6 +127,12 @@ type AccountRepo interface {
 	FindByNUBAN(ctx context.Context, s domain.Scope, bankID domain.ID, nuban string) (domain.Account, error)
 	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, int, error)
 	ListByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) ([]domain.Account, error)
+	// GetMany returns the accounts of ids in the scope that exist, in no
+	// particular order, in one query.
+	GetMany(ctx context.Context, s domain.Scope, ids []domain.ID) ([]domain.Account, error)
+	// ListByRecords returns the accounts of several records in one query,
+	// each record's newest first as ListByRecord orders them.
+	ListByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Account, error)
 }
 
 type AuthRepo interface {
@@ -128,6 +140,11 @@ type AuthRepo interface {
 	Upsert(ctx context.Context, a domain.Auth) (domain.Auth, bool, error)
 	Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Auth, error)
 	GetByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) (domain.Auth, error)
+	// ListByRecords returns the auths of several records, in no particular
+	// order, in one query.
+	ListByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Auth, error)
+	// List returns a page of auths and the number of all that match f;
+	// auths and lists come with their AccountIDs.
 	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Auth, int, error)
 }
 

@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) ports.Store) {
 		{"LinkTokens", testLinkTokens},
 		{"LinkSessionPurge", testLinkSessionPurge},
 		{"QuickLoginCounters", testQuickLoginCounters},
+		{"BatchReads", testBatchReads},
+		{"BankReadsSeeWrites", testBankReadsSeeWrites},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

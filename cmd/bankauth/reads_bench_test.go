@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bankauth/bankauth/adapters/storage/storagetest"
+	"github.com/bankauth/bankauth/core/domain"
+)
+
+// The read-side benchmarks compare within one run, interleaved, so a busy
+// machine slows both sides alike:
+//
+//	go test -run '^$' -bench 'BenchmarkReads' -benchtime 300x ./cmd/bankauth/
+//
+// With BANKAUTH_TEST_DATABASE_URL set they run on PostgreSQL too.
+
+// readsClient posts JSON bodies with a key and times each answer.
+type readsClient struct {
+	tb     testing.TB
+	client *http.Client
+	base   string
+	key    string
+}
+
+func newReadsClient(tb testing.TB, base, key string) *readsClient {
+	return &readsClient{tb: tb, base: base, key: key,
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
+}
+
+// post sends one request and returns its status and how long it took.
+func (c *readsClient) post(path string, body []byte) (int, time.Duration) {
+	req, err := http.NewRequest(http.MethodPost, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	began := time.Now()
+	res, err := c.client.Do(req)
+	if err != nil {
+		c.tb.Errorf("%s: %v", path, err)
+		return 0, 0
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, time.Since(began)
+}
+
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func medianFloat(f []float64) float64 {
+	if len(f) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), f...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// BenchmarkReadsListPages: one list route at limits 1, 20 and 100 on the
+// same dataset (206 auths, 311 accounts, 106 customers), the limits taking
+// turns request by request. It reports each limit's median latency and the
+// ratio of the 100-row page to the 1-row page.
+func BenchmarkReadsListPages(b *testing.B) {
+	limits := []int{1, 20, 100}
+	for _, target := range storagetest.Configs() {
+		b.Run(target.Name, func(b *testing.B) {
+			ts, key, d := readsServer(b, target.Config, readsSingles)
+			routes := []struct {
+				name, path string
+				extra      map[string]any
+			}{
+				{"products-auths", "products/auths", nil},
+				{"products-accounts", "products/accounts", nil},
+				{"products-balances", "products/balances", nil},
+				{"customers-list", "customers/list", nil},
+				{"auth-getByCustomer", "auth/getByCustomer", map[string]any{"customer": d.many}},
+				{"records-list", "records/list", nil},
+			}
+			for _, rt := range routes {
+				b.Run(rt.name, func(b *testing.B) {
+					c := newReadsClient(b, ts.URL+"/v2/sandbox/", key)
+					bodies := make([][]byte, len(limits))
+					for i, l := range limits {
+						m := map[string]any{"page": 1, "limit": l}
+						for k, v := range rt.extra {
+							m[k] = v
+						}
+						bodies[i], _ = json.Marshal(m)
+						if status, _ := c.post(rt.path, bodies[i]); status != 200 {
+							b.Fatalf("%s limit %d: status %d", rt.path, l, status)
+						}
+					}
+					lat := make([][]time.Duration, len(limits))
+					b.ResetTimer()
+					for i := 0; b.Loop(); i++ {
+						for k := range limits {
+							j := (i + k) % len(limits)
+							status, took := c.post(rt.path, bodies[j])
+							if status != 200 {
+								b.Fatalf("%s: status %d", rt.path, status)
+							}
+							lat[j] = append(lat[j], took)
+						}
+					}
+					b.StopTimer()
+					m1, m20, m100 := median(lat[0]), median(lat[1]), median(lat[2])
+					b.ReportMetric(ms(m1), "ms-limit1")
+					b.ReportMetric(ms(m20), "ms-limit20")
+					b.ReportMetric(ms(m100), "ms-limit100")
+					if m1 > 0 {
+						b.ReportMetric(float64(m100)/float64(m1), "x100/1")
+					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkReadsGetByID: auth/getById under 8 concurrent callers against
+// the bare net/http handler of bench_test.go (the same single query on the
+// same database), in alternating rounds; it reports the median throughput
+// of each and their ratio.
+func BenchmarkReadsGetByID(b *testing.B) {
+	const rounds, workers = 6, 8
+	for _, target := range storagetest.Configs() {
+		b.Run(target.Name, func(b *testing.B) {
+			ts, key, d := readsServer(b, target.Config, 5)
+			body := []byte(`{"id":"` + d.auth + `"}`)
+			sqlDB := ts.Store.DB()
+			query := sqlDB.Rebind(`SELECT id, company_id, env, record_id, customer_id, bank_id, validated FROM auths WHERE company_id = ? AND env = ? AND id = ?`)
+			bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var in struct{ ID string }
+				_ = json.NewDecoder(r.Body).Decode(&in)
+				row := map[string]any{}
+				if err := sqlDB.QueryRowx(query, d.scope.CompanyID, string(domain.EnvSandbox), in.ID).MapScan(row); err != nil {
+					http.Error(w, err.Error(), 500)
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": map[string]any{"auths": []any{row}}})
+			}))
+			defer bare.Close()
+			api := newReadsClient(b, ts.URL, key)
+			base := newReadsClient(b, bare.URL, "")
+			do := func(c *readsClient, path string) func() int {
+				return func() int { status, _ := c.post(path, body); return status }
+			}
+			per := max(b.N/rounds, 500)
+			var apiRates, baseRates []float64
+			var apiP99, baseP99 []float64
+			load(b, 100, workers, do(api, "/v2/sandbox/auth/getById"))
+			load(b, 100, workers, do(base, "/"))
+			b.ResetTimer()
+			for r := 0; r < rounds; r++ {
+				a := load(b, per, workers, do(api, "/v2/sandbox/auth/getById"))
+				o := load(b, per, workers, do(base, "/"))
+				apiRates, baseRates = append(apiRates, a.perSec), append(baseRates, o.perSec)
+				apiP99, baseP99 = append(apiP99, ms(a.p99)), append(baseP99, ms(o.p99))
+			}
+			b.StopTimer()
+			a, o := medianFloat(apiRates), medianFloat(baseRates)
+			b.ReportMetric(a, "req/s")
+			b.ReportMetric(o, "bare-req/s")
+			b.ReportMetric(100*a/o, "%-of-bare")
+			b.ReportMetric(medianFloat(apiP99), "p99-ms")
+			b.ReportMetric(medianFloat(baseP99), "bare-p99-ms")
+			b.Logf("%s auth/getById: %.0f req/s, bare handler %.0f req/s (%.0f%%), rounds %v vs %v",
+				target.Name, a, o, 100*a/o, apiRates, baseRates)
+		})
+	}
+}
+
+// BenchmarkReadsLinkConcurrent: complete pass_good links through the link
+// API and the fake-bank plugin, 8 at a time, on PostgreSQL (the writes'
+// side of the read-side changes: the statement cache and the bank cache).
+func BenchmarkReadsLinkConcurrent(b *testing.B) {
+	const workers = 8
+	ts := startServer(b, storagetest.PostgresConfig(b), nil)
+	keys := ts.newCompany("Bench")
+	linkOnce(b, ts, keys, "warmup")
+	n := max(b.N, 4*workers)
+	var next atomic.Int64
+	b.ResetTimer()
+	res := load(b, n, workers, func() int {
+		linkOnce(b, ts, keys, fmt.Sprintf("user_%d", next.Add(1)))
+		return 200
+	})
+	b.StopTimer()
+	b.ReportMetric(res.perSec, "links/s")
+	b.ReportMetric(ms(res.p50), "p50-ms")
+	b.ReportMetric(ms(res.p99), "p99-ms")
+}
