@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -55,24 +54,6 @@ func (c *readsClient) post(path string, body []byte) (int, time.Duration) {
 	_, _ = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	return res.StatusCode, time.Since(began)
-}
-
-func median(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
-}
-
-func medianFloat(f []float64) float64 {
-	if len(f) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), f...)
-	sort.Float64s(s)
-	return s[len(s)/2]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -179,12 +160,12 @@ func BenchmarkReadsGetByID(b *testing.B) {
 				apiP99, baseP99 = append(apiP99, ms(a.p99)), append(baseP99, ms(o.p99))
 			}
 			b.StopTimer()
-			a, o := medianFloat(apiRates), medianFloat(baseRates)
+			a, o := median(apiRates), median(baseRates)
 			b.ReportMetric(a, "req/s")
 			b.ReportMetric(o, "bare-req/s")
 			b.ReportMetric(100*a/o, "%-of-bare")
-			b.ReportMetric(medianFloat(apiP99), "p99-ms")
-			b.ReportMetric(medianFloat(baseP99), "bare-p99-ms")
+			b.ReportMetric(median(apiP99), "p99-ms")
+			b.ReportMetric(median(baseP99), "bare-p99-ms")
 			b.Logf("%s auth/getById: %.0f req/s, bare handler %.0f req/s (%.0f%%), rounds %v vs %v",
 				target.Name, a, o, 100*a/o, apiRates, baseRates)
 		})
