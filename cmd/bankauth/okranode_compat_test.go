@@ -212,7 +212,7 @@ var okraNodeWant = map[string]struct {
 	"balance.getByCustomerDate": {"balance", 1, false}, "balance.getByCustomer": {"balance", 1, false},
 	"balance.getByDate": {"balance", 1, false}, "balance.check": {"balance", 1, false}, "balance.refresh": {"callback_url", 0, false},
 	"balance.enhanced": {"", 0, true},
-	"banks.fetch": {"banks", 1, false}, "banks.getById": {"banks", 1, false},
+	"banks.fetch":      {"banks", 1, false}, "banks.getById": {"banks", 1, false},
 }
 
 // TestOkraNodeCompat runs okra-node against the server: every call of the
