@@ -147,6 +147,12 @@ var (
 	}
 )
 
+// stepRoute tells the link steps, which answer a failed step with its
+// error's status.
+func stepRoute(rt Route) bool {
+	return rt.Access == SessionToken && rt.Response == "Step"
+}
+
 // statusesOf lists the error statuses a route may answer.
 func statusesOf(rt Route) []int {
 	var out []int
@@ -202,6 +208,11 @@ func responses(rt Route) map[string]any {
 			out[strconv.Itoa(st)] = map[string]any{"description": "Not ready.", "content": map[string]any{"application/json": map[string]any{"schema": ref("Health")}}}
 		case htmlErrors:
 			out[strconv.Itoa(st)] = map[string]any{"description": statusText[st], "content": map[string]any{"text/html": map[string]any{"schema": map[string]any{"type": "string"}}}}
+		case stepRoute(rt) && st >= 400:
+			// A failed step is answered with the status of its error and
+			// the step as the body; other failures with the error envelope.
+			out[strconv.Itoa(st)] = map[string]any{"description": statusText[st], "content": map[string]any{"application/json": map[string]any{
+				"schema": map[string]any{"oneOf": []any{ref("Error"), ref("FailedStep")}}}}}
 		default:
 			out[strconv.Itoa(st)] = map[string]any{"description": statusText[st], "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
 		}

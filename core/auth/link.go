@@ -673,8 +673,15 @@ func sessionBank(b domain.Bank) SessionBank {
 	if status == "" {
 		status = domain.BankOperational
 	}
+	nz := func(xs []string) []string {
+		if xs == nil {
+			return []string{}
+		}
+		return xs
+	}
+	// Lists are never null: clients (and the OpenAPI document) expect arrays.
 	return SessionBank{ID: b.ID, Slug: b.Slug, Name: b.Name, Icon: BankIcon(b), Status: status,
-		Methods: b.Methods, MFAKinds: b.MFAKinds, Products: b.Products, Country: b.Country}
+		Methods: nz(b.Methods), MFAKinds: nz(b.MFAKinds), Products: nz(b.Products), Country: b.Country}
 }
 
 func newSessionToken() string {
