@@ -216,7 +216,7 @@ func schemas() map[string]any {
 			"record": objectID(), "owner": objectID(), "env": str(), "accounts": array(objectID()),
 			"status": boolean(), "type": str(),
 			"bank_details": obj(map[string]any{"_id": objectID(), "name": str(), "slug": str(), "logo": str(), "icon": str()}),
-			"created_at": stamp(), "last_updated": stamp(),
+			"created_at":   stamp(), "last_updated": stamp(),
 		}, "id", "_id", "validated", "bank", "customer", "record", "bank_details", "created_at", "last_updated"),
 		"PayloadAccount": obj(map[string]any{
 			"id": objectID(), "accountId": objectID(), "name": str(), "nuban": str(), "type": str(), "currency": str(),
