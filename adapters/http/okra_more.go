@@ -236,6 +236,10 @@ func CallbackRoutes(q Reader, more []CallbackMethod) Routes {
 			return
 		}
 		fn, found := handlers[method]
+		if product, notOffered := callbackNotOffered[method]; notOffered && !found {
+			productNotAvailable(product)(w, r)
+			return
+		}
 		if !found {
 			writeError(w, r, domain.Invalid("method", "must be AUTH or BALANCE"))
 			return
@@ -249,6 +253,12 @@ func CallbackRoutes(q Reader, more []CallbackMethod) Routes {
 		ok(w, "Callback data retrieved successfully", data)
 	}
 	return Routes{{Method: http.MethodGet, Path: "callback", Access: SecretKey, Tag: "records", Summary: "A record's result for a product (method AUTH or BALANCE).", Query: []string{"record", "method"}, Response: "Callback", Handler: h}}
+}
+
+// callbackNotOffered are Okra's callback methods of products this server
+// does not offer.
+var callbackNotOffered = map[string]string{
+	"TRANSACTIONS": "transactions", "INCOME": "income", "PAYMENT": "payments", "PERIODIC_BALANCE": "periodic balance",
 }
 
 // CallbackHandler answers one method of the callback route.

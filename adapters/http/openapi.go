@@ -129,6 +129,7 @@ var (
 		"POST /widget/v1/sessions/{id}/accounts":  bankStatuses,
 		"POST balance/check":                      {409, 422, 502, 504},
 		"POST balance/refresh":                    {409},
+		"GET callback":                            {501},
 		"GET /widget/v1/links/{code}":             {404, 410, 500, 503},
 		"GET /link/{code}":                        {404, 410, 500},
 		"GET /demo":                               {404, 500, 503},

@@ -185,6 +185,8 @@ func TestOkraSpellings(t *testing.T) {
 		{"banks/list with a bad key", "GET", "banks/list", "sk_test_nope", nil, 401, "UNAUTHORIZED", "", ""},
 		{"a route of a product not offered", "POST", "transactions/getByCustomer", sk, map[string]any{"customer": l.Customer}, 501, "PRODUCT_NOT_AVAILABLE", "message", "transactions"},
 		{"not offered needs a key", "POST", "income/getById", "", map[string]any{"id": l.Customer}, 401, "UNAUTHORIZED", "", ""},
+		{"a callback of a product not offered", "GET", "callback?record=" + l.Record + "&method=TRANSACTIONS", sk, nil, 501, "PRODUCT_NOT_AVAILABLE", "message", "transactions"},
+		{"a callback method Okra never had", "GET", "callback?record=" + l.Record + "&method=HOROSCOPE", sk, nil, 400, "INVALID_REQUEST", "field", "method"},
 		{"a typo stays 404", "POST", "transactions/getByCustomr", sk, map[string]any{}, 404, "NOT_FOUND", "code", "ROUTE_NOT_FOUND"},
 		{"accounts/getByName", "POST", "accounts/getByName", sk, map[string]any{"name": "ADA OBI"}, 200, "", "data.pagination.totalDocs", "2"},
 		{"accounts/getByName needs name", "POST", "accounts/getByName", sk, map[string]any{}, 400, "INVALID_REQUEST", "field", "name"},
