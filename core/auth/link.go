@@ -250,18 +250,15 @@ type sessionOptions struct {
 // or short link; a customer given on the page is kept as a hint for after
 // the bank login and changes nothing in the answer.
 func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, error) {
+	if req.Key == "" {
+		req.Key = req.OkraKey
+	}
 	env, err := domain.ParseEnv(req.Env)
 	if req.Env == "" {
 		env, err = envOfKey(req.Key), nil
 	}
 	if err != nil {
 		return Opened{}, err
-	}
-	if req.Key == "" {
-		req.Key = req.OkraKey
-	}
-	if req.Env == "" {
-		env = envOfKey(req.Key)
 	}
 	if req.Key == "" {
 		return Opened{}, domain.Invalid("key", "is required (the public key; okra-js also calls it okraKey)")
