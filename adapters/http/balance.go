@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
 )
@@ -20,7 +21,13 @@ type BalanceService interface {
 	Balance(ctx context.Context, s domain.Scope, id domain.ID) (balance.View, error)
 }
 
-var needAccountID = needID("account_id", func(b listBody) string { return b.AccountID }, func(f *domain.ListFilter, v string) { f.AccountID = v })
+// needAccountID takes account_id, or account as okra-node 0.1 sent it.
+var needAccountID = needID("account_id", func(b listBody) string {
+	if b.AccountID != "" {
+		return b.AccountID
+	}
+	return b.Account
+}, func(f *domain.ListFilter, v string) { f.AccountID = v })
 
 func balanceList(b BalanceService, need func(listBody, *domain.ListFilter) error) http.HandlerFunc {
 	return listHandler("balance", "Balance retrieved successfully", need, b.Balances, balance.Present)
@@ -197,6 +204,82 @@ func refreshBalance(b BalanceService) http.HandlerFunc {
 	}
 }
 
+// byTypeBody is balance/getByType's body. Okra never documented what
+// type and value mean; here type names a field of the balance and value
+// the threshold: available_balance or ledger_balance at least value (major
+// units, a number or a numeric string), or currency equal to value.
+type byTypeBody struct {
+	pageRequest
+	Type  string          `json:"type"`
+	Value json.RawMessage `json:"value"`
+}
+
+func (b byTypeBody) filter() (domain.ListFilter, error) {
+	page, err := b.page()
+	if err != nil {
+		return domain.ListFilter{}, err
+	}
+	f := domain.ListFilter{Page: page}
+	if absent(b.Value) {
+		return f, domain.Invalid("value", "is required")
+	}
+	switch b.Type {
+	case "available_balance", "ledger_balance":
+		s := strings.TrimSpace(string(b.Value))
+		if strings.HasPrefix(s, `"`) {
+			if err := json.Unmarshal(b.Value, &s); err != nil {
+				return f, domain.Invalid("value", "must be an amount")
+			}
+		}
+		m, err := domain.ParseMajor(strings.TrimSpace(s))
+		if err != nil || m < 0 {
+			return f, domain.Invalid("value", "must be an amount in major units, 0 or more, with at most two decimals (e.g. 1500.5)")
+		}
+		if b.Type == "available_balance" {
+			f.MinAvailable = &m
+		} else {
+			f.MinLedger = &m
+		}
+	case "currency":
+		c, err := rawString("value", b.Value)
+		if err != nil || len(c) != 3 {
+			return f, domain.Invalid("value", "must be a three-letter currency code")
+		}
+		f.Currency = strings.ToUpper(c)
+	case "":
+		return f, domain.Invalid("type", "is required (available_balance, ledger_balance or currency)")
+	default:
+		return f, domain.Invalid("type", "must be available_balance, ledger_balance or currency")
+	}
+	return f, nil
+}
+
+func balancesByType(b BalanceService) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body byTypeBody
+		if err := decodeBody(r, &body); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		f, err := body.filter()
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		c, _ := callerFrom(r.Context())
+		list, total, err := b.Balances(r.Context(), c.Scope(), f)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out := make([]balance.Object, 0, len(list))
+		for _, v := range list {
+			out = append(out, balance.Present(v))
+		}
+		ok(w, "Balance retrieved successfully", map[string]any{"pagination": domain.NewPageInfo(f.Page, total), "balance": out})
+	}
+}
+
 // BalanceRoutes are the Okra balance routes.
 func BalanceRoutes(b BalanceService) Routes {
 	get := getByID("id", "balance", "Balance retrieved successfully",
@@ -218,6 +301,16 @@ func BalanceRoutes(b BalanceService) Routes {
 			Request: "DatePageRequest", Response: list, Handler: balanceList(b, needDates)},
 		{Method: http.MethodPost, Path: "balance/getByCustomerDate", Access: SecretKey, Tag: "balance", Summary: "Stored balances of a customer between two dates.",
 			Request: "CustomerDatePageRequest", Response: list, Handler: balanceList(b, both(needCustomer, needDates))},
+		{Method: http.MethodPost, Path: "balance/getByType", Access: SecretKey, Tag: "balance",
+			Summary: "Stored balances by a field: type available_balance or ledger_balance with value the minimum (major units), or type currency with value the code.",
+			Request: "BalanceTypeRequest", Response: list, Handler: balancesByType(b)},
+		{Method: http.MethodPost, Path: "accounts/getByBalance", Access: SecretKey, Tag: "accounts",
+			Summary: "The account a stored balance belongs to.", Request: "BalanceIDRequest", Response: "AccountList",
+			Handler: getByID("balance", "accounts", "Account retrieved successfully",
+				func(ctx context.Context, s domain.Scope, id domain.ID) (okraAccount, error) {
+					v, err := b.Balance(ctx, s, id)
+					return presentAccount(auth.AccountView{Account: v.Account, Bank: v.Bank, Customer: v.Customer}), err
+				})},
 		{Method: http.MethodPost, Path: "balance/check", Access: SecretKey, Tag: "balance",
 			Summary: "A connected account's balance: the stored one if younger than max_age seconds (default 300; 0 forces a live pull), else pulled live from the bank. With amount (major units) it says whether the available balance covers it and the shortfall.",
 			Request: "BalanceCheckRequest", Response: "BalanceCheck", Handler: checkBalance(b)},
@@ -237,7 +330,8 @@ func BalanceCallback(b BalanceService) CallbackMethod {
 // balanceSchemas are the OpenAPI component schemas of the balance routes.
 // The lead merges them into schemas(); until then the routes name none.
 func balanceSchemas() map[string]any {
-	amount := map[string]any{"type": "number", "minimum": 0, "multipleOf": 0.01}
+	amount := money()
+	amount["minimum"] = 0
 	balanceObj := obj(map[string]any{
 		"id": objectID(), "_id": objectID(), "available_balance": number(), "ledger_balance": number(),
 		"currency": str(),
@@ -253,7 +347,7 @@ func balanceSchemas() map[string]any {
 	return map[string]any{
 		"Balance":            balanceObj,
 		"BalanceList":        list("balance", "Balance"),
-		"AccountPageRequest": withPage(map[string]any{"account_id": objectID()}),
+		"AccountPageRequest": withPage(map[string]any{"account_id": objectID(), "account": objectID()}),
 		"BalanceCheckRequest": obj(map[string]any{
 			"account_id": objectID(), "record_id": objectID(), "amount": amount,
 			"currency": map[string]any{"type": "string", "pattern": "^[A-Za-z]{3}$"},
@@ -263,6 +357,22 @@ func balanceSchemas() map[string]any {
 			"balance": ref("Balance"), "sufficient": boolean(), "shortfall": amount, "amount": amount,
 		}, "balance"),
 		"BalanceRefreshRequest": obj(map[string]any{"account_id": objectID()}, "account_id"),
+		"BalanceTypeRequest": withPage(map[string]any{
+			"type":  map[string]any{"enum": []any{"available_balance", "ledger_balance", "currency"}},
+			"value": map[string]any{"type": []any{"number", "string"}},
+		}, "type", "value"),
+		"BalanceCallback": obj(map[string]any{
+			"balance":  map[string]any{"oneOf": []any{ref("Balance"), map[string]any{"type": "null"}}},
+			"balances": array(ref("Balance")), "product": map[string]any{"const": "balance"}, "record": objectID(),
+			"products": ref("ProductFlags"),
+			"status": obj(map[string]any{
+				"record":       str(),
+				"refresh":      map[string]any{"enum": []any{"none", "pending", "running", "done", "failed"}},
+				"process":      obj(map[string]any{"running": boolean(), "completed": boolean()}, "running", "completed"),
+				"requested_at": stamp(), "finished_at": stamp(),
+			}, "record", "refresh", "process"),
+			"error": obj(map[string]any{"type": str(), "code": str(), "message": str()}, "type", "code", "message"),
+		}, "balance", "balances", "product", "record", "products", "status"),
 		"BalanceRefresh": obj(map[string]any{
 			"callback_url": map[string]any{"type": "string", "format": "uri"}, "record": objectID(),
 			"method": map[string]any{"const": domain.MethodBalance},

@@ -14,6 +14,9 @@ const (
 	kindMethodNotAllowed domain.Kind = "method_not_allowed"
 	kindTooLarge         domain.Kind = "too_large"
 	kindUnsupportedMedia domain.Kind = "unsupported_media_type"
+	// kindNotOffered is an Okra route of a product this server does not
+	// offer: known, unlike a typo (404).
+	kindNotOffered domain.Kind = "not_offered"
 )
 
 // errorClass is one row of the error table. retryable marks the kinds a
@@ -33,6 +36,7 @@ var errorTable = map[domain.Kind]errorClass{
 	domain.KindUnauthorized:     {http.StatusUnauthorized, "UNAUTHORIZED", false},
 	domain.KindWrongEnv:         {http.StatusUnauthorized, "ENV", false},
 	domain.KindForbidden:        {http.StatusForbidden, "FORBIDDEN", false},
+	domain.KindFlagged:          {http.StatusForbidden, "FLAGGED_USER", false},
 	domain.KindNotFound:         {http.StatusNotFound, "NOT_FOUND", false},
 	kindMethodNotAllowed:        {http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", false},
 	domain.KindConflict:         {http.StatusConflict, "CONFLICT", false},
@@ -49,6 +53,7 @@ var errorTable = map[domain.Kind]errorClass{
 	domain.KindStoreUnavailable: {http.StatusServiceUnavailable, "DATABASE_UNAVAILABLE", true},
 	domain.KindStoreFull:        {http.StatusInsufficientStorage, "STORAGE_FULL", false},
 	domain.KindInternal:         {http.StatusInternalServerError, "API", false},
+	kindNotOffered:              {http.StatusNotImplemented, "PRODUCT_NOT_AVAILABLE", false},
 }
 
 // retryAfter is the Retry-After (seconds) of the retryable statuses that

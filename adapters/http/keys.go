@@ -25,6 +25,21 @@ func (s *Server) secretKey(env domain.Env, next http.Handler) http.Handler {
 	})
 }
 
+// optionalKey is secretKey for routes of public data: without an
+// Authorization header the caller is anonymous (no company) in env and is
+// rate limited by address.
+func (s *Server) optionalKey(env domain.Env, next http.Handler) http.Handler {
+	keyed := s.secretKey(env, next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			keyed.ServeHTTP(w, r)
+			return
+		}
+		anon := Caller{Company: domain.Company{ID: "anonymous:" + clientAddr(r)}, Env: env}
+		next.ServeHTTP(w, r.WithContext(withCaller(r.Context(), anon)))
+	})
+}
+
 // bearer extracts the token of an Authorization: Bearer header.
 func bearer(r *http.Request) (string, error) {
 	h := r.Header.Get("Authorization")

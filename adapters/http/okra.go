@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/auth"
+	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
 )
 
@@ -25,8 +26,8 @@ type Reader interface {
 
 // pageRequest is the paging part every list body has.
 type pageRequest struct {
-	Page  int `json:"page"`
-	Limit int `json:"limit"`
+	Page  flexInt `json:"page"`
+	Limit flexInt `json:"limit"`
 }
 
 func (p pageRequest) page() (domain.Page, error) {
@@ -36,7 +37,7 @@ func (p pageRequest) page() (domain.Page, error) {
 	if p.Limit < 0 || p.Limit > domain.MaxPageLimit {
 		return domain.Page{}, domain.Invalid("limit", "must be between 1 and 100")
 	}
-	return domain.Page{Number: p.Page, Limit: p.Limit}.Normalize(), nil
+	return domain.Page{Number: int(p.Page), Limit: int(p.Limit)}.Normalize(), nil
 }
 
 // dateRange is the from/to part of date filters: YYYY-MM-DD, inclusive.
@@ -80,6 +81,9 @@ type listBody struct {
 	Customer  string `json:"customer"`
 	Bank      string `json:"bank"`
 	AccountID string `json:"account_id"`
+	// Account is okra-node 0.1's name for account_id.
+	Account string `json:"account"`
+	Name    string `json:"name"`
 }
 
 // listHandler decodes a list body, validates the fields the route needs,
@@ -116,6 +120,14 @@ func listHandler[T any, V any](key, message string, need func(listBody, *domain.
 		}
 		ok(w, message, map[string]any{"pagination": domain.NewPageInfo(page, total), key: out})
 	}
+}
+
+// getObject is getByID for the routes where Okra answered the object
+// itself under key, with pagination null.
+func getObject[V any](field, key, message string, get func(context.Context, domain.Scope, domain.ID) (V, error)) http.HandlerFunc {
+	return getByIDWith(field, get, func(w http.ResponseWriter, v V) {
+		ok(w, message, map[string]any{"pagination": nil, key: v})
+	})
 }
 
 // one answers a single object in a list-shaped envelope, as Okra did for
@@ -164,6 +176,11 @@ var (
 
 // getByID decodes {id} (or another field) and answers one object.
 func getByID[V any](field, key, message string, get func(context.Context, domain.Scope, domain.ID) (V, error)) http.HandlerFunc {
+	return getByIDWith(field, get, func(w http.ResponseWriter, v V) { one(w, key, message, v) })
+}
+
+// getByIDWith decodes {field} and answers the object with answer.
+func getByIDWith[V any](field string, get func(context.Context, domain.Scope, domain.ID) (V, error), answer func(http.ResponseWriter, V)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var body map[string]any
 		if err := decodeBody(r, &body); err != nil {
@@ -186,7 +203,7 @@ func getByID[V any](field, key, message string, get func(context.Context, domain
 			writeError(w, r, err)
 			return
 		}
-		one(w, key, message, v)
+		answer(w, v)
 	}
 }
 
@@ -200,9 +217,10 @@ func OkraRoutes(q Reader) Routes {
 		v, err := q.Auth(ctx, s, id)
 		return presentAuth(v), err
 	}
-	getRecord := func(ctx context.Context, s domain.Scope, id domain.ID) (okraRecord, error) {
+	getRecord := func(ctx context.Context, s domain.Scope, id domain.ID) (okraRecordDetail, error) {
 		v, err := q.Record(ctx, s, id)
-		return presentRecord(v), err
+		rec := presentRecord(v)
+		return okraRecordDetail{okraRecord: rec, UsedProduct: balance.Flags(rec.Products)}, err
 	}
 	return Routes{
 		{Method: http.MethodPost, Path: "products/auths", Access: SecretKey, Tag: "auth", Summary: "List auths.", Request: "PageRequest", Response: "AuthList",
@@ -221,7 +239,7 @@ func OkraRoutes(q Reader) Routes {
 			Handler: listHandler("customers", "Customers retrieved successfully", nil, q.Customers, presentCustomer)},
 		{Method: http.MethodPost, Path: "records/list", Access: SecretKey, Tag: "records", Summary: "List records.", Request: "PageRequest", Response: "RecordList",
 			Handler: listHandler("records", "Records retrieved successfully", nil, q.Records, presentRecord)},
-		{Method: http.MethodPost, Path: "products/records/get", Access: SecretKey, Tag: "records", Summary: "One record by record_id.", Request: "RecordIDRequest", Response: "RecordList",
-			Handler: getByID("record_id", "records", "Record retrieved successfully", getRecord)},
+		{Method: http.MethodPost, Path: "products/records/get", Access: SecretKey, Tag: "records", Summary: "One record by record_id, in Okra's shape: records is the object and pagination null.", Request: "RecordIDRequest", Response: "RecordOne",
+			Handler: getObject("record_id", "records", "Record retrieved successfully", getRecord)},
 	}
 }

@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/bankauth/bankauth/core/auth"
+	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
 )
 
@@ -12,6 +14,7 @@ import (
 type CustomerAdmin interface {
 	FindBy(ctx context.Context, s domain.Scope, key, value string) ([]domain.Customer, error)
 	Remove(ctx context.Context, s domain.Scope, id domain.ID) error
+	SetFlagged(ctx context.Context, s domain.Scope, id domain.ID, flagged bool) (domain.Customer, error)
 }
 
 type okraAccount struct {
@@ -38,21 +41,37 @@ func presentAccount(v auth.AccountView) okraAccount {
 		Record: a.RecordID, Owner: a.CompanyID, Env: a.Env, CreatedAt: ts(a.CreatedAt), LastUpdated: ts(a.UpdatedAt)}
 }
 
+var needName = func(b listBody, f *domain.ListFilter) error {
+	if b.Name == "" {
+		return domain.Invalid("name", "is required")
+	}
+	f.Name = b.Name
+	return nil
+}
+
 // AccountRoutes are the Okra account routes.
 func AccountRoutes(q Reader) Routes {
 	accountList := func(need func(listBody, *domain.ListFilter) error) http.HandlerFunc {
 		return listHandler("accounts", "Accounts retrieved successfully", need, q.Accounts, presentAccount)
 	}
-	byID := getByID("id", "accounts", "Account retrieved successfully",
-		func(ctx context.Context, s domain.Scope, id domain.ID) (okraAccount, error) {
-			v, err := q.Account(ctx, s, id)
-			return presentAccount(v), err
-		})
+	get := func(ctx context.Context, s domain.Scope, id domain.ID) (okraAccount, error) {
+		v, err := q.Account(ctx, s, id)
+		return presentAccount(v), err
+	}
 	return Routes{
 		{Method: http.MethodPost, Path: "products/accounts", Access: SecretKey, Tag: "accounts", Summary: "List accounts.", Request: "PageRequest", Response: "AccountList", Handler: accountList(nil)},
-		{Method: http.MethodPost, Path: "accounts/getById", Access: SecretKey, Tag: "accounts", Summary: "One account by id.", Request: "IDRequest", Response: "AccountList", Handler: byID},
+		{Method: http.MethodPost, Path: "accounts/getById", Access: SecretKey, Tag: "accounts", Summary: "One account by id.", Request: "IDRequest", Response: "AccountList",
+			Handler: getByID("id", "accounts", "Account retrieved successfully", get)},
+		{Method: http.MethodPost, Path: "accounts/getAccountDetails", Access: SecretKey, Tag: "accounts", Summary: "One account by id, sent as account (okra-node's getAccountDetails).", Request: "AccountRequest", Response: "AccountList",
+			Handler: getByID("account", "accounts", "Account details retrieved successfully", get)},
 		{Method: http.MethodPost, Path: "accounts/getByCustomer", Access: SecretKey, Tag: "accounts", Summary: "Accounts of a customer.", Request: "CustomerPageRequest", Response: "AccountList", Handler: accountList(needCustomer)},
+		{Method: http.MethodPost, Path: "accounts/getByCustomerDate", Access: SecretKey, Tag: "accounts", Summary: "Accounts of a customer linked between two dates (inclusive).", Request: "CustomerDatePageRequest", Response: "AccountList",
+			Handler: accountList(both(needCustomer, needDates))},
+		{Method: http.MethodPost, Path: "account/getByCustomerDate", Access: SecretKey, Tag: "accounts", Summary: "okra-node 0.1's spelling of accounts/getByCustomerDate.", Request: "CustomerDatePageRequest", Response: "AccountList",
+			Handler: accountList(both(needCustomer, needDates))},
+		{Method: http.MethodPost, Path: "accounts/getByDate", Access: SecretKey, Tag: "accounts", Summary: "Accounts linked between two dates (inclusive).", Request: "DatePageRequest", Response: "AccountList", Handler: accountList(needDates)},
 		{Method: http.MethodPost, Path: "accounts/getByBank", Access: SecretKey, Tag: "accounts", Summary: "Accounts at a bank.", Request: "BankPageRequest", Response: "AccountList", Handler: accountList(needBank)},
+		{Method: http.MethodPost, Path: "accounts/getByName", Access: SecretKey, Tag: "accounts", Summary: "Accounts whose name is exactly this one, ignoring case.", Request: "NamePageRequest", Response: "AccountList", Handler: accountList(needName)},
 	}
 }
 
@@ -85,11 +104,78 @@ func CustomerRoutes(q Reader, admin CustomerAdmin) Routes {
 			"pagination": domain.NewPageInfo(domain.Page{Number: 1, Limit: domain.MaxPageLimit}, len(out)), "customers": out,
 		})
 	}
-	get := getByID("customer", "customers", "Customer retrieved successfully",
-		func(ctx context.Context, s domain.Scope, id domain.ID) (okraCustomer, error) {
-			cu, err := q.Customer(ctx, s, id)
-			return presentCustomer(cu), err
-		})
+	// customers/get takes {customer} or, as okra-node 0.1's
+	// getCustomerByIdentity sent it, {type, value} (type bvn, nin, phone,
+	// email or id).
+	get := func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Customer json.RawMessage `json:"customer"`
+			Type     string          `json:"type"`
+			Value    string          `json:"value"`
+		}
+		if err := decodeBody(r, &body); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		c, _ := callerFrom(r.Context())
+		var cu domain.Customer
+		switch {
+		case !absent(body.Customer) || body.Type == "":
+			id, err := rawString("customer", body.Customer)
+			if err == nil && id == "" {
+				err = domain.Invalid("customer", "is required (or give type and value)")
+			}
+			if err == nil {
+				cu, err = q.Customer(r.Context(), c.Scope(), id)
+			}
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+		default:
+			found, err := admin.FindBy(r.Context(), c.Scope(), body.Type, body.Value)
+			if de, isDomain := domain.AsError(err); isDomain && de.Field == "key" {
+				err = domain.Invalid("type", "must be one of bvn, nin, phone, email, id, _id, name")
+			}
+			if err == nil && len(found) == 0 {
+				err = domain.NotFound("customer")
+			}
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			cu = found[0]
+		}
+		one(w, "customers", "Customer retrieved successfully", presentCustomer(cu))
+	}
+	flag := func(flagged bool) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			var body struct {
+				Customer string          `json:"customer"`
+				Bank     string          `json:"bank"`
+				Unflag   json.RawMessage `json:"unflag"`
+			}
+			if err := decodeBody(r, &body); err != nil {
+				writeError(w, r, err)
+				return
+			}
+			if body.Customer == "" {
+				writeError(w, r, domain.Invalid("customer", "is required"))
+				return
+			}
+			c, _ := callerFrom(r.Context())
+			cu, err := admin.SetFlagged(r.Context(), c.Scope(), body.Customer, flagged)
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			msg := "Customer flagged"
+			if !flagged {
+				msg = "Customer unflagged"
+			}
+			ok(w, msg, flagAnswer{Customer: cu.ID, Bank: body.Bank, Flagged: flagged})
+		}
+	}
 	remove := func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Customer string `json:"customer"`
@@ -107,13 +193,26 @@ func CustomerRoutes(q Reader, admin CustomerAdmin) Routes {
 			writeError(w, r, err)
 			return
 		}
-		ok(w, "Customer removed", map[string]any{"customer": body.Customer, "removed": true})
+		ok(w, "Customer removed", removedAnswer{Customer: body.Customer, Removed: true})
 	}
 	return Routes{
 		{Method: http.MethodPost, Path: "customers/find-customers-by", Access: SecretKey, Tag: "customers", Summary: "Find customers by name or an identifier.", Request: "FindCustomers", Response: "CustomerList", Handler: find},
-		{Method: http.MethodPost, Path: "customers/get", Access: SecretKey, Tag: "customers", Summary: "One customer.", Request: "CustomerRequest", Response: "CustomerList", Handler: get},
-		{Method: http.MethodPost, Path: "customers/remove", Access: SecretKey, Tag: "customers", Summary: "Delete a customer's identifiers and sessions; mark their records removed.", Request: "CustomerRequest", Handler: remove},
+		{Method: http.MethodPost, Path: "customers/get", Access: SecretKey, Tag: "customers", Summary: "One customer, by customer or by {type, value} (bvn, nin, phone, email, id).", Request: "CustomerGetRequest", Response: "CustomerList", Handler: get},
+		{Method: http.MethodPost, Path: "customers/remove", Access: SecretKey, Tag: "customers", Summary: "Delete a customer's identifiers and sessions; mark their records removed.", Request: "CustomerRequest", Response: "CustomerRemoved", Handler: remove},
+		{Method: http.MethodPost, Path: "customers/flag", Access: SecretKey, Tag: "customers", Summary: "Flag a customer: until unflagged, their links fail at the final step with 403 FLAGGED_USER (at every bank; bank is echoed).", Request: "FlagRequest", Response: "Flag", Handler: flag(true)},
+		{Method: http.MethodPost, Path: "customers/unflag", Access: SecretKey, Tag: "customers", Summary: "Lift a customer's flag.", Request: "FlagRequest", Response: "Flag", Handler: flag(false)},
 	}
+}
+
+type removedAnswer struct {
+	Customer string `json:"customer"`
+	Removed  bool   `json:"removed"`
+}
+
+type flagAnswer struct {
+	Customer string `json:"customer"`
+	Bank     string `json:"bank,omitempty"`
+	Flagged  bool   `json:"flagged"`
 }
 
 // CallbackMethod answers one method of GET callback; features add theirs
@@ -137,6 +236,10 @@ func CallbackRoutes(q Reader, more []CallbackMethod) Routes {
 			return
 		}
 		fn, found := handlers[method]
+		if product, notOffered := callbackNotOffered[method]; notOffered && !found {
+			productNotAvailable(product)(w, r)
+			return
+		}
 		if !found {
 			writeError(w, r, domain.Invalid("method", "must be AUTH or BALANCE"))
 			return
@@ -149,11 +252,31 @@ func CallbackRoutes(q Reader, more []CallbackMethod) Routes {
 		}
 		ok(w, "Callback data retrieved successfully", data)
 	}
-	return Routes{{Method: http.MethodGet, Path: "callback", Access: SecretKey, Tag: "records", Summary: "A record's result for a product (method AUTH or BALANCE).", Query: []string{"record", "method"}, Handler: h}}
+	return Routes{{Method: http.MethodGet, Path: "callback", Access: SecretKey, Tag: "records", Summary: "A record's result for a product (method AUTH or BALANCE).", Query: []string{"record", "method"}, Response: "Callback", Handler: h}}
+}
+
+// callbackNotOffered are Okra's callback methods of products this server
+// does not offer.
+var callbackNotOffered = map[string]string{
+	"TRANSACTIONS": "transactions", "INCOME": "income", "PAYMENT": "payments", "PERIODIC_BALANCE": "periodic balance",
 }
 
 // CallbackHandler answers one method of the callback route.
 type CallbackHandler func(ctx context.Context, s domain.Scope, recordID domain.ID) (any, error)
+
+// authCallbackData is GET callback?method=AUTH's data in Okra's shape.
+type authCallbackData struct {
+	Auth     *okraAuth            `json:"auth"`
+	Product  string               `json:"product"`
+	Record   string               `json:"record"`
+	Products balance.ProductFlags `json:"products"`
+	Status   authCallbackStatus   `json:"status"`
+}
+
+type authCallbackStatus struct {
+	Record  domain.RecordStatus `json:"record"`
+	Process balance.CBProcess   `json:"process"`
+}
 
 func authCallback(q Reader) CallbackHandler {
 	return func(ctx context.Context, s domain.Scope, recordID domain.ID) (any, error) {
@@ -161,22 +284,17 @@ func authCallback(q Reader) CallbackHandler {
 		if err != nil {
 			return nil, err
 		}
-		products := map[string]any{"auth": false, "balance": false, "identity": false, "accounts": false, "transactions": false, "income": false, "direct-debit": false}
-		for _, p := range rv.Record.Products {
-			products[p] = true
-		}
-		out := map[string]any{
-			"product": "auth", "record": rv.Record.ID, "products": products,
-			"status": map[string]any{"record": rv.Record.Status, "process": map[string]any{"running": false, "completed": true}},
+		out := authCallbackData{
+			Product: "auth", Record: rv.Record.ID, Products: balance.Flags(rv.Record.Products),
+			Status: authCallbackStatus{Record: rv.Record.Status, Process: balance.CBProcess{Completed: true}},
 		}
 		if rv.Auth != nil {
 			av, err := q.AuthByRecord(ctx, s, recordID)
 			if err != nil {
 				return nil, err
 			}
-			out["auth"] = presentAuth(av)
-		} else {
-			out["auth"] = nil
+			a := presentAuth(av)
+			out.Auth = &a
 		}
 		return out, nil
 	}

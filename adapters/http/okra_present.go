@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/auth"
+	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
 )
 
@@ -119,4 +120,11 @@ func presentRecord(v auth.RecordView) okraRecord {
 		out.Auth = &id
 	}
 	return out
+}
+
+// okraRecordDetail is products/records/get's object: the record with
+// Okra's usedProduct flags.
+type okraRecordDetail struct {
+	okraRecord
+	UsedProduct balance.ProductFlags `json:"usedProduct"`
 }

@@ -20,8 +20,26 @@ func objectID() map[string]any {
 }
 
 func integer() map[string]any { return map[string]any{"type": "integer"} }
+
+// flexInteger is an integer a client may also send as a string of digits
+// ("page":"1"), as Okra's documentation did.
+func flexInteger(min, max int) map[string]any {
+	o := map[string]any{"type": []any{"integer", "string"}, "pattern": "^[0-9]+$", "minimum": min}
+	if max > 0 {
+		o["maximum"] = max
+	}
+	return o
+}
+
+// money is an amount in major units with at most two decimals. The two
+// places are a format, not multipleOf 0.01, which binary floating point
+// cannot check (334080.59 / 0.01 is not a whole number in a double).
+func money() map[string]any {
+	return map[string]any{"type": "number", "format": "decimal",
+		"description": "Major units with at most two decimals (1500.5 is 1,500.50)."}
+}
 func boolean() map[string]any { return map[string]any{"type": "boolean"} }
-func number() map[string]any  { return map[string]any{"type": "number", "multipleOf": 0.01} }
+func number() map[string]any  { return money() }
 func date() map[string]any    { return map[string]any{"type": "string", "format": "date"} }
 func stamp() map[string]any   { return map[string]any{"type": "string", "format": "date-time"} }
 func array(items map[string]any) map[string]any {
@@ -33,10 +51,23 @@ func list(key, item string) map[string]any {
 	return obj(map[string]any{"pagination": ref("Pagination"), key: array(ref(item))}, "pagination", key)
 }
 
-func withPage(props map[string]any) map[string]any {
-	props["page"] = map[string]any{"type": "integer", "minimum": 1}
-	props["limit"] = map[string]any{"type": "integer", "minimum": 1, "maximum": 100}
-	return obj(props)
+func withPage(props map[string]any, required ...string) map[string]any {
+	props["page"] = flexInteger(1, 0)
+	props["limit"] = flexInteger(1, 100)
+	return obj(props, required...)
+}
+
+// productNames are every product name a session accepts.
+func productNames() []any {
+	return []any{"auth", "balance", "identity", "accounts", "transactions", "income", "payments", "payment",
+		"direct-debit", "guarantors", "periodic-transactions", "periodic-balance", "spending-patterns",
+		"liabilities", "investments", "insurance", "benefactors", "wallet", "kyc"}
+}
+
+// productFlags is a callback's products object.
+func productFlags() map[string]any {
+	return map[string]any{"type": "object", "additionalProperties": boolean(),
+		"required": []any{"auth", "balance", "identity", "accounts", "transactions", "income", "direct-debit"}}
 }
 
 // schemas are the component schemas of the OpenAPI document.
@@ -83,8 +114,17 @@ func schemas() map[string]any {
 			"products": array(str()), "accounts": array(objectID()), "auth": nullable("string"),
 			"created_at": stamp(), "last_updated": stamp(),
 		}, "id", "_id", "status", "bank", "env"),
-		"RecordList": list("records", "Record"),
-		"Amount":     number(),
+		"RecordList":   list("records", "Record"),
+		"RecordDetail": map[string]any{"allOf": []any{ref("Record"), obj(map[string]any{"usedProduct": productFlags()}, "usedProduct")}},
+		"RecordOne":    obj(map[string]any{"pagination": map[string]any{"type": "null"}, "records": ref("RecordDetail")}, "pagination", "records"),
+		"ProductFlags": productFlags(),
+		"AuthCallback": obj(map[string]any{
+			"auth": map[string]any{"oneOf": []any{ref("Auth"), map[string]any{"type": "null"}}}, "product": map[string]any{"const": "auth"},
+			"record": objectID(), "products": ref("ProductFlags"),
+			"status": obj(map[string]any{"record": str(), "process": obj(map[string]any{"running": boolean(), "completed": boolean()}, "running", "completed")}, "record", "process"),
+		}, "auth", "product", "record", "products", "status"),
+		"Callback": map[string]any{"oneOf": []any{ref("AuthCallback"), ref("BalanceCallback")}},
+		"Amount":   number(),
 		"Bank": obj(map[string]any{
 			"id": objectID(), "_id": objectID(), "name": str(), "slug": str(), "icon": str(), "logo": str(),
 			"v2_icon": str(), "v2_logo": str(),
@@ -103,26 +143,48 @@ func schemas() map[string]any {
 		"AccountList":     list("accounts", "Account"),
 		"FindCustomers":   obj(map[string]any{"key": map[string]any{"enum": []any{"name", "bvn", "nin", "phone", "email", "id", "_id"}}, "value": str()}, "key", "value"),
 		"CustomerRequest": obj(map[string]any{"customer": objectID()}, "customer"),
-		"CustomerInput":   obj(map[string]any{"id": str(), "bvn": str(), "nin": str(), "phone": str(), "email": str()}),
+		"CustomerGetRequest": map[string]any{"oneOf": []any{
+			obj(map[string]any{"customer": objectID()}, "customer"),
+			obj(map[string]any{"type": map[string]any{"enum": []any{"bvn", "nin", "phone", "email", "id", "_id", "name"}}, "value": str()}, "type", "value"),
+		}},
+		"CustomerRemoved":  obj(map[string]any{"customer": objectID(), "removed": boolean()}, "customer", "removed"),
+		"FlagRequest":      obj(map[string]any{"customer": objectID(), "bank": str(), "unflag": map[string]any{}}, "customer"),
+		"Flag":             obj(map[string]any{"customer": objectID(), "bank": str(), "flagged": boolean()}, "customer", "flagged"),
+		"AccountRequest":   obj(map[string]any{"account": objectID()}, "account"),
+		"NamePageRequest":  withPage(map[string]any{"name": str()}, "name"),
+		"BalanceIDRequest": obj(map[string]any{"balance": objectID()}, "balance"),
+		"SandboxCreate": func() map[string]any {
+			one := obj(map[string]any{"name": str(), "bank": str(), "username": str(), "password": str(),
+				"noOfAccount": flexInteger(0, 5), "type": str(), "volume": str(), "identity": map[string]any{}, "internetSpeed": map[string]any{}}, "username")
+			return map[string]any{"oneOf": []any{one, map[string]any{"type": "array", "items": one, "minItems": 1, "maxItems": 10}}}
+		}(),
+		"SandboxGenerate": obj(map[string]any{"number": flexInteger(1, 10), "bank": str(), "create": map[string]any{}}),
+		"SandboxLogins": obj(map[string]any{"customers": array(obj(map[string]any{
+			"name": str(), "bank": str(), "bank_id": objectID(), "username": str(), "password": str(), "note": str(),
+		}, "bank", "bank_id", "username", "password"))}, "customers"),
+		"CustomerInput": obj(map[string]any{"id": str(), "bvn": str(), "nin": str(), "phone": str(), "email": str()}),
 		"OpenSession": obj(map[string]any{
 			"key": str(), "token": objectID(), "env": map[string]any{"enum": []any{"production", "production-sandbox"}},
-			"products": array(map[string]any{"enum": []any{"auth", "balance", "identity"}}),
+			"okraKey":  map[string]any{"type": "string", "description": "okra-js's README name for key."},
+			"exp":      map[string]any{"type": "string", "description": "Expiry of these options: YYYY-MM-DD (through that day, UTC) or an RFC 3339 time."},
+			"products": array(map[string]any{"enum": productNames()}),
 			"customer": ref("CustomerInput"), "reauth_account": str(), "reauth_bank": str(),
 			"filter": obj(map[string]any{"banks": array(str())}), "isCorporate": boolean(),
 			"options": map[string]any{"type": "object"}, "meta": map[string]any{},
 			"callback_url": str(), "redirect_url": str(), "name": str(), "color": str(), "logo": str(),
 			"short_url": str(), "link_token": str(), "parent_origin": str(),
-		}, "key"),
+		}),
 		"SessionBank": obj(map[string]any{
 			"id": objectID(), "slug": str(), "name": str(), "icon": str(), "status": str(),
 			"methods": array(str()), "mfa_kinds": array(str()), "products": array(str()),
-			"accounts": array(ref("StepAccount")), "quick_login": array(str()),
+			"accounts": array(ref("StepAccount")), "quick_login": array(str()), "country": str(),
 		}, "id", "slug", "name", "methods"),
 		"Opened": obj(map[string]any{
 			"session_id": objectID(), "session_token": str(), "expires_at": stamp(), "returning": boolean(),
 			"customer_id": objectID(), "company": str(), "env": str(), "products": array(str()),
-			"banks": array(ref("SessionBank")),
-		}, "session_id", "session_token", "expires_at", "returning", "banks"),
+			"products_unavailable": array(str()),
+			"banks":                array(ref("SessionBank")),
+		}, "session_id", "session_token", "expires_at", "returning", "products", "products_unavailable", "banks"),
 		"StepAccount": obj(map[string]any{
 			"id": objectID(), "nuban": str(), "name": str(), "type": str(), "currency": str(), "already_connected": boolean(),
 		}, "id", "nuban", "name"),
@@ -140,19 +202,29 @@ func schemas() map[string]any {
 			"payload":       ref("SuccessPayload"),
 			"record_id":     objectID(), "customer_id": objectID(),
 		}, "session_id", "status"),
+		"FailedStep": map[string]any{"allOf": []any{ref("Step"),
+			obj(map[string]any{"status": map[string]any{"const": "failed"}}, "status", "error")}},
 		"Login": obj(map[string]any{
 			"bank": str(), "method": map[string]any{"enum": []any{"internet_banking", "mobile_banking", "ussd", "returning"}},
 			"credentials": obj(map[string]any{"username": str(), "password": str(), "phone": str()}),
 		}, "bank", "method"),
 		"Answer": obj(map[string]any{"answer": str()}),
 		"Choose": obj(map[string]any{"accounts": array(objectID()), "consent": boolean()}, "accounts", "consent"),
+		"PayloadAuth": obj(map[string]any{
+			"id": objectID(), "_id": objectID(), "validated": boolean(), "validation_note": str(),
+			"bank": objectID(), "bank_id": objectID(), "customer": objectID(), "customer_id": objectID(),
+			"record": objectID(), "owner": objectID(), "env": str(), "accounts": array(objectID()),
+			"status": boolean(), "type": str(),
+			"bank_details": obj(map[string]any{"_id": objectID(), "name": str(), "slug": str(), "logo": str(), "icon": str()}),
+			"created_at":   stamp(), "last_updated": stamp(),
+		}, "id", "_id", "validated", "bank", "customer", "record", "bank_details", "created_at", "last_updated"),
 		"PayloadAccount": obj(map[string]any{
 			"id": objectID(), "accountId": objectID(), "name": str(), "nuban": str(), "type": str(), "currency": str(),
 			"connected": boolean(), "available_balance": number(), "ledger_balance": number(), "env": str(), "customer": objectID(),
 		}, "id", "nuban", "connected"),
 		"SuccessPayload": obj(map[string]any{
 			"record_id": objectID(), "record": objectID(), "customer_id": objectID(), "bank_id": objectID(),
-			"accounts": array(ref("PayloadAccount")), "auth": ref("Auth"), "identity": map[string]any{"type": "null"},
+			"accounts": array(ref("PayloadAccount")), "auth": ref("PayloadAuth"), "identity": map[string]any{"type": "null"},
 			"callback_url": str(), "meta": map[string]any{}, "returning": boolean(), "duplicate": boolean(),
 			"success": boolean(), "done": boolean(),
 		}, "record_id", "customer_id", "bank_id", "accounts", "auth", "success", "done"),

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -162,7 +164,7 @@ func jsonFieldType(t reflect.Type, name string) reflect.Type {
 
 func jsonTypeName(goType string) string {
 	switch {
-	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"), goType == "httpapi.flexInt":
 		return "an integer"
 	case strings.HasPrefix(goType, "float"), goType == "domain.Minor":
 		return "a number"
@@ -174,4 +176,39 @@ func jsonTypeName(goType string) string {
 		return "an array"
 	}
 	return "an object"
+}
+
+// flexInt is an integer field that also accepts a string of digits:
+// Okra's documentation sends "page":"1","limit":"10".
+type flexInt int
+
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "null" {
+		return nil
+	}
+	raw := s
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return &json.UnmarshalTypeError{Value: "string", Type: reflect.TypeOf(0)}
+		}
+		raw = strings.TrimSpace(raw)
+	}
+	v, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || v > math.MaxInt32 || v < math.MinInt32 {
+		what := "number " + s
+		switch {
+		case strings.HasPrefix(s, `"`):
+			what = "string " + s
+		case s == "true" || s == "false":
+			what = "bool"
+		case strings.HasPrefix(s, "["):
+			what = "array"
+		case strings.HasPrefix(s, "{"):
+			what = "object"
+		}
+		return &json.UnmarshalTypeError{Value: what, Type: reflect.TypeOf(0)}
+	}
+	*n = flexInt(v)
+	return nil
 }

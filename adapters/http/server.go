@@ -129,6 +129,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.metrics = m
 	s.routes = append(s.operatorRoutes(), deps.Routes...)
+	s.routes = append(s.routes, notOfferedRoutes(s.routes)...)
 	mux := http.NewServeMux()
 	for path, methods := range byPath(s.routes) {
 		mux.Handle(path, s.dispatch(path, methods))
@@ -156,15 +157,18 @@ func (s *Server) dispatch(path string, methods map[string]Route) http.Handler {
 	wrapped := map[string]http.Handler{}
 	for m, rt := range methods {
 		var h http.Handler = rt.Handler
-		if rt.Access == SecretKey {
-			env := domain.EnvProduction
-			if strings.HasPrefix(path, SandboxBase) {
-				env = domain.EnvSandbox
-			}
+		env := domain.EnvProduction
+		if strings.HasPrefix(path, SandboxBase) {
+			env = domain.EnvSandbox
+		}
+		switch rt.Access {
+		case SecretKey:
 			if m == http.MethodPost {
 				h = s.idempotent(h, rt)
 			}
 			h = s.secretKey(env, s.rateLimited(h))
+		case OptionalKey:
+			h = s.optionalKey(env, s.rateLimited(h))
 		}
 		wrapped[m] = h
 	}

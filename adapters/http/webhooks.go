@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"
@@ -35,7 +34,7 @@ type webhookDelivery struct {
 func presentDelivery(e domain.OutboxEvent) webhookDelivery {
 	d := webhookDelivery{
 		EventID: e.ID, Method: e.Method, Code: e.Code, Record: e.RecordID, Attempts: e.Attempts, Status: e.Status,
-		CreatedAt: e.CreatedAt.UTC().Format(time.RFC3339), LastUpdated: e.UpdatedAt.UTC().Format(time.RFC3339),
+		CreatedAt: ts(e.CreatedAt), LastUpdated: ts(e.UpdatedAt),
 	}
 	if e.LastStatus != 0 {
 		st := e.LastStatus
@@ -46,7 +45,7 @@ func presentDelivery(e domain.OutboxEvent) webhookDelivery {
 		d.LastError = &msg
 	}
 	if e.Status == domain.OutboxPending {
-		next := e.NextAttempt.UTC().Format(time.RFC3339)
+		next := ts(e.NextAttempt)
 		d.NextAttempt = &next
 	}
 	return d

@@ -137,7 +137,7 @@ func TestWebhookDeliveriesRoute(t *testing.T) {
 	want := map[string]any{
 		"event_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "method": "AUTH", "code": "AUTH_SUCCESS", "record": "bbbbbbbbbbbbbbbbbbbbbbbb",
 		"attempts": 2.0, "status": "pending", "last_status": 500.0, "last_error": "the receiver answered 500",
-		"next_attempt": "2026-03-01T10:01:00Z", "created_at": "2026-03-01T10:00:00Z", "last_updated": "2026-03-01T10:00:01Z",
+		"next_attempt": "2026-03-01T10:01:00.000Z", "created_at": "2026-03-01T10:00:00.000Z", "last_updated": "2026-03-01T10:00:01.000Z",
 	}
 	for k, v := range want {
 		if first[k] != v {

@@ -13,7 +13,6 @@ import (
 	"path"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
 )
@@ -327,7 +326,7 @@ func expiry(l domain.ShortLink) *string {
 	if l.ExpiresAt == nil {
 		return nil
 	}
-	s := l.ExpiresAt.UTC().Format(time.RFC3339)
+	s := ts(*l.ExpiresAt)
 	return &s
 }
 

@@ -206,10 +206,13 @@ func (w balanceRow) domain() domain.Balance {
 
 var balanceList = listSpec{
 	table: "balances", cols: balanceCols, what: "balances",
-	customer: "balances.customer_id = ?",
-	bank:     "EXISTS (SELECT 1 FROM accounts a WHERE a.id = balances.account_id AND a.bank_id = ?)",
-	account:  "balances.account_id = ?",
-	record:   "balances.record_id = ?",
+	customer:     "balances.customer_id = ?",
+	bank:         "EXISTS (SELECT 1 FROM accounts a WHERE a.id = balances.account_id AND a.bank_id = ?)",
+	account:      "balances.account_id = ?",
+	record:       "balances.record_id = ?",
+	currency:     "UPPER(balances.currency) = UPPER(?)",
+	minAvailable: "balances.available >= ?",
+	minLedger:    "balances.ledger >= ?",
 }
 
 type balanceRepo struct{ r *repos }

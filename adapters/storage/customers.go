@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
 )
@@ -191,4 +192,20 @@ func joinCols(names []string) string {
 		out += n
 	}
 	return out
+}
+
+// SetFlagged flags or unflags a customer (customers/flag, customers/unflag).
+func (c customerRepo) SetFlagged(ctx context.Context, s domain.Scope, id domain.ID, flagged bool, at time.Time) error {
+	n, err := c.r.exec(ctx, "customer", "flag customer",
+		"UPDATE customers SET flagged = ?, updated_at = ? WHERE id = ? AND company_id = ? AND env = ?",
+		flagged, ts(at), id, s.CompanyID, string(s.Env))
+	return mustAffect(n, err, "customer")
+}
+
+// Flagged reports whether a customer is flagged.
+func (c customerRepo) Flagged(ctx context.Context, s domain.Scope, id domain.ID) (bool, error) {
+	var flagged bool
+	err := c.r.get(ctx, &flagged, "customer", "SELECT flagged FROM customers WHERE id = ? AND company_id = ? AND env = ?",
+		id, s.CompanyID, string(s.Env))
+	return flagged, err
 }

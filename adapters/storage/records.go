@@ -167,6 +167,7 @@ var accountList = listSpec{
 	bank:     "accounts.bank_id = ?",
 	account:  "accounts.id = ?",
 	record:   "accounts.record_id = ?",
+	name:     "LOWER(accounts.name) = LOWER(?)",
 }
 
 type accountRepo struct{ r *repos }

@@ -272,6 +272,9 @@ func splitCols(cols string) []string {
 type listSpec struct {
 	table, cols, what               string
 	customer, bank, account, record string
+	// Filters only some tables answer (accounts by name, balances by
+	// currency and amount).
+	name, currency, minAvailable, minLedger string
 }
 
 // list is listOf for tables the read side does not serve: a count, then
@@ -289,6 +292,17 @@ func (r *repos) list(ctx context.Context, dest any, spec listSpec, s domain.Scop
 	add(spec.bank, f.BankID)
 	add(spec.account, f.AccountID)
 	add(spec.record, f.RecordID)
+	add(spec.name, f.Name)
+	add(spec.currency, f.Currency)
+	for _, m := range []struct {
+		cond string
+		min  *domain.Minor
+	}{{spec.minAvailable, f.MinAvailable}, {spec.minLedger, f.MinLedger}} {
+		if m.cond != "" && m.min != nil {
+			where = append(where, m.cond)
+			args = append(args, int64(*m.min))
+		}
+	}
 	if !f.From.IsZero() {
 		where = append(where, spec.table+".created_at >= ?")
 		args = append(args, ts(f.From))

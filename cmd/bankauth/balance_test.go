@@ -410,7 +410,7 @@ func TestBalanceTokenRequired(t *testing.T) {
 			t.Fatalf("check with an expired session: want 409 TOKEN_REQUIRED, got %d %s", r.Status, r.Body)
 		}
 		r = ts.call("POST", "/v2/sandbox/products/records/get", sk, map[string]any{"record_id": l.Record})
-		if st := field(field(r.JSON, "data.records").([]any)[0], "status"); st != "token_required" {
+		if st := field(r.JSON, "data.records.status"); st != "token_required" {
 			t.Fatalf("record status %v, want token_required: %s", st, r.Body)
 		}
 		ev := sink.wait(t, "RECORD", "TOKEN_REQUIRED", l.Record)

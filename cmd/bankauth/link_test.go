@@ -156,7 +156,7 @@ func TestLinkEndToEnd(t *testing.T) {
 			t.Fatalf("customers/list: %s", r.Body)
 		}
 		r = ts.call("POST", "/v2/sandbox/products/records/get", sk, map[string]any{"record_id": recordID})
-		rec := field(r.JSON, "data.records").([]any)[0].(map[string]any)
+		rec, _ := field(r.JSON, "data.records").(map[string]any)
 		if rec["status"] != "success" || rec["auth"] != authID || len(rec["accounts"].([]any)) != 2 {
 			t.Fatalf("records/get: %s", r.Body)
 		}

@@ -282,7 +282,7 @@ func TestReauthRepairsTheRecord(t *testing.T) {
 		t.Fatalf("reauth changed row counts: %v → %v", before, got)
 	}
 	r := ts.call("POST", "/v2/sandbox/products/records/get", keys.Sandbox.SecretKey, map[string]any{"record_id": recordID})
-	if st := field(field(r.JSON, "data.records").([]any)[0], "status"); st != "success" {
+	if st := field(r.JSON, "data.records.status"); st != "success" {
 		t.Fatalf("record status after reauth: %v", st)
 	}
 	codes := map[string]bool{}
@@ -342,7 +342,7 @@ func TestCustomersRemove(t *testing.T) {
 		t.Fatalf("remove: %d %s", r.Status, r.Body)
 	}
 	r = ts.call("POST", "/v2/sandbox/products/records/get", sk, map[string]any{"record_id": recordID})
-	if st := field(field(r.JSON, "data.records").([]any)[0], "status"); st != "removed" {
+	if st := field(r.JSON, "data.records.status"); st != "removed" {
 		t.Fatalf("record after remove: %v", st)
 	}
 	if got := counts(t, ts)["customer_identifiers"]; got != 0 {

@@ -116,6 +116,11 @@ func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRe
 	return Step{SessionID: l.ID, Status: domain.StepDone, Bank: bank.Slug, Payload: &payload}, nil
 }
 
+// errFlagged ends a link of a customer the company flagged
+// (customers/flag); customers/unflag lets them link again.
+var errFlagged = &domain.Error{Kind: domain.KindFlagged, Code: "FLAGGED_USER",
+	Message: "this customer is flagged by the company and cannot link an account until unflagged"}
+
 // linkBalances returns the balances of the chosen accounts when the session
 // asked for the balance product: from the login answer when the bank sent
 // them, else from one GetBalance call. A failure here does not fail the
@@ -174,6 +179,11 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 	customer, merged, err := w.customer(ctx, l, st, owner, chosen)
 	if err != nil {
 		return Payload{}, err
+	}
+	if flagged, err := w.tx.Customers().Flagged(ctx, w.scope, customer.ID); err != nil {
+		return Payload{}, fmt.Errorf("read flag of customer %s: %w", customer.ID, err)
+	} else if flagged {
+		return Payload{}, errFlagged
 	}
 	record, previous, err := w.record(ctx, l, st, customer, opts)
 	if err != nil {

@@ -108,3 +108,20 @@ func (c *Customers) Remove(ctx context.Context, s domain.Scope, id domain.ID) er
 		return nil
 	})
 }
+
+// SetFlagged flags a customer (customers/flag) or lifts the flag
+// (customers/unflag). While flagged, the customer's links fail at the
+// final step with FLAGGED_USER.
+func (c *Customers) SetFlagged(ctx context.Context, s domain.Scope, id domain.ID, flagged bool) (domain.Customer, error) {
+	if !domain.ValidID(id) {
+		return domain.Customer{}, domain.NotFound("customer")
+	}
+	if err := c.store.Customers().SetFlagged(ctx, s, id, flagged, c.clock.Now()); err != nil {
+		return domain.Customer{}, fmt.Errorf("flag customer %s: %w", id, err)
+	}
+	cu, err := c.store.Customers().Get(ctx, s, id)
+	if err != nil {
+		return domain.Customer{}, fmt.Errorf("get customer %s: %w", id, err)
+	}
+	return cu, nil
+}

@@ -141,7 +141,9 @@ func (c CustomerInput) Identifiers() (map[domain.IdentifierKind]string, error) {
 
 // OpenRequest opens a link session (the widget's options).
 type OpenRequest struct {
-	Key      string         `json:"key"`
+	Key string `json:"key"`
+	// OkraKey is okra-js's README name for key.
+	OkraKey  string         `json:"okraKey"`
 	Token    string         `json:"token"`
 	Env      string         `json:"env"`
 	Products []string       `json:"products"`
@@ -168,6 +170,9 @@ type OpenRequest struct {
 	LinkToken string `json:"link_token"`
 	// ParentOrigin is the origin of the page that framed the widget.
 	ParentOrigin string `json:"parent_origin"`
+	// Exp is okra-js's expiry of the widget options (a date or a
+	// timestamp): past it, no session opens.
+	Exp string `json:"exp"`
 	// Origins are set by the HTTP adapter, never read from the body.
 	Origins Origins `json:"-"`
 }
@@ -177,8 +182,17 @@ type BankFilter struct {
 	Banks []string `json:"banks"`
 }
 
-// knownProducts are the products a session may ask for.
-var knownProducts = map[string]bool{"auth": true, "balance": true, "identity": true}
+// knownProducts are the product names Okra defined, each marked with
+// whether this server offers it. A session may ask for any of them: the
+// offered ones are used, the others reported back as unavailable, so an
+// integration written for Okra's full product list still links.
+var knownProducts = map[string]bool{
+	"auth": true, "balance": true, "identity": true,
+	"accounts": false, "transactions": false, "income": false, "payments": false, "payment": false,
+	"direct-debit": false, "guarantors": false, "periodic-transactions": false, "periodic-balance": false,
+	"spending-patterns": false, "liabilities": false, "investments": false, "insurance": false,
+	"benefactors": false, "wallet": false, "kyc": false,
+}
 
 // SessionBank is a bank as the session offers it.
 type SessionBank struct {
@@ -190,6 +204,8 @@ type SessionBank struct {
 	Methods  []string `json:"methods"`
 	MFAKinds []string `json:"mfa_kinds"`
 	Products []string `json:"products"`
+	// Country lets the widget honour okra-js's countries option.
+	Country string `json:"country,omitempty"`
 	// For a returning customer: what they connected before and how they
 	// may log in quickly.
 	Accounts   []StepAccount `json:"accounts,omitempty"`
@@ -198,15 +214,18 @@ type SessionBank struct {
 
 // Opened is the answer to OpenSession.
 type Opened struct {
-	SessionID    string        `json:"session_id"`
-	SessionToken string        `json:"session_token"`
-	ExpiresAt    string        `json:"expires_at"`
-	Returning    bool          `json:"returning"`
-	CustomerID   string        `json:"customer_id,omitempty"`
-	Company      string        `json:"company"`
-	Env          domain.Env    `json:"env"`
-	Products     []string      `json:"products"`
-	Banks        []SessionBank `json:"banks"`
+	SessionID    string     `json:"session_id"`
+	SessionToken string     `json:"session_token"`
+	ExpiresAt    string     `json:"expires_at"`
+	Returning    bool       `json:"returning"`
+	CustomerID   string     `json:"customer_id,omitempty"`
+	Company      string     `json:"company"`
+	Env          domain.Env `json:"env"`
+	Products     []string   `json:"products"`
+	// ProductsUnavailable are products asked for that this server does
+	// not offer; the link goes on without them.
+	ProductsUnavailable []string      `json:"products_unavailable"`
+	Banks               []SessionBank `json:"banks"`
 }
 
 // sessionOptions is what the session keeps of its request (no key).
@@ -231,6 +250,9 @@ type sessionOptions struct {
 // or short link; a customer given on the page is kept as a hint for after
 // the bank login and changes nothing in the answer.
 func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, error) {
+	if req.Key == "" {
+		req.Key = req.OkraKey
+	}
 	env, err := domain.ParseEnv(req.Env)
 	if req.Env == "" {
 		env, err = envOfKey(req.Key), nil
@@ -239,7 +261,10 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 		return Opened{}, err
 	}
 	if req.Key == "" {
-		return Opened{}, domain.Invalid("key", "is required (the public key)")
+		return Opened{}, domain.Invalid("key", "is required (the public key; okra-js also calls it okraKey)")
+	}
+	if err := checkExp(req.Exp, s.clock.Now()); err != nil {
+		return Opened{}, err
 	}
 	if err := s.spend("session opens from this address", s.cfg.Budgets.OpenPerAddress, clientOf(ctx)); err != nil {
 		return Opened{}, err
@@ -319,6 +344,10 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 		if err := g.apply(&opts); err != nil {
 			return Opened{}, err
 		}
+	}
+	var unavailable []string
+	opts.Products, unavailable = offeredProducts(opts.Products)
+	if g != nil {
 		if g.Customer != nil {
 			// The server's customer replaces the page's hint.
 			if trusted, err = g.Customer.Identifiers(); err != nil {
@@ -385,7 +414,7 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 	}
 	out := Opened{
 		SessionID: id, SessionToken: token, ExpiresAt: stamp(l.ExpiresAt), Company: company.Name,
-		Env: env, Products: opts.Products, Banks: banks, Returning: opts.Returning, CustomerID: customerID,
+		Env: env, Products: opts.Products, ProductsUnavailable: unavailable, Banks: banks, Returning: opts.Returning, CustomerID: customerID,
 	}
 	return out, nil
 }
@@ -558,13 +587,16 @@ func envOfKey(key string) domain.Env {
 	return domain.EnvSandbox
 }
 
+// normalizeProducts checks and dedupes a product list (auth first, always
+// there). Known products this server does not offer stay in the list;
+// offeredProducts splits them off.
 func normalizeProducts(in []string) ([]string, error) {
 	seen := map[string]bool{"auth": true}
 	out := []string{"auth"}
 	for _, p := range in {
 		p = strings.ToLower(strings.TrimSpace(p))
-		if !knownProducts[p] {
-			return nil, domain.Invalid("products", fmt.Sprintf("unknown product %q; use auth, balance or identity", p))
+		if _, known := knownProducts[p]; !known {
+			return nil, domain.Invalid("products", fmt.Sprintf("unknown product %q; this server offers auth, balance and identity and accepts Okra's other product names", p))
 		}
 		if !seen[p] {
 			seen[p] = true
@@ -572,6 +604,41 @@ func normalizeProducts(in []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkExp refuses options whose exp (okra-js: the widget's expiry) has
+// passed. A date alone expires at the end of that day (UTC).
+func checkExp(exp string, now time.Time) error {
+	exp = strings.TrimSpace(exp)
+	if exp == "" {
+		return nil
+	}
+	var until time.Time
+	if d, err := time.Parse(time.DateOnly, exp); err == nil {
+		until = d.AddDate(0, 0, 1)
+	} else if t, err := time.Parse(time.RFC3339, exp); err == nil {
+		until = t
+	} else {
+		return domain.Invalid("exp", "must be a date (YYYY-MM-DD) or an ISO 8601 timestamp")
+	}
+	if !now.Before(until) {
+		return &domain.Error{Kind: domain.KindExpired, Code: "WIDGET_EXPIRED", Field: "exp", Message: "these widget options expired at " + until.UTC().Format(time.RFC3339)}
+	}
+	return nil
+}
+
+// offeredProducts splits a normalized list into the products this server
+// offers and those it does not.
+func offeredProducts(in []string) (offered, unavailable []string) {
+	offered, unavailable = []string{}, []string{}
+	for _, p := range in {
+		if knownProducts[p] {
+			offered = append(offered, p)
+		} else {
+			unavailable = append(unavailable, p)
+		}
+	}
+	return offered, unavailable
 }
 
 // offeredBanks lists the env's banks that support every product asked for
@@ -603,8 +670,15 @@ func sessionBank(b domain.Bank) SessionBank {
 	if status == "" {
 		status = domain.BankOperational
 	}
+	nz := func(xs []string) []string {
+		if xs == nil {
+			return []string{}
+		}
+		return xs
+	}
+	// Lists are never null: clients (and the OpenAPI document) expect arrays.
 	return SessionBank{ID: b.ID, Slug: b.Slug, Name: b.Name, Icon: BankIcon(b), Status: status,
-		Methods: b.Methods, MFAKinds: b.MFAKinds, Products: b.Products}
+		Methods: nz(b.Methods), MFAKinds: nz(b.MFAKinds), Products: nz(b.Products), Country: b.Country}
 }
 
 func newSessionToken() string {

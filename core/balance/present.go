@@ -66,7 +66,8 @@ func stamp(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339)
+	// ISO 8601 UTC with milliseconds, as on every other object.
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 // Present shapes v for the wire.
@@ -85,4 +86,23 @@ func Present(v View) Object {
 		Record:    b.RecordID, Owner: b.CompanyID, Env: b.Env,
 		CreatedAt: stamp(b.CreatedAt), LastUpdated: stamp(b.CreatedAt), AsOf: stamp(b.AsOf), Source: source,
 	}
+}
+
+// ProductFlags is a callback's products in Okra's shape: an object with a
+// boolean per product Okra's callbacks named, true for the record's.
+type ProductFlags map[string]bool
+
+// callbackProducts are the keys Okra's callbacks always carried.
+var callbackProducts = []string{"auth", "balance", "identity", "accounts", "transactions", "income", "direct-debit"}
+
+// Flags turns a record's product list into ProductFlags.
+func Flags(products []string) ProductFlags {
+	out := ProductFlags{}
+	for _, p := range callbackProducts {
+		out[p] = false
+	}
+	for _, p := range products {
+		out[p] = true
+	}
+	return out
 }

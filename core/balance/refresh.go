@@ -100,13 +100,13 @@ func (s *Service) CallbackURL(env domain.Env, recordID domain.ID) string {
 
 // Callback is the BALANCE callback in Okra's shape.
 type Callback struct {
-	Balance  *Object   `json:"balance"`
-	Balances []Object  `json:"balances"`
-	Product  string    `json:"product"`
-	Record   string    `json:"record"`
-	Products []string  `json:"products"`
-	Status   CBStatus  `json:"status"`
-	Error    *JobError `json:"error,omitempty"`
+	Balance  *Object      `json:"balance"`
+	Balances []Object     `json:"balances"`
+	Product  string       `json:"product"`
+	Record   string       `json:"record"`
+	Products ProductFlags `json:"products"`
+	Status   CBStatus     `json:"status"`
+	Error    *JobError    `json:"error,omitempty"`
 }
 
 // CBStatus says where the record and its latest refresh stand.
@@ -140,11 +140,7 @@ func (s *Service) RefreshResult(ctx context.Context, scope domain.Scope, recordI
 		}
 		return Callback{}, fmt.Errorf("load record %s: %w", recordID, err)
 	}
-	products := r.Products
-	if products == nil {
-		products = []string{}
-	}
-	cb := Callback{Product: "balance", Record: r.ID, Products: products, Balances: []Object{},
+	cb := Callback{Product: "balance", Record: r.ID, Products: Flags(r.Products), Balances: []Object{},
 		Status: CBStatus{Record: r.Status, Refresh: "none", Process: CBProcess{Completed: true}}}
 	job, err := s.store.Jobs().LatestBySubject(ctx, scope, domain.JobBalanceRefresh, r.ID)
 	switch {

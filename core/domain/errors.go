@@ -20,6 +20,7 @@ const (
 	KindRejected         Kind = "rejected"          // the bank refused the login or answer (400-class step failure)
 	KindDuplicateAccount Kind = "duplicate_account" // the company's policy refuses a second link (409)
 	KindTokenRequired    Kind = "token_required"    // the bank needs the customer again (409-class)
+	KindFlagged          Kind = "flagged"           // the company flagged the customer: no link until unflagged (403, FLAGGED_USER)
 	KindExpired          Kind = "expired"           // a session or challenge ran out of time (410)
 	KindConnectorFailed  Kind = "connector_failed"  // the connector crashed or answered garbage (502)
 	KindUnavailable      Kind = "unavailable"       // bank or connector unavailable (503)

@@ -52,7 +52,13 @@ type ListFilter struct {
 	RecordID   ID
 	From       time.Time // start of the first day, inclusive
 	To         time.Time // start of the day after the last, exclusive
-	Page       Page
+	// Name matches an account's name, ignoring case.
+	Name string
+	// Currency, MinAvailable and MinLedger narrow balances (balance/getByType).
+	Currency     string
+	MinAvailable *Minor
+	MinLedger    *Minor
+	Page         Page
 }
 
 // PageInfo is the mongoose-paginate block Okra returns with every list.

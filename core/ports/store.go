@@ -100,6 +100,10 @@ type CustomerRepo interface {
 	FindByIdentifier(ctx context.Context, s domain.Scope, kind domain.IdentifierKind, blinds ...[]byte) (domain.Customer, error)
 	Identifiers(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.CustomerIdentifier, error)
 	DeleteIdentifiers(ctx context.Context, s domain.Scope, customerID domain.ID) error
+	// SetFlagged flags or unflags a customer; a flagged customer cannot
+	// link. Flagged reports it.
+	SetFlagged(ctx context.Context, s domain.Scope, id domain.ID, flagged bool, at time.Time) error
+	Flagged(ctx context.Context, s domain.Scope, id domain.ID) (bool, error)
 }
 
 type RecordRepo interface {

@@ -54,6 +54,57 @@
     return el('button', attrs, label);
   }
 
+  // ---- okra-js options this widget honours (see the README's table) ----
+
+  function opt(name) {
+    var o = st.options || {};
+    return o[name];
+  }
+
+  function optText(name) {
+    var v = opt(name);
+    return typeof v === 'string' ? v.trim() : '';
+  }
+
+  // webURL returns s when it is an http(s) URL, else ''.
+  function webURL(s) {
+    if (typeof s !== 'string' || !/^https?:\/\//i.test(s)) return '';
+    try { return new URL(s).toString(); } catch (e) { return ''; }
+  }
+
+  // accountKind is 'corporate', 'individual' or '' (both), from
+  // account_type or isCorporate.
+  function accountKind() {
+    var t = String(opt('account_type') || '').toLowerCase();
+    if (t === 'corporate' || t === 'corp' || opt('isCorporate') === true) return 'corporate';
+    if (t === 'individual' || t === 'ind' || t === 'personal') return 'individual';
+    return '';
+  }
+
+  function methodsFor(bank) {
+    var kind = accountKind();
+    return (bank.methods || []).filter(function (m) {
+      if (m === 'returning') return false;
+      var corp = m.indexOf('corporate') === 0;
+      return kind === 'corporate' ? corp : kind === 'individual' ? !corp : true;
+    });
+  }
+
+  // singleAccount: selection_type 'single' or multi_account false.
+  function singleAccount() {
+    var t = String(opt('selection_type') || '').toLowerCase();
+    return t === 'single' || opt('multi_account') === false || opt('multi_account') === 'false';
+  }
+
+  function visibleBanks(banks) {
+    var countries = opt('countries');
+    var want = Array.isArray(countries) ? countries.map(function (c) { return String(c).toUpperCase(); }) : [];
+    return (banks || []).filter(function (b) {
+      if (want.length && b.country && want.indexOf(String(b.country).toUpperCase()) < 0) return false;
+      return methodsFor(b).length > 0 || (b.quick_login && b.quick_login.length > 0);
+    });
+  }
+
   function companyName() {
     var o = st.options || {};
     return o.name || o.clientName || (st.opened && st.opened.company) || 'This company';
@@ -150,8 +201,10 @@
       el('li', { text: name + ' sees the account names, numbers and balances you share, and nothing else.' }));
     var go = el('button', { type: 'button', 'class': 'btn primary', 'data-action': 'consent', onclick: afterConsent },
       el('span', { 'data-action': 'submit', text: 'Continue' }));
+    var connectMessage = optText('connectMessage');
     show('consent', name + ' wants to link your bank account', [
       el('p', { 'class': 'lead', text: name + ' uses bankauth to confirm your bank account.' }),
+      connectMessage ? el('p', { 'class': 'connect-message', 'data-connect-message': true, text: connectMessage }) : null,
       list,
       el('div', { 'class': 'actions' }, go)
     ], { focus: '[data-action=consent]' });
@@ -174,7 +227,7 @@
   }
 
   function showBanks() {
-    var banks = st.opened.banks || [];
+    var banks = visibleBanks(st.opened.banks);
     var list = el('ul', { 'class': 'choices', 'aria-label': 'Banks' });
     var empty = el('p', { 'class': 'hint', role: 'status', hidden: true, text: 'No bank matches your search.' });
     function render(q) {
@@ -217,7 +270,7 @@
 
   function showMethods() {
     var b = st.bank;
-    var methods = (b.methods || []).filter(function (m) { return m !== 'returning'; });
+    var methods = methodsFor(b);
     var list = el('ul', { 'class': 'choices', 'aria-label': 'Ways to log in' }, methods.map(function (m) {
       var label = methodLabels[m] || [m.replace(/_/g, ' '), ''];
       return el('li', null, el('button', {
@@ -309,7 +362,7 @@
   }
 
   function showReturning() {
-    var banks = st.opened.banks || [];
+    var banks = visibleBanks(st.opened.banks);
     var list = el('ul', { 'class': 'returning-list' }, banks.map(function (b) {
       var quick = b.quick_login && b.quick_login.length ? b.quick_login : ['otp', 'password'];
       var accounts = el('ul', { 'class': 'masked', 'aria-label': 'Accounts linked at ' + b.name }, (b.accounts || []).map(function (a) {
@@ -403,17 +456,25 @@
 
   function showAccounts(step) {
     var accounts = step.accounts || [];
+    var single = singleAccount();
+    var currency = optText('currency').toUpperCase();
+    var usable = 0;
     var list = el('ul', { 'class': 'accounts' }, accounts.map(function (a) {
       var id = 'acct-' + a.id;
-      return el('li', null, el('label', { 'class': 'account', 'for': id },
-        el('input', { type: 'checkbox', id: id, name: 'account', value: a.id, 'data-account': a.id }),
+      // currency: only accounts in it may be chosen.
+      var other = !!currency && !!a.currency && String(a.currency).toUpperCase() !== currency;
+      if (!other) usable++;
+      return el('li', null, el('label', { 'class': 'account' + (other ? ' disabled' : ''), 'for': id },
+        el('input', { type: single ? 'radio' : 'checkbox', id: id, name: 'account', value: a.id, 'data-account': a.id, disabled: other }),
         el('span', { 'class': 'account-text' },
           el('span', { 'class': 'account-name', text: a.name }),
           el('span', { 'class': 'account-sub', text: [a.nuban, a.type, a.currency].filter(Boolean).join(' · ') })),
+        other ? el('span', { 'class': 'badge warn', 'data-other-currency': true, text: 'Not in ' + currency }) : null,
         a.already_connected ? el('span', { 'class': 'badge ok', 'data-already-connected': true, text: 'Already connected' }) : null));
     }));
     var form = el('form', { novalidate: true, onsubmit: function (e) { e.preventDefault(); connect(section, form); } },
-      el('fieldset', null, el('legend', { text: 'Accounts at ' + st.bank.name }), list),
+      el('fieldset', null, el('legend', { text: (single ? 'Choose one account at ' : 'Accounts at ') + st.bank.name }), list),
+      usable ? null : el('p', { 'class': 'alert', role: 'alert', text: 'None of your accounts at ' + st.bank.name + ' is in ' + currency + '.' }),
       el('p', { 'class': 'consent-note', text: 'By selecting Connect you allow ' + companyName() + ' to see the names, numbers and balances of the accounts you chose.' }),
       formAlert(),
       el('div', { 'class': 'actions' }, button('Connect', { type: 'submit', 'data-action': 'submit' })));
@@ -422,7 +483,7 @@
 
   function connect(section, form) {
     if (st.busy) return;
-    var ids = Array.prototype.filter.call(form.querySelectorAll('input[type=checkbox]'), function (c) { return c.checked; })
+    var ids = Array.prototype.filter.call(form.querySelectorAll('input[name=account]'), function (c) { return c.checked && !c.disabled; })
       .map(function (c) { return c.value; });
     if (!ids.length) {
       setAlert(section, 'Choose at least one account.');
@@ -447,19 +508,40 @@
     Object.keys(payload).forEach(function (k) { msg[k] = payload[k]; });
     msg.success = true;
     post(msg);
-    var redirect = !inFrame && st.options.redirect_url ? redirectURL(st.options.redirect_url, payload) : '';
+    // widget_success is a message, or a URL to go to (as redirect_url).
+    var successURL = webURL(opt('widget_success'));
+    var target = st.options.redirect_url || successURL;
+    var redirect = !inFrame && target ? redirectURL(target, payload) : '';
+    var framedLink = inFrame && successURL ? redirectURL(successURL, payload) : '';
     var n = (payload.accounts || []).length;
-    show('success', 'Your account is linked', [
+    var message = optText('success_message') || (successURL ? '' : optText('widget_success'));
+    var showBalance = opt('showBalance') === true || opt('showBalance') === 'true';
+    show('success', optText('success_title') || 'Your account is linked', [
       el('p', { 'class': 'lead', text: (n === 1 ? 'One account' : n + ' accounts') + ' at ' + st.bank.name + ' now linked to ' + companyName() + '.' }),
+      message ? el('p', { 'data-success-message': true, text: message }) : null,
       el('ul', { 'class': 'masked' }, (payload.accounts || []).map(function (a) {
-        return el('li', null, el('span', { text: a.name }), ' ', el('span', { 'class': 'nuban', text: mask(a.nuban) }));
+        var bal = showBalance && a.available_balance !== undefined && a.available_balance !== null
+          ? el('span', { 'class': 'balance', 'data-balance': a.id, text: formatMoney(a.available_balance, a.currency) }) : null;
+        return el('li', null, el('span', { text: a.name }), ' ', el('span', { 'class': 'nuban', text: mask(a.nuban) }), bal ? ' ' : null, bal);
       })),
       redirect ? el('p', { role: 'status', text: 'Taking you back to ' + companyName() + '…' }) : null,
       el('div', { 'class': 'actions' }, redirect
         ? el('a', { 'class': 'btn primary', href: redirect, 'data-action': 'submit', text: 'Continue' })
-        : button('Done', { 'data-action': 'submit', onclick: close }))
+        : framedLink
+          ? el('a', { 'class': 'btn primary', href: framedLink, target: '_top', rel: 'noopener', 'data-action': 'submit', text: 'Continue' })
+          : button('Done', { 'data-action': 'submit', onclick: close }))
     ], { focus: '[data-action=submit]' });
     if (redirect) window.location.assign(redirect);
+  }
+
+  function formatMoney(amount, currency) {
+    var n = Number(amount);
+    if (!isFinite(n)) return '';
+    try {
+      return new Intl.NumberFormat('en-NG', { style: 'currency', currency: currency || 'NGN' }).format(n);
+    } catch (e) {
+      return (currency || '') + ' ' + n.toFixed(2);
+    }
   }
 
   function mask(nuban) {
@@ -487,6 +569,10 @@
     var retryable = !!err.retryable && !!st.opened;
     var wasQuick = st.method === 'returning';
     var body = [el('p', { 'class': 'lead', 'data-error-code': err.code || '', text: err.message || 'Something went wrong.' })];
+    // widget_failed is a message, or a URL to send the customer to.
+    var failedURL = webURL(opt('widget_failed'));
+    var failedText = failedURL ? '' : optText('widget_failed');
+    if (failedText) body.push(el('p', { 'data-failed-message': true, text: failedText }));
     if (retryable) {
       body.push(el('p', { text: wasQuick ? 'You can log in with your bank details instead.' : 'You can try again.' }));
       body.push(el('div', { 'class': 'actions' },
@@ -497,6 +583,10 @@
           }
         }),
         st.bank ? button('Choose another bank', { 'class': 'btn link', onclick: backToBanks }) : null));
+    } else if (failedURL && st.opened) {
+      body.push(el('div', { 'class': 'actions' },
+        el('a', { 'class': 'btn primary', href: failedURL, target: inFrame ? '_top' : '_self', rel: 'noopener', 'data-action': 'submit', text: 'Continue' }),
+        button('Close', { 'class': 'btn link', onclick: close })));
     } else {
       body.push(el('div', { 'class': 'actions' }, button('Close', { 'data-action': 'submit', onclick: close })));
     }
@@ -585,11 +675,14 @@
         new Promise(function (resolve) { setTimeout(resolve, 3000); })
       ]);
     }
+    // hideCardOnExit: the card goes at once, not after the cancel answers.
+    if (opt('hideCardOnExit') === true || opt('hideCardOnExit') === 'true') document.body.classList.add('exiting');
     post({ beforeClose: true });
     cancel.then(function () {
       post({ close: true });
       // Unheard by the host page, the widget says itself that it is done.
       if (!inFrame || !st.verifiedOrigin) {
+        document.body.classList.remove('exiting');
         show('closed', 'You closed this link', el('p', { 'class': 'lead', text: 'Nothing was shared. You can close this tab now.' }));
       }
     });
@@ -623,7 +716,7 @@
 
   var sessionFields = ['key', 'token', 'env', 'products', 'customer', 'reauth_account', 'reauth_bank', 'filter',
     'isCorporate', 'options', 'meta', 'callback_url', 'redirect_url', 'name', 'color', 'logo', 'short_url',
-    'link_token', 'parent_origin'];
+    'link_token', 'parent_origin', 'exp'];
 
   function sessionBody(o) {
     var b = {};
@@ -632,6 +725,8 @@
     });
     if (!b.filter && o.filters) b.filter = o.filters;
     if (!b.name && o.clientName) b.name = o.clientName;
+    // okra-js's README calls the public key okraKey.
+    if (!b.key && typeof o.okraKey === 'string') b.key = o.okraKey.trim();
     if (b.env === 'live') b.env = 'production';
     else if (b.env && b.env !== 'production') b.env = 'production-sandbox';
     return b;
@@ -687,6 +782,11 @@
       st.token = j.session_token;
       if (inFrame && !st.hosted && st.parentOrigin) st.verifiedOrigin = st.parentOrigin;
       if (!o.name && !o.clientName && j.company) document.getElementById('brand').textContent = j.company;
+      if (j.products_unavailable && j.products_unavailable.length) {
+        // The link goes on with the products this server offers.
+        post({ event: true, type: 'products_unavailable', event_name: 'products_unavailable',
+          products_unavailable: j.products_unavailable.slice(), session_id: j.session_id });
+      }
       showConsent();
     }, function () {
       fail({ type: 'NETWORK', code: 'NETWORK', message: 'We could not reach the server. Check your connection.', retryable: false });
