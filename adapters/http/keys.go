@@ -35,7 +35,7 @@ func (s *Server) optionalKey(env domain.Env, next http.Handler) http.Handler {
 			keyed.ServeHTTP(w, r)
 			return
 		}
-		anon := Caller{Company: domain.Company{ID: "anonymous:" + clientAddr(r)}, Env: env}
+		anon := Caller{Company: domain.Company{ID: "anonymous:" + s.deps.Clients.Of(r)}, Env: env}
 		next.ServeHTTP(w, r.WithContext(withCaller(r.Context(), anon)))
 	})
 }

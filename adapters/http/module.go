@@ -42,6 +42,7 @@ type serverParams struct {
 	Clock     ports.Clock
 	Registry  *prometheus.Registry
 	Logger    *slog.Logger
+	Clients   ClientAddresses  `optional:"true"`
 	Routes    []Routes         `group:"routes"`
 	Readiness []ReadinessCheck `group:"readiness"`
 }
@@ -53,6 +54,6 @@ func newServerFromGraph(p serverParams) (*Server, error) {
 	}
 	return NewServer(p.Config, Deps{
 		Keys: p.Keys, Store: p.Store, Clock: p.Clock, Registry: p.Registry,
-		Logger: p.Logger, Routes: routes, Readiness: p.Readiness,
+		Logger: p.Logger, Clients: p.Clients, Routes: routes, Readiness: p.Readiness,
 	})
 }

@@ -87,11 +87,13 @@ type ReadinessCheck struct {
 
 // Deps are what the server needs from the rest of the program.
 type Deps struct {
-	Keys      KeyAuthenticator
-	Store     ports.Store
-	Clock     ports.Clock
-	Registry  *prometheus.Registry
-	Logger    *slog.Logger
+	Keys     KeyAuthenticator
+	Store    ports.Store
+	Clock    ports.Clock
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	// Clients tells who a request comes from, for limits by address.
+	Clients   ClientAddresses
 	Routes    []Route
 	Readiness []ReadinessCheck
 }

@@ -315,8 +315,17 @@ func TestReadQueryCounts(t *testing.T) {
 				items := 0
 				if data, ok := r.JSON["data"].(map[string]any); ok {
 					for k, v := range data {
-						if list, ok := v.([]any); ok && k != "pagination" {
-							items = len(list)
+						switch v := v.(type) {
+						case []any:
+							if k != "pagination" {
+								items = len(v)
+							}
+						case map[string]any:
+							// A single object (products/records/get answers
+							// Okra's one-record shape).
+							if k != "pagination" && v["id"] != nil {
+								items = 1
+							}
 						}
 					}
 				}
