@@ -277,41 +277,38 @@ type listSpec struct {
 	name, currency, minAvailable, minLedger string
 }
 
-// list is listOf for tables the read side does not serve: a count, then
-// the page.
-func (r *repos) list(ctx context.Context, dest any, spec listSpec, s domain.Scope, f domain.ListFilter) (int, error) {
+// where is the scope and filter of a list as SQL conditions and their
+// arguments, the one place a domain.ListFilter becomes SQL.
+func (spec listSpec) where(s domain.Scope, f domain.ListFilter) (string, []any) {
 	where := []string{spec.table + ".company_id = ?", spec.table + ".env = ?"}
 	args := []any{s.CompanyID, string(s.Env)}
-	add := func(cond, val string) {
-		if cond != "" && val != "" {
+	add := func(cond string, val any, given bool) {
+		if cond != "" && given {
 			where = append(where, cond)
 			args = append(args, val)
 		}
 	}
-	add(spec.customer, f.CustomerID)
-	add(spec.bank, f.BankID)
-	add(spec.account, f.AccountID)
-	add(spec.record, f.RecordID)
-	add(spec.name, f.Name)
-	add(spec.currency, f.Currency)
-	for _, m := range []struct {
-		cond string
-		min  *domain.Minor
-	}{{spec.minAvailable, f.MinAvailable}, {spec.minLedger, f.MinLedger}} {
-		if m.cond != "" && m.min != nil {
-			where = append(where, m.cond)
-			args = append(args, int64(*m.min))
-		}
+	add(spec.customer, f.CustomerID, f.CustomerID != "")
+	add(spec.bank, f.BankID, f.BankID != "")
+	add(spec.account, f.AccountID, f.AccountID != "")
+	add(spec.record, f.RecordID, f.RecordID != "")
+	add(spec.name, f.Name, f.Name != "")
+	add(spec.currency, f.Currency, f.Currency != "")
+	if f.MinAvailable != nil {
+		add(spec.minAvailable, int64(*f.MinAvailable), true)
 	}
-	if !f.From.IsZero() {
-		where = append(where, spec.table+".created_at >= ?")
-		args = append(args, ts(f.From))
+	if f.MinLedger != nil {
+		add(spec.minLedger, int64(*f.MinLedger), true)
 	}
-	if !f.To.IsZero() {
-		where = append(where, spec.table+".created_at < ?")
-		args = append(args, ts(f.To))
-	}
-	cond := " WHERE " + strings.Join(where, " AND ")
+	add(spec.table+".created_at >= ?", ts(f.From), !f.From.IsZero())
+	add(spec.table+".created_at < ?", ts(f.To), !f.To.IsZero())
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// list is listOf for tables the read side does not serve: a count, then
+// the page.
+func (r *repos) list(ctx context.Context, dest any, spec listSpec, s domain.Scope, f domain.ListFilter) (int, error) {
+	cond, args := spec.where(s, f)
 	var total int
 	if err := r.get(ctx, &total, spec.what, "SELECT COUNT(*) FROM "+spec.table+cond, args...); err != nil {
 		return 0, err
@@ -330,27 +327,7 @@ func (r *repos) list(ctx context.Context, dest any, spec listSpec, s domain.Scop
 // scope's index answers, evaluated once. Only a page past the end, which
 // has no row to carry the count, costs a second query.
 func listOf[T any](ctx context.Context, r *repos, spec listSpec, s domain.Scope, f domain.ListFilter) ([]T, int, error) {
-	where := []string{spec.table + ".company_id = ?", spec.table + ".env = ?"}
-	args := []any{s.CompanyID, string(s.Env)}
-	add := func(cond, val string) {
-		if cond != "" && val != "" {
-			where = append(where, cond)
-			args = append(args, val)
-		}
-	}
-	add(spec.customer, f.CustomerID)
-	add(spec.bank, f.BankID)
-	add(spec.account, f.AccountID)
-	add(spec.record, f.RecordID)
-	if !f.From.IsZero() {
-		where = append(where, spec.table+".created_at >= ?")
-		args = append(args, ts(f.From))
-	}
-	if !f.To.IsZero() {
-		where = append(where, spec.table+".created_at < ?")
-		args = append(args, ts(f.To))
-	}
-	cond := " WHERE " + strings.Join(where, " AND ")
+	cond, args := spec.where(s, f)
 	count := "SELECT COUNT(*) FROM " + spec.table + cond
 	p := f.Page.Normalize()
 	query := "SELECT (" + count + ") AS total_docs, " + spec.cols + " FROM " + spec.table + cond +
