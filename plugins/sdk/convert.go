@@ -119,6 +119,7 @@ func metadataToPB(m Metadata) *pb.Metadata {
 			Ussd:          m.Capabilities.USSD,
 			SessionResume: m.Capabilities.SessionResume,
 			Balance:       m.Capabilities.Balance,
+			Identity:      m.Capabilities.Identity,
 		},
 	}
 	for _, b := range m.Banks {
@@ -160,6 +161,7 @@ func metadataFromPB(m *pb.Metadata) Metadata {
 			USSD:          caps.GetUssd(),
 			SessionResume: caps.GetSessionResume(),
 			Balance:       caps.GetBalance(),
+			Identity:      caps.GetIdentity(),
 		},
 	}
 	for _, b := range m.GetBanks() {
@@ -251,9 +253,7 @@ func stepToPB(s Step) *pb.Step {
 		out.Result = &pb.Step_Pending{Pending: &pb.Pending{PollAfterMs: uint32(ms)}}
 	case s.Authenticated != nil:
 		a := s.Authenticated
-		pa := &pb.Authenticated{Session: a.Session, Owner: &pb.Owner{
-			Name: a.Owner.Name, Bvn: a.Owner.BVN, Phone: a.Owner.Phone, Email: a.Owner.Email,
-		}}
+		pa := &pb.Authenticated{Session: a.Session, Owner: ownerToPB(a.Owner)}
 		for _, acc := range a.Accounts {
 			pa.Accounts = append(pa.Accounts, &pb.Account{
 				Id: acc.ID, Nuban: acc.NUBAN, Name: acc.Name, Type: acc.Type, Currency: acc.Currency,
@@ -280,10 +280,7 @@ func stepFromPB(s *pb.Step) Step {
 		out.Pending = &Pending{PollAfter: time.Duration(r.Pending.GetPollAfterMs()) * time.Millisecond}
 	case *pb.Step_Authenticated:
 		a := r.Authenticated
-		auth := &Authenticated{Session: a.GetSession(), Owner: Owner{
-			Name: a.GetOwner().GetName(), BVN: a.GetOwner().GetBvn(),
-			Phone: a.GetOwner().GetPhone(), Email: a.GetOwner().GetEmail(),
-		}}
+		auth := &Authenticated{Session: a.GetSession(), Owner: ownerFromPB(a.GetOwner())}
 		for _, acc := range a.GetAccounts() {
 			auth.Accounts = append(auth.Accounts, Account{
 				ID: acc.GetId(), NUBAN: acc.GetNuban(), Name: acc.GetName(), Type: acc.GetType(),
@@ -332,4 +329,67 @@ func balanceResultFromPB(r *pb.GetBalanceResponse) (BalanceResult, bool) {
 		return out, false
 	}
 	return out, true
+}
+
+// ownerToPB also writes the 1.0 fields phone and email from the first of
+// phones and emails, so a host of 1.0 still sees them.
+func ownerToPB(o Owner) *pb.Owner {
+	phones, emails := o.Phones, o.Emails
+	out := &pb.Owner{
+		Name: o.Name, Bvn: o.BVN, Phone: o.Phone, Email: o.Email,
+		FirstName: o.FirstName, MiddleName: o.MiddleName, LastName: o.LastName,
+		DateOfBirth: o.DateOfBirth, Gender: string(o.Gender), Nin: o.NIN,
+		Phones: append([]string(nil), phones...), Emails: append([]string(nil), emails...),
+		Addresses: append([]string(nil), o.Addresses...),
+	}
+	if out.Phone == "" && len(phones) > 0 {
+		out.Phone = phones[0]
+	}
+	if out.Email == "" && len(emails) > 0 {
+		out.Email = emails[0]
+	}
+	return out
+}
+
+// ownerFromPB reads an owner of 1.0 (phone and email only) or 1.1; use
+// AllPhones and AllEmails to read both alike.
+func ownerFromPB(o *pb.Owner) Owner {
+	out := Owner{
+		Name: o.GetName(), BVN: o.GetBvn(), Phone: o.GetPhone(), Email: o.GetEmail(),
+		FirstName: o.GetFirstName(), MiddleName: o.GetMiddleName(), LastName: o.GetLastName(),
+		DateOfBirth: o.GetDateOfBirth(), Gender: Gender(o.GetGender()), NIN: o.GetNin(),
+		Phones: o.GetPhones(), Emails: o.GetEmails(), Addresses: o.GetAddresses(),
+	}
+	return out
+}
+
+func identityReqToPB(r GetIdentityRequest) *pb.GetIdentityRequest {
+	return &pb.GetIdentityRequest{Bank: r.Bank, Session: r.Session}
+}
+
+func identityReqFromPB(r *pb.GetIdentityRequest) GetIdentityRequest {
+	return GetIdentityRequest{Bank: r.GetBank(), Session: r.GetSession()}
+}
+
+func identityResultToPB(r IdentityResult) *pb.GetIdentityResponse {
+	out := &pb.GetIdentityResponse{RotatedSession: r.RotatedSession}
+	switch {
+	case r.Rejected != nil:
+		out.Result = &pb.GetIdentityResponse_Rejected{Rejected: rejectedToPB(r.Rejected)}
+	case r.Owner != nil:
+		out.Result = &pb.GetIdentityResponse_Owner{Owner: ownerToPB(*r.Owner)}
+	}
+	return out
+}
+
+func identityResultFromPB(r *pb.GetIdentityResponse) IdentityResult {
+	out := IdentityResult{RotatedSession: r.GetRotatedSession()}
+	switch v := r.GetResult().(type) {
+	case *pb.GetIdentityResponse_Rejected:
+		out.Rejected = rejectedFromPB(v.Rejected)
+	case *pb.GetIdentityResponse_Owner:
+		o := ownerFromPB(v.Owner)
+		out.Owner = &o
+	}
+	return out
 }

@@ -109,6 +109,8 @@ type Capabilities struct {
 	USSD          bool
 	SessionResume bool
 	Balance       bool
+	// Identity (protocol 1.1): the connector implements [IdentityConnector].
+	Identity bool
 }
 
 // Bank is one institution a connector serves.
@@ -227,12 +229,123 @@ type Account struct {
 	LedgerMinor    *int64
 }
 
-// Owner is the customer as the bank knows them.
+// Owner is the customer as the bank knows them. A login may report only
+// Name (and BVN, Phone, Email, as protocol 1.0 did); GetIdentity (1.1)
+// reports everything the bank has.
 type Owner struct {
+	// Name is the full name as the bank shows it.
 	Name  string
 	BVN   string
-	Phone string
-	Email string
+	Phone string // the first of Phones, for hosts of protocol 1.0
+	Email string // the first of Emails, for hosts of protocol 1.0
+
+	FirstName  string
+	MiddleName string
+	LastName   string
+	// DateOfBirth is written YYYY-MM-DD.
+	DateOfBirth string
+	Gender      Gender
+	NIN         string
+	Phones      []string
+	Emails      []string
+	// Addresses are postal addresses, one line each.
+	Addresses []string
+}
+
+// Gender as a bank reports it; empty when it does not say.
+type Gender string
+
+// Genders.
+const (
+	GenderFemale Gender = "female"
+	GenderMale   Gender = "male"
+)
+
+// Valid reports whether g is empty or a known gender.
+func (g Gender) Valid() bool { return g == "" || g == GenderFemale || g == GenderMale }
+
+// AllPhones is Phones, or Phone alone when Phones is empty.
+func (o Owner) AllPhones() []string { return withFirst(o.Phone, o.Phones) }
+
+// AllEmails is Emails, or Email alone when Emails is empty.
+func (o Owner) AllEmails() []string { return withFirst(o.Email, o.Emails) }
+
+func withFirst(first string, all []string) []string {
+	if len(all) > 0 || first == "" {
+		return all
+	}
+	return []string{first}
+}
+
+// Validate checks that an identity is well formed: a name (full, or first
+// and last), a date of birth written YYYY-MM-DD and not in the future,
+// a known gender, 11-digit BVN and NIN, phones of 7 to 15 digits, emails
+// with an @. Empty optional fields pass.
+func (o Owner) Validate() error {
+	if strings.TrimSpace(o.Name) == "" && (strings.TrimSpace(o.FirstName) == "" || strings.TrimSpace(o.LastName) == "") {
+		return errors.New("owner has neither a name nor a first and last name")
+	}
+	if o.DateOfBirth != "" {
+		d, err := time.Parse(time.DateOnly, o.DateOfBirth)
+		if err != nil {
+			return fmt.Errorf("date of birth %q is not written YYYY-MM-DD", o.DateOfBirth)
+		}
+		if d.After(time.Now()) {
+			return fmt.Errorf("date of birth %s is in the future", o.DateOfBirth)
+		}
+	}
+	if !o.Gender.Valid() {
+		return fmt.Errorf("gender %q is not female, male or empty", o.Gender)
+	}
+	for _, id := range []struct{ name, v string }{{"BVN", o.BVN}, {"NIN", o.NIN}} {
+		if id.v != "" && !elevenDigits(id.v) {
+			return fmt.Errorf("%s %q is not 11 digits", id.name, id.v)
+		}
+	}
+	for _, p := range o.AllPhones() {
+		if !phoneLike(p) {
+			return fmt.Errorf("phone %q is not 7 to 15 digits", p)
+		}
+	}
+	for _, e := range o.AllEmails() {
+		if at := strings.LastIndexByte(e, '@'); at < 1 || at == len(e)-1 || strings.ContainsAny(e, " \t") {
+			return fmt.Errorf("email %q is not an address", e)
+		}
+	}
+	for _, a := range o.Addresses {
+		if strings.TrimSpace(a) == "" {
+			return errors.New("owner has an empty address")
+		}
+	}
+	return nil
+}
+
+func elevenDigits(s string) bool {
+	if len(s) != 11 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// phoneLike accepts digits with an optional leading + and the spaces,
+// hyphens and parentheses people write.
+func phoneLike(s string) bool {
+	n := 0
+	for i, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			n++
+		case c == '+' && i == 0, c == ' ', c == '-', c == '(', c == ')':
+		default:
+			return false
+		}
+	}
+	return n >= 7 && n <= 15
 }
 
 // Rejected ends a flow or a request unsuccessfully.
@@ -257,6 +370,33 @@ type BalanceResult struct {
 	Balances       []Balance
 	Rejected       *Rejected
 	RotatedSession []byte
+}
+
+// IdentityResult is what GetIdentity answers: the owner, or a rejection
+// (SESSION_EXPIRED …). RotatedSession, when not empty, replaces the
+// session the host holds.
+type IdentityResult struct {
+	Owner          *Owner
+	Rejected       *Rejected
+	RotatedSession []byte
+}
+
+// Validate checks that exactly one of Owner or Rejected is set and that it
+// is well formed.
+func (r IdentityResult) Validate() error {
+	switch {
+	case r.Owner != nil && r.Rejected != nil:
+		return errors.New("identity result has both an owner and a rejection")
+	case r.Rejected != nil:
+		if !r.Rejected.Reason.Valid() {
+			return fmt.Errorf("rejection reason %q is unknown", r.Rejected.Reason)
+		}
+	case r.Owner != nil:
+		return r.Owner.Validate()
+	default:
+		return errors.New("identity result has neither an owner nor a rejection")
+	}
+	return nil
 }
 
 // Reject builds a rejected step.
