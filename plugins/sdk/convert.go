@@ -253,7 +253,7 @@ func stepToPB(s Step) *pb.Step {
 		out.Result = &pb.Step_Pending{Pending: &pb.Pending{PollAfterMs: uint32(ms)}}
 	case s.Authenticated != nil:
 		a := s.Authenticated
-		pa := &pb.Authenticated{Session: a.Session, Owner: ownerToPB(a.Owner)}
+		pa := &pb.Authenticated{Session: a.Session, Owner: ownerToPB(a.Owner, a.Identity)}
 		for _, acc := range a.Accounts {
 			pa.Accounts = append(pa.Accounts, &pb.Account{
 				Id: acc.ID, Nuban: acc.NUBAN, Name: acc.Name, Type: acc.Type, Currency: acc.Currency,
@@ -280,7 +280,8 @@ func stepFromPB(s *pb.Step) Step {
 		out.Pending = &Pending{PollAfter: time.Duration(r.Pending.GetPollAfterMs()) * time.Millisecond}
 	case *pb.Step_Authenticated:
 		a := r.Authenticated
-		auth := &Authenticated{Session: a.GetSession(), Owner: ownerFromPB(a.GetOwner())}
+		auth := &Authenticated{Session: a.GetSession()}
+		auth.Owner, auth.Identity = ownerFromPB(a.GetOwner())
 		for _, acc := range a.GetAccounts() {
 			auth.Accounts = append(auth.Accounts, Account{
 				ID: acc.GetId(), NUBAN: acc.GetNuban(), Name: acc.GetName(), Type: acc.GetType(),
@@ -331,36 +332,73 @@ func balanceResultFromPB(r *pb.GetBalanceResponse) (BalanceResult, bool) {
 	return out, true
 }
 
-// ownerToPB also writes the 1.0 fields phone and email from the first of
-// phones and emails, so a host of 1.0 still sees them.
-func ownerToPB(o Owner) *pb.Owner {
-	phones, emails := o.Phones, o.Emails
+// ownerToPB writes a login's owner and, when the login has it, the full
+// identity (fields 5-13) in one message; a host of 1.0 reads fields 1-4,
+// filled from the identity where the owner leaves them empty.
+func ownerToPB(o Owner, id *Identity) *pb.Owner {
+	out := &pb.Owner{Name: o.Name, Bvn: o.BVN, Phone: o.Phone, Email: o.Email}
+	if id == nil {
+		return out
+	}
+	full := identityToPB(*id)
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&full.Name, o.Name}, {&full.Bvn, o.BVN}, {&full.Phone, o.Phone}, {&full.Email, o.Email}} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
+	}
+	return full
+}
+
+// hasIdentity reports whether a message carries any field of 1.1.
+func hasIdentity(o *pb.Owner) bool {
+	return o.GetFirstName() != "" || o.GetMiddleName() != "" || o.GetLastName() != "" || o.GetDateOfBirth() != "" ||
+		o.GetGender() != "" || o.GetNin() != "" || len(o.GetPhones()) > 0 || len(o.GetEmails()) > 0 || len(o.GetAddresses()) > 0
+}
+
+func ownerFromPB(o *pb.Owner) (Owner, *Identity) {
+	owner := Owner{Name: o.GetName(), BVN: o.GetBvn(), Phone: o.GetPhone(), Email: o.GetEmail()}
+	if !hasIdentity(o) {
+		return owner, nil
+	}
+	id := identityFromPB(o)
+	return owner, &id
+}
+
+// identityToPB also fills the 1.0 fields phone and email with the first of
+// phones and emails.
+func identityToPB(i Identity) *pb.Owner {
 	out := &pb.Owner{
-		Name: o.Name, Bvn: o.BVN, Phone: o.Phone, Email: o.Email,
-		FirstName: o.FirstName, MiddleName: o.MiddleName, LastName: o.LastName,
-		DateOfBirth: o.DateOfBirth, Gender: string(o.Gender), Nin: o.NIN,
-		Phones: append([]string(nil), phones...), Emails: append([]string(nil), emails...),
-		Addresses: append([]string(nil), o.Addresses...),
+		Name: i.Name, Bvn: i.BVN, FirstName: i.FirstName, MiddleName: i.MiddleName, LastName: i.LastName,
+		DateOfBirth: i.DateOfBirth, Gender: string(i.Gender), Nin: i.NIN,
+		Phones: i.Phones, Emails: i.Emails, Addresses: i.Addresses,
 	}
-	if out.Phone == "" && len(phones) > 0 {
-		out.Phone = phones[0]
+	if len(i.Phones) > 0 {
+		out.Phone = i.Phones[0]
 	}
-	if out.Email == "" && len(emails) > 0 {
-		out.Email = emails[0]
+	if len(i.Emails) > 0 {
+		out.Email = i.Emails[0]
 	}
 	return out
 }
 
-// ownerFromPB reads an owner of 1.0 (phone and email only) or 1.1; use
-// AllPhones and AllEmails to read both alike.
-func ownerFromPB(o *pb.Owner) Owner {
-	out := Owner{
-		Name: o.GetName(), BVN: o.GetBvn(), Phone: o.GetPhone(), Email: o.GetEmail(),
-		FirstName: o.GetFirstName(), MiddleName: o.GetMiddleName(), LastName: o.GetLastName(),
-		DateOfBirth: o.GetDateOfBirth(), Gender: Gender(o.GetGender()), NIN: o.GetNin(),
+// identityFromPB reads phones and emails from the 1.0 fields when the
+// lists are empty.
+func identityFromPB(o *pb.Owner) Identity {
+	id := Identity{
+		Name: o.GetName(), BVN: o.GetBvn(), FirstName: o.GetFirstName(), MiddleName: o.GetMiddleName(),
+		LastName: o.GetLastName(), DateOfBirth: o.GetDateOfBirth(), Gender: Gender(o.GetGender()), NIN: o.GetNin(),
 		Phones: o.GetPhones(), Emails: o.GetEmails(), Addresses: o.GetAddresses(),
 	}
-	return out
+	if len(id.Phones) == 0 && o.GetPhone() != "" {
+		id.Phones = []string{o.GetPhone()}
+	}
+	if len(id.Emails) == 0 && o.GetEmail() != "" {
+		id.Emails = []string{o.GetEmail()}
+	}
+	return id
 }
 
 func identityReqToPB(r GetIdentityRequest) *pb.GetIdentityRequest {
@@ -376,8 +414,8 @@ func identityResultToPB(r IdentityResult) *pb.GetIdentityResponse {
 	switch {
 	case r.Rejected != nil:
 		out.Result = &pb.GetIdentityResponse_Rejected{Rejected: rejectedToPB(r.Rejected)}
-	case r.Owner != nil:
-		out.Result = &pb.GetIdentityResponse_Owner{Owner: ownerToPB(*r.Owner)}
+	case r.Identity != nil:
+		out.Result = &pb.GetIdentityResponse_Owner{Owner: identityToPB(*r.Identity)}
 	}
 	return out
 }
@@ -388,8 +426,8 @@ func identityResultFromPB(r *pb.GetIdentityResponse) IdentityResult {
 	case *pb.GetIdentityResponse_Rejected:
 		out.Rejected = rejectedFromPB(v.Rejected)
 	case *pb.GetIdentityResponse_Owner:
-		o := ownerFromPB(v.Owner)
-		out.Owner = &o
+		id := identityFromPB(v.Owner)
+		out.Identity = &id
 	}
 	return out
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/bankauth/bankauth/plugins/sdk"
 )
 
-var ada = sdk.Owner{
+var ada = sdk.Identity{
 	Name: "Ada Obi", BVN: "22222222222", FirstName: "Ada", LastName: "Obi",
 	DateOfBirth: "1990-01-15", Gender: sdk.GenderFemale, NIN: "12345678901",
 	Phones: []string{"08000000001", "+2348000000009"}, Emails: []string{"ada.obi@example.com"},
@@ -27,13 +27,13 @@ func (identityBank) GetIdentity(_ context.Context, req sdk.GetIdentityRequest) (
 	switch string(req.Session) {
 	case "ada":
 		o := ada
-		return sdk.IdentityResult{Owner: &o, RotatedSession: []byte("ada-2")}, nil
+		return sdk.IdentityResult{Identity: &o, RotatedSession: []byte("ada-2")}, nil
 	case "expired":
 		return sdk.IdentityResult{Rejected: &sdk.Rejected{Reason: sdk.RejectSessionExpired, Message: "log in again"}}, nil
 	case "bad-dob":
 		o := ada
 		o.DateOfBirth = "15/01/1990"
-		return sdk.IdentityResult{Owner: &o}, nil
+		return sdk.IdentityResult{Identity: &o}, nil
 	}
 	return sdk.IdentityResult{}, nil // neither: breaks the protocol
 }
@@ -65,10 +65,8 @@ func TestGetIdentityCrossesTheBoundary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := ada
-	want.Phone, want.Email = "08000000001", "ada.obi@example.com" // filled for 1.0 hosts
-	if !reflect.DeepEqual(*res.Owner, want) || string(res.RotatedSession) != "ada-2" {
-		t.Fatalf("identity after the round trip:\n got  %+v\n want %+v (rotated %q)", *res.Owner, want, res.RotatedSession)
+	if !reflect.DeepEqual(*res.Identity, ada) || string(res.RotatedSession) != "ada-2" {
+		t.Fatalf("identity after the round trip:\n got  %+v\n want %+v (rotated %q)", *res.Identity, ada, res.RotatedSession)
 	}
 	res, err = sdk.GetIdentity(ctx, c, sdk.GetIdentityRequest{Session: []byte("expired")})
 	if err != nil || res.Rejected == nil || res.Rejected.Reason != sdk.RejectSessionExpired {
@@ -95,41 +93,65 @@ func TestProtocol10ConnectorHasNoIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := st.Authenticated.Owner
-	if o.Name != "Old Owner" || !reflect.DeepEqual(o.AllPhones(), []string{"08011111111"}) || !reflect.DeepEqual(o.AllEmails(), []string{"old@example.com"}) {
-		t.Fatalf("1.0 owner read as %+v", o)
+	if a := st.Authenticated; a.Owner != (sdk.Owner{Name: "Old Owner", Phone: "08011111111", Email: "old@example.com"}) || a.Identity != nil {
+		t.Fatalf("1.0 login read as owner %+v, identity %+v", a.Owner, a.Identity)
 	}
 	if _, err := sdk.GetIdentity(ctx, v10Connector{}, sdk.GetIdentityRequest{}); !errors.Is(err, sdk.ErrUnimplemented) {
 		t.Fatalf("sdk.GetIdentity on a bare 1.0 connector: %v", err)
 	}
 }
 
-func TestOwnerValidate(t *testing.T) {
-	change := func(f func(*sdk.Owner)) sdk.Owner {
+// A 1.1 login may carry the full identity; a 1.0 host reads the owner
+// fields, filled from it where the connector left them empty.
+type richLogin struct{ sdk.Unimplemented }
+
+func (richLogin) BeginLogin(context.Context, sdk.BeginLoginRequest) (sdk.Step, error) {
+	id := ada
+	return sdk.Step{Authenticated: &sdk.Authenticated{Session: []byte("s"), Owner: sdk.Owner{Name: "ADA OBI"}, Identity: &id}}, nil
+}
+
+func TestLoginCarriesTheIdentity(t *testing.T) {
+	c, _ := sdk.TestConn(t, richLogin{})
+	st, err := c.BeginLogin(context.Background(), sdk.BeginLoginRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := st.Authenticated
+	if want := (sdk.Owner{Name: "ADA OBI", BVN: "22222222222", Phone: "08000000001", Email: "ada.obi@example.com"}); a.Owner != want {
+		t.Errorf("owner %+v, want %+v", a.Owner, want)
+	}
+	want := ada
+	want.Name = "ADA OBI" // one name field on the wire: the owner's
+	if a.Identity == nil || !reflect.DeepEqual(*a.Identity, want) {
+		t.Errorf("identity %+v, want %+v", a.Identity, want)
+	}
+}
+
+func TestIdentityValidate(t *testing.T) {
+	change := func(f func(*sdk.Identity)) sdk.Identity {
 		o := ada
 		f(&o)
 		return o
 	}
 	cases := []struct {
 		name    string
-		owner   sdk.Owner
+		owner   sdk.Identity
 		problem string // "" when valid
 	}{
 		{"full", ada, ""},
-		{"only a full name", sdk.Owner{Name: "Ada Obi"}, ""},
-		{"only first and last", sdk.Owner{FirstName: "Ada", LastName: "Obi"}, ""},
-		{"no name", change(func(o *sdk.Owner) { o.Name, o.FirstName = "", "" }), "name"},
-		{"first name only", sdk.Owner{FirstName: "Ada"}, "name"},
-		{"dob format", change(func(o *sdk.Owner) { o.DateOfBirth = "1990-1-15" }), "YYYY-MM-DD"},
-		{"dob in the future", change(func(o *sdk.Owner) { o.DateOfBirth = "2999-01-01" }), "future"},
-		{"gender", change(func(o *sdk.Owner) { o.Gender = "F" }), "gender"},
-		{"short bvn", change(func(o *sdk.Owner) { o.BVN = "2222" }), "BVN"},
-		{"letters in nin", change(func(o *sdk.Owner) { o.NIN = "1234567890a" }), "NIN"},
-		{"phone with letters", change(func(o *sdk.Owner) { o.Phones = []string{"0800-ADA"} }), "phone"},
-		{"written phone", change(func(o *sdk.Owner) { o.Phones = []string{"+234 (800) 000-0001"} }), ""},
-		{"legacy phone", sdk.Owner{Name: "A B", Phone: "12"}, "phone"},
-		{"email", change(func(o *sdk.Owner) { o.Emails = []string{"ada.example.com"} }), "email"},
-		{"empty address", change(func(o *sdk.Owner) { o.Addresses = []string{" "} }), "address"},
+		{"only a full name", sdk.Identity{Name: "Ada Obi"}, ""},
+		{"only first and last", sdk.Identity{FirstName: "Ada", LastName: "Obi"}, ""},
+		{"no name", change(func(o *sdk.Identity) { o.Name, o.FirstName = "", "" }), "name"},
+		{"first name only", sdk.Identity{FirstName: "Ada"}, "name"},
+		{"dob format", change(func(o *sdk.Identity) { o.DateOfBirth = "1990-1-15" }), "YYYY-MM-DD"},
+		{"dob in the future", change(func(o *sdk.Identity) { o.DateOfBirth = "2999-01-01" }), "future"},
+		{"gender", change(func(o *sdk.Identity) { o.Gender = "F" }), "gender"},
+		{"short bvn", change(func(o *sdk.Identity) { o.BVN = "2222" }), "BVN"},
+		{"letters in nin", change(func(o *sdk.Identity) { o.NIN = "1234567890a" }), "NIN"},
+		{"phone with letters", change(func(o *sdk.Identity) { o.Phones = []string{"0800-ADA"} }), "phone"},
+		{"written phone", change(func(o *sdk.Identity) { o.Phones = []string{"+234 (800) 000-0001"} }), ""},
+		{"email", change(func(o *sdk.Identity) { o.Emails = []string{"ada.example.com"} }), "email"},
+		{"empty address", change(func(o *sdk.Identity) { o.Addresses = []string{" "} }), "address"},
 	}
 	for _, tc := range cases {
 		err := tc.owner.Validate()
