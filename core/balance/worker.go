@@ -138,7 +138,7 @@ func (w *Worker) runDue(ctx context.Context, stopping <-chan struct{}) {
 // RunOne claims and runs one due job; it returns 0 when none was due.
 func (w *Worker) RunOne(ctx context.Context) (int, error) {
 	now := w.svc.clock.Now()
-	jobs, err := w.svc.store.Jobs().Claim(ctx, w.cfg.ID, now, now.Add(w.cfg.ClaimTTL), 1)
+	jobs, err := w.svc.store.Jobs().ClaimKind(ctx, domain.JobBalanceRefresh, w.cfg.ID, now, now.Add(w.cfg.ClaimTTL), 1)
 	if err != nil || len(jobs) == 0 {
 		return 0, err
 	}
