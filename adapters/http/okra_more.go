@@ -2,7 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/domain"
@@ -130,6 +133,7 @@ func CallbackRoutes(q Reader, more []CallbackMethod) Routes {
 	for _, m := range more {
 		handlers[m.Method] = m.Handler
 	}
+	known := strings.Join(slices.Sorted(maps.Keys(handlers)), ", ")
 	h := func(w http.ResponseWriter, r *http.Request) {
 		record, method := r.URL.Query().Get("record"), r.URL.Query().Get("method")
 		if record == "" {
@@ -138,7 +142,7 @@ func CallbackRoutes(q Reader, more []CallbackMethod) Routes {
 		}
 		fn, found := handlers[method]
 		if !found {
-			writeError(w, r, domain.Invalid("method", "must be AUTH or BALANCE"))
+			writeError(w, r, domain.Invalid("method", "must be one of "+known))
 			return
 		}
 		c, _ := callerFrom(r.Context())
@@ -149,7 +153,7 @@ func CallbackRoutes(q Reader, more []CallbackMethod) Routes {
 		}
 		ok(w, "Callback data retrieved successfully", data)
 	}
-	return Routes{{Method: http.MethodGet, Path: "callback", Access: SecretKey, Tag: "records", Summary: "A record's result for a product (method AUTH or BALANCE).", Query: []string{"record", "method"}, Handler: h}}
+	return Routes{{Method: http.MethodGet, Path: "callback", Access: SecretKey, Tag: "records", Summary: "A record's result for a product (method AUTH, BALANCE or IDENTITY).", Query: []string{"record", "method"}, Handler: h}}
 }
 
 // CallbackHandler answers one method of the callback route.

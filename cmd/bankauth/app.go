@@ -124,6 +124,7 @@ func appOptions(c config, logger *slog.Logger, out io.Writer) fx.Option {
 		webhook.Module,
 		coreModule,
 		balanceWiring,
+		identityWiring,
 		widgetWiring,
 		fx.Invoke(func(lc fx.Lifecycle, companies *company.Service, srv *httpapi.Server) {
 			lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
