@@ -93,7 +93,16 @@ func PresentRef(i domain.Identity) Ref {
 }
 
 // Identities lists the scope's identities, opened.
+// A customer filter naming nobody of this scope is not found, so another
+// company's customer looks the same as no customer.
 func (s *Service) Identities(ctx context.Context, scope domain.Scope, f domain.ListFilter) ([]View, int, error) {
+	if f.CustomerID != "" {
+		if _, err := s.store.Customers().Get(ctx, scope, f.CustomerID); errors.Is(err, domain.ErrNotFound) {
+			return nil, 0, domain.NotFound("customer")
+		} else if err != nil {
+			return nil, 0, fmt.Errorf("filter by customer %s: %w", f.CustomerID, err)
+		}
+	}
 	items, total, err := s.store.Identities().List(ctx, scope, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list identities: %w", err)
