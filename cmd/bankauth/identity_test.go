@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -413,4 +416,147 @@ func TestIdentityTenantIsolation(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Acceptance 5 (at rest): no identity value is in plain text in the
+// database (read through the driver and as raw SQLite files) or in any log
+// line, after a link with identity, a refresh, reads replayed by
+// Idempotency-Key and a match. The account holder's first and last names
+// are also the customer's and the account's name (Okra's customer and
+// account objects carry them), so they are looked for everywhere else.
+func TestNoIdentityAtRestOrInLogs(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db storage.Config) {
+		ts := startServer(t, db, nil)
+		keys := ts.newCompany("Acme")
+		key := keys.Sandbox.SecretKey
+		c := ts.openWithToken(keys, map[string]any{"products": []string{"auth", "identity"},
+			"customer": map[string]any{"name": "Ngozi A. Ogunleye", "dob": "1970-08-30"}})
+		r := c.choose(stepAccounts(t, c.login("sandbox-bank", "internet_banking", map[string]string{"username": "Canary-Ident-2", "password": "pass_good"}))...)
+		ident, _ := r.JSON["identity"].(map[string]any)
+		if r.Status != 200 || ident == nil || ident["middlename"] == "" || field(r.JSON, "auth.validated") != true {
+			t.Fatalf("link: %d %s", r.Status, r.Body)
+		}
+		record := r.JSON["record_id"].(string)
+		pr := ts.call("POST", "/v2/sandbox/identity/process", key, map[string]any{"record_id": record})
+		pollIdentity(t, ts, key, field(pr.JSON, "data.callback_url").(string))
+		for i, call := range []struct {
+			path string
+			body map[string]any
+		}{
+			{"identity/getById", map[string]any{"id": ident["id"]}},
+			{"products/identities", map[string]any{}},
+			{"identity/match", map[string]any{"record_id": record, "name": "Ngozi Ayodele Ogunleye", "dob": ident["dob"], "address": "48 Aminu Kano Crescent"}},
+		} {
+			first := ts.call("POST", "/v2/sandbox/"+call.path, key, call.body, "Idempotency-Key", "canary-"+string(rune('a'+i)))
+			again := ts.call("POST", "/v2/sandbox/"+call.path, key, call.body, "Idempotency-Key", "canary-"+string(rune('a'+i)))
+			if first.Status != 200 || again.Header.Get("Idempotent-Replayed") != "true" || string(stripRequestID(again.Body)) != string(stripRequestID(first.Body)) {
+				t.Fatalf("%s replayed by Idempotency-Key: %d %s / %s", call.path, first.Status, first.Body, again.Body)
+			}
+		}
+
+		everywhere := []string{ident["middlename"].(string), ident["dob"].(string), strings.ReplaceAll(ident["dob"].(string), "-", ""),
+			ident["nin"].(string), ident["bvn"].(string), field(ident, "address").([]any)[0].(string), "Aminu Kano Crescent",
+			field(ident, "phone").([]any)[0].(string), field(ident, "email").([]any)[0].(string)}
+		names := []string{ident["firstname"].(string), ident["lastname"].(string)}
+		dump := string(dumpTables(t, ts.Store))
+		logs := ts.Logs.String()
+		for _, v := range everywhere {
+			if strings.Contains(dump, v) {
+				t.Errorf("%q is in plain text in the database", v)
+			}
+			if strings.Contains(logs, v) {
+				t.Errorf("%q is in the logs", v)
+			}
+		}
+		rest := tablesExcept(t, ts.Store, "customers", "accounts")
+		for _, v := range names {
+			if strings.Contains(rest, v) {
+				t.Errorf("the name %q is in plain text outside the customer's and the account's name", v)
+			}
+			if strings.Contains(logs, v) {
+				t.Errorf("the name %q is in the logs", v)
+			}
+		}
+		if db.DataDir != "" {
+			files, _ := filepathGlob(db.DataDir)
+			if len(files) == 0 {
+				t.Fatal("no SQLite files to read")
+			}
+			for _, f := range files {
+				raw := readFile(t, f)
+				for _, v := range everywhere {
+					if strings.Contains(raw, v) {
+						t.Errorf("%q is in plain text in %s", v, f)
+					}
+				}
+			}
+		}
+		if !strings.Contains(logs, `"route":"/v2/sandbox/identity/getById"`) {
+			t.Fatal("the logs do not show the identity routes at all; the check would prove nothing")
+		}
+	})
+}
+
+// tablesExcept is every row of every table but the named ones, as text.
+func tablesExcept(t *testing.T, st *storage.Store, skip ...string) string {
+	t.Helper()
+	var tables []string
+	q := `SELECT name FROM sqlite_master WHERE type = 'table'`
+	if st.Dialect() == "postgres" {
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`
+	}
+	if err := st.DB().Select(&tables, q); err != nil {
+		t.Fatalf("list tables: %v", err)
+	}
+	var b strings.Builder
+	for _, table := range tables {
+		if slices.Contains(skip, table) {
+			continue
+		}
+		var rows []map[string]any
+		r, err := st.DB().Queryx("SELECT * FROM " + table)
+		if err != nil {
+			t.Fatalf("read %s: %v", table, err)
+		}
+		for r.Next() {
+			m := map[string]any{}
+			if err := r.MapScan(m); err != nil {
+				t.Fatalf("scan %s: %v", table, err)
+			}
+			rows = append(rows, m)
+		}
+		r.Close()
+		for _, m := range rows {
+			for _, v := range m {
+				if raw, ok := v.([]byte); ok {
+					b.Write(raw)
+				} else {
+					b.WriteString(fmtAny(v))
+				}
+				b.WriteByte('\t')
+			}
+		}
+	}
+	return b.String()
+}
+
+// filepathGlob lists the files of a data directory.
+func filepathGlob(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, path)
+		}
+		return err
+	})
+	return out, err
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
