@@ -143,12 +143,6 @@ func (w *Worker) RunOne(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for _, j := range jobs {
-		if j.Kind != domain.JobBalanceRefresh {
-			// Not ours: give it back untouched for its own worker, and
-			// end this round so we do not claim it again at once.
-			j.Status, j.Attempts, j.UpdatedAt = domain.JobPending, max(j.Attempts-1, 0), now
-			return 0, w.svc.store.Jobs().Finish(ctx, j)
-		}
 		if err := w.svc.runJob(ctx, j, w.cfg.MaxAttempts); err != nil {
 			return len(jobs), err
 		}
