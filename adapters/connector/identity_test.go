@@ -12,8 +12,10 @@ import (
 // 1.1) answers the owner; a fixture built like a 1.0 connector answers
 // Unimplemented, which the host reports as UNSUPPORTED without counting it
 // against the bank and without logging a failure.
+//
+// Not parallel: it starts two processes, and beside the parallel process
+// tests under -race on a small machine they would miss their start timeout.
 func TestGetIdentity(t *testing.T) {
-	t.Parallel()
 	cfg := testConfig(t)
 	h := newTestHost(t, cfg)
 	bin := installFixture(t, cfg.PluginDir, modeGood)
