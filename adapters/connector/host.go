@@ -558,3 +558,19 @@ func (h *Host) GetBalance(ctx context.Context, bank string, session []byte, acco
 	}
 	return balancesFromSDK(res), nil
 }
+
+// GetIdentity implements ports.BankConnector. A connector of protocol 1.0
+// answers Unimplemented, which comes back as kind unavailable with code
+// UNSUPPORTED (not counted against the bank's health).
+func (h *Host) GetIdentity(ctx context.Context, bank string, session []byte) (domain.BankIdentity, error) {
+	var res sdk.IdentityResult
+	err := h.call(ctx, bank, "GetIdentity", func(ctx context.Context, c sdk.Connector) (*sdk.Rejected, error) {
+		var err error
+		res, err = sdk.GetIdentity(ctx, c, sdk.GetIdentityRequest{Bank: bank, Session: session})
+		return res.Rejected, err
+	})
+	if err != nil {
+		return domain.BankIdentity{}, err
+	}
+	return identityFromSDK(res), nil
+}

@@ -27,6 +27,7 @@ func stepFromSDK(s sdk.Step) domain.BankStep {
 			Session:  s.Authenticated.Session,
 			Accounts: accountsFromSDK(s.Authenticated.Accounts),
 			Owner:    ownerFromSDK(s.Authenticated.Owner),
+			Identity: personFromSDK(s.Authenticated.Identity),
 		}
 	case s.Rejected != nil:
 		out.Rejected = rejectionFromSDK(s.Rejected)
@@ -63,6 +64,23 @@ func minorPtr(v *int64) *domain.Minor {
 
 func ownerFromSDK(o sdk.Owner) domain.BankOwner {
 	return domain.BankOwner{Name: o.Name, BVN: o.BVN, Phone: o.Phone, Email: o.Email}
+}
+
+func personFromSDK(i *sdk.Identity) *domain.Person {
+	if i == nil {
+		return nil
+	}
+	return &domain.Person{
+		FullName: i.FullName(), FirstName: i.FirstName, MiddleName: i.MiddleName, LastName: i.LastName,
+		DOB: i.DateOfBirth, Gender: string(i.Gender), BVN: i.BVN, NIN: i.NIN,
+		Phones:    append([]string(nil), i.Phones...),
+		Emails:    append([]string(nil), i.Emails...),
+		Addresses: append([]string(nil), i.Addresses...),
+	}
+}
+
+func identityFromSDK(r sdk.IdentityResult) domain.BankIdentity {
+	return domain.BankIdentity{Person: personFromSDK(r.Identity), Rejected: rejectionFromSDK(r.Rejected), RotatedSession: r.RotatedSession}
 }
 
 // rejectionFromSDK keeps the reason string: the SDK's reasons and the

@@ -3,7 +3,10 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/balance"
@@ -229,6 +232,7 @@ func CallbackRoutes(q Reader, more []CallbackMethod) Routes {
 	for _, m := range more {
 		handlers[m.Method] = m.Handler
 	}
+	known := strings.Join(slices.Sorted(maps.Keys(handlers)), ", ")
 	h := func(w http.ResponseWriter, r *http.Request) {
 		record, method := r.URL.Query().Get("record"), r.URL.Query().Get("method")
 		if record == "" {
@@ -241,7 +245,7 @@ func CallbackRoutes(q Reader, more []CallbackMethod) Routes {
 			return
 		}
 		if !found {
-			writeError(w, r, domain.Invalid("method", "must be AUTH or BALANCE"))
+			writeError(w, r, domain.Invalid("method", "must be one of "+known))
 			return
 		}
 		c, _ := callerFrom(r.Context())
@@ -252,7 +256,7 @@ func CallbackRoutes(q Reader, more []CallbackMethod) Routes {
 		}
 		ok(w, "Callback data retrieved successfully", data)
 	}
-	return Routes{{Method: http.MethodGet, Path: "callback", Access: SecretKey, Tag: "records", Summary: "A record's result for a product (method AUTH or BALANCE).", Query: []string{"record", "method"}, Response: "Callback", Handler: h}}
+	return Routes{{Method: http.MethodGet, Path: "callback", Access: SecretKey, Tag: "records", Summary: "A record's result for a product (method AUTH, BALANCE or IDENTITY).", Query: []string{"record", "method"}, Response: "Callback", Handler: h}}
 }
 
 // callbackNotOffered are Okra's callback methods of products this server

@@ -224,12 +224,12 @@ func schemas() map[string]any {
 		}, "id", "nuban", "connected"),
 		"SuccessPayload": obj(map[string]any{
 			"record_id": objectID(), "record": objectID(), "customer_id": objectID(), "bank_id": objectID(),
-			"accounts": array(ref("PayloadAccount")), "auth": ref("PayloadAuth"), "identity": map[string]any{"type": "null"},
+			"accounts": array(ref("PayloadAccount")), "auth": ref("PayloadAuth"), "identity": map[string]any{"oneOf": []any{ref("Identity"), map[string]any{"type": "null"}}},
 			"callback_url": str(), "meta": map[string]any{}, "returning": boolean(), "duplicate": boolean(),
 			"success": boolean(), "done": boolean(),
 		}, "record_id", "customer_id", "bank_id", "accounts", "auth", "success", "done"),
 	}
-	for _, more := range []map[string]any{webhookSchemas(), widgetSchemas(), balanceSchemas(), linkTokenSchemas()} {
+	for _, more := range []map[string]any{webhookSchemas(), widgetSchemas(), balanceSchemas(), linkTokenSchemas(), identitySchemas()} {
 		for name, schema := range more {
 			out[name] = schema
 		}

@@ -80,6 +80,7 @@ func (s *Store) Rotate(ctx context.Context, ring KeyRing, opts RotateOptions) (R
 		{"records", rt.records},
 		{"link sessions", rt.linkSessions},
 		{"link tokens", rt.linkTokens},
+		{"identities", rt.identities},
 		{"webhook endpoints", rt.webhooks},
 	} {
 		if err := step.fn(ctx); err != nil {
@@ -421,6 +422,10 @@ type rekeySealed struct {
 
 func (rt *rotation) linkSessions(ctx context.Context) error {
 	return rt.sealedColumn(ctx, "link_sessions", "sealed_state", domain.LinkSessionStateAD)
+}
+
+func (rt *rotation) identities(ctx context.Context) error {
+	return rt.sealedColumn(ctx, "identities", "sealed", domain.IdentityAD)
 }
 
 func (rt *rotation) linkTokens(ctx context.Context) error {

@@ -34,6 +34,7 @@ func (r *repos) Records() ports.RecordRepo           { return recordRepo{r} }
 func (r *repos) Accounts() ports.AccountRepo         { return accountRepo{r} }
 func (r *repos) Auths() ports.AuthRepo               { return authRepo{r} }
 func (r *repos) Balances() ports.BalanceRepo         { return balanceRepo{r} }
+func (r *repos) Identities() ports.IdentityRepo      { return identityRepo{r} }
 func (r *repos) LinkSessions() ports.LinkSessionRepo { return linkSessionRepo{r} }
 func (r *repos) ShortLinks() ports.ShortLinkRepo     { return shortLinkRepo{r} }
 func (r *repos) LinkTokens() ports.LinkTokenRepo     { return linkTokenRepo{r} }

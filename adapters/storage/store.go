@@ -412,6 +412,7 @@ func (s *Store) Records() ports.RecordRepo           { return s.root.Records() }
 func (s *Store) Accounts() ports.AccountRepo         { return s.root.Accounts() }
 func (s *Store) Auths() ports.AuthRepo               { return s.root.Auths() }
 func (s *Store) Balances() ports.BalanceRepo         { return s.root.Balances() }
+func (s *Store) Identities() ports.IdentityRepo      { return s.root.Identities() }
 func (s *Store) LinkSessions() ports.LinkSessionRepo { return s.root.LinkSessions() }
 func (s *Store) ShortLinks() ports.ShortLinkRepo     { return s.root.ShortLinks() }
 func (s *Store) LinkTokens() ports.LinkTokenRepo     { return s.root.LinkTokens() }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"time"
 
@@ -390,15 +391,32 @@ func (r jobRepo) LatestBySubject(ctx context.Context, s domain.Scope, kind strin
 // a lapsed claim, marks them running for worker until till and counts the
 // attempt.
 func (r jobRepo) Claim(ctx context.Context, worker string, now, till time.Time, n int) ([]domain.Job, error) {
+	return r.claim(ctx, "", worker, now, till, n)
+}
+
+func (r jobRepo) ClaimKind(ctx context.Context, kind, worker string, now, till time.Time, n int) ([]domain.Job, error) {
+	if kind == "" {
+		return nil, errors.New("claim jobs: a kind is required")
+	}
+	return r.claim(ctx, kind, worker, now, till, n)
+}
+
+// claim takes due jobs of kind, or of every kind when kind is empty.
+func (r jobRepo) claim(ctx context.Context, kind, worker string, now, till time.Time, n int) ([]domain.Job, error) {
 	if n <= 0 {
 		return nil, nil
+	}
+	due := "((status = ? AND run_after <= ?) OR (status = ? AND claimed_till < ?))"
+	args := []any{domain.JobRunning, worker, ts(till), ts(now), domain.JobPending, ts(now), domain.JobRunning, ts(now)}
+	if kind != "" {
+		due += " AND kind = ?"
+		args = append(args, kind)
 	}
 	var rows []jobRow
 	err := r.r.sel(ctx, &rows, "jobs",
 		"UPDATE jobs SET status = ?, claimed_by = ?, claimed_till = ?, attempts = attempts + 1, updated_at = ? WHERE id IN ("+
-			"SELECT id FROM jobs WHERE (status = ? AND run_after <= ?) OR (status = ? AND claimed_till < ?)"+
-			" ORDER BY run_after, id LIMIT ?"+r.r.s.d.skipLocked+") RETURNING "+jobCols,
-		domain.JobRunning, worker, ts(till), ts(now), domain.JobPending, ts(now), domain.JobRunning, ts(now), n)
+			"SELECT id FROM jobs WHERE "+due+" ORDER BY run_after, id LIMIT ?"+r.r.s.d.skipLocked+") RETURNING "+jobCols,
+		append(args, n)...)
 	if err != nil {
 		return nil, err
 	}

@@ -138,6 +138,7 @@ func appOptions(c config, logger *slog.Logger, out io.Writer) fx.Option {
 		connector.Module,
 		webhook.Module,
 		fx.Module("balance", balanceWiring),
+		fx.Module("identity", identityWiring),
 		httpapi.Module,
 		coreModule,
 		widgetWiring,

@@ -105,6 +105,7 @@ func openEverySealed(t *testing.T, st *storage.Store, ring *seal.Ring) map[strin
 	check("usernames", "SELECT id, '', '', sealed_username FROM records", func(id, _, _ string) []byte { return domain.RecordUsernameAD(id) })
 	check("link states", "SELECT id, '', '', sealed_state FROM link_sessions", func(id, _, _ string) []byte { return domain.LinkSessionStateAD(id) })
 	check("link tokens", "SELECT id, '', '', options FROM link_tokens", func(id, _, _ string) []byte { return domain.LinkTokenAD(id) })
+	check("identities", "SELECT id, '', '', sealed FROM identities", func(id, _, _ string) []byte { return domain.IdentityAD(id) })
 	check("webhook secrets", "SELECT company_id, env, '', sealed_secret FROM webhook_endpoints", webhook("webhook-signing-secret"))
 	check("webhook previous secrets", "SELECT company_id, env, '', sealed_previous FROM webhook_endpoints", webhook("webhook-signing-secret"))
 	check("webhook tokens", "SELECT company_id, env, '', sealed_token FROM webhook_endpoints", webhook("webhook-token"))
@@ -131,7 +132,7 @@ func TestKeysRotate(t *testing.T) {
 		// token and a rotated secret, a link session left half-way.
 		ts, stop := startStoppable(t, db, tweak)
 		acme, beta := ts.newCompany("Acme"), ts.newCompany("Beta")
-		linkedA := linkGood(t, ts, ts.openSession(acme, map[string]any{"customer": map[string]any{"bvn": bvn}}), "user_good")
+		linkedA := linkGood(t, ts, ts.openSession(acme, map[string]any{"customer": map[string]any{"bvn": bvn}, "products": []string{"auth", "identity"}}), "user_good")
 		linkedB := linkGood(t, ts, ts.openSession(beta, map[string]any{"customer": map[string]any{"bvn": bvn}}), "user_good")
 		for range 2 {
 			if r := ts.call("POST", "/v2/sandbox/webhooks/set", acme.Sandbox.SecretKey, map[string]any{"url": "http://127.0.0.1:1/hook", "token": "hook-token"}); r.Status != 200 {
@@ -212,7 +213,7 @@ func TestKeysRotate(t *testing.T) {
 			t.Fatal(err)
 		}
 		opened := openEverySealed(t, st, ring)
-		for _, column := range []string{"identifiers", "sessions", "usernames", "link states", "webhook secrets", "webhook previous secrets", "webhook tokens"} {
+		for _, column := range []string{"identifiers", "sessions", "usernames", "link states", "webhook secrets", "webhook previous secrets", "webhook tokens", "identities"} {
 			if opened[column] == 0 {
 				t.Errorf("no %s in the database: the test would not notice them failing", column)
 			}

@@ -344,6 +344,7 @@ func TestCustomerFlag(t *testing.T) {
 	})
 }
 
+// okraStamp is Okra's timestamp: ISO 8601 UTC with milliseconds.
 var okraStamp = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
 
 // TestTimestampsHaveMilliseconds: every timestamp the Okra routes answer

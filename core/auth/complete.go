@@ -1,16 +1,19 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/events"
+	"github.com/bankauth/bankauth/core/identity"
 	"github.com/bankauth/bankauth/core/ports"
 	"github.com/bankauth/bankauth/core/returning"
 )
@@ -64,6 +67,7 @@ func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRe
 		return Step{}, fmt.Errorf("load company %s: %w", l.CompanyID, err)
 	}
 	balances := s.linkBalances(ctx, bank, &st, opts, chosen)
+	pulled := s.linkIdentity(ctx, bank, &st, opts)
 
 	var payload Payload
 	// Links of the same login or the same bank account write one after the
@@ -78,7 +82,7 @@ func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRe
 		}
 		w := writer{s: s, tx: tx, scope: domain.Scope{CompanyID: l.CompanyID, Env: l.Env}, now: s.clock.Now(), bank: bank, company: company}
 		var err error
-		payload, err = w.write(ctx, l, st, opts, chosen, balances)
+		payload, err = w.write(ctx, l, st, opts, chosen, balances, pulled)
 		if err != nil {
 			return err
 		}
@@ -161,6 +165,28 @@ func (s *Service) linkBalances(ctx context.Context, bank domain.Bank, st *linkSt
 	return out
 }
 
+// linkIdentity pulls the owner's identity when the session asked for the
+// identity product, or when the company supplied a date of birth to check
+// (a login's owner carries none). It never fails the link: without an
+// answer the login's owner stands in.
+func (s *Service) linkIdentity(ctx context.Context, bank domain.Bank, st *linkState, opts sessionOptions) *identity.Pulled {
+	if !slices.Contains(opts.Products, "identity") && st.TrustedDOB == "" && st.HintDOB == "" {
+		return nil
+	}
+	owner := domain.BankOwner{}
+	if st.Owner != nil {
+		owner = *st.Owner
+	}
+	p := identity.Pull(ctx, s.bank, bank.Slug, domain.BankLogin{Session: st.BankSession, Owner: owner, Identity: st.Identity})
+	if p.Person.Name() == "" {
+		p.Person.FullName = owner.Name
+	}
+	if len(p.RotatedSession) > 0 {
+		st.BankSession = p.RotatedSession
+	}
+	return &p
+}
+
 // writer writes one successful link inside a transaction.
 type writer struct {
 	s       *Service
@@ -171,7 +197,8 @@ type writer struct {
 	company domain.Company
 }
 
-func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, opts sessionOptions, chosen map[string]bool, balances map[string]domain.BankBalance) (Payload, error) {
+func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, opts sessionOptions, chosen map[string]bool,
+	balances map[string]domain.BankBalance, pulled *identity.Pulled) (Payload, error) {
 	owner := domain.BankOwner{}
 	if st.Owner != nil {
 		owner = *st.Owner
@@ -200,7 +227,11 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 			connected = append(connected, a.ID)
 		}
 	}
-	validated, note := validate(st, owner, len(connected) > 0)
+	reported := domain.PersonFromOwner(owner)
+	if pulled != nil {
+		reported = pulled.Person
+	}
+	validated, note, match := validate(st, owner, reported, len(connected) > 0)
 	auth, authExisted, err := w.tx.Auths().Upsert(ctx, domain.Auth{
 		ID: w.s.ids.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, RecordID: record.ID,
 		CustomerID: customer.ID, BankID: w.bank.ID, Validated: validated, ValidationNote: note,
@@ -212,9 +243,18 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 	if err := w.identifiers(ctx, customer, st, owner); err != nil {
 		return Payload{}, err
 	}
+	var ident *identity.Object
+	if pulled != nil && slices.Contains(opts.Products, "identity") {
+		saved, err := identity.Saver{Sealer: w.s.sealer, Index: w.s.index, IDs: w.s.ids}.Save(ctx, w.tx, record, pulled.Person, pulled.Source, match, w.now)
+		if err != nil {
+			return Payload{}, err
+		}
+		obj := identity.Present(identity.View{Identity: saved.Identity, Person: saved.Person})
+		ident = &obj
+	}
 	payload := Payload{
 		RecordID: record.ID, Record: record.ID, CustomerID: customer.ID, BankID: w.bank.ID,
-		Auth: NewPayloadAuth(auth, w.bank), Identity: nil, CallbackURL: opts.CallbackURL,
+		Auth: NewPayloadAuth(auth, w.bank), Identity: ident, CallbackURL: opts.CallbackURL,
 		Meta: metaOf(opts), Returning: opts.Returning, Duplicate: recordExisted && authExisted, Merged: merged,
 		Success: true, Done: true, Accounts: []PayloadAccount{},
 	}
@@ -274,25 +314,50 @@ func metaOf(o sessionOptions) any {
 
 // validate: the login succeeded, at least one account is connected, and
 // any identity the company supplied (vouched for or hinted) matches what
-// the bank reports.
-func validate(st linkState, owner domain.BankOwner, anyConnected bool) (bool, string) {
+// the bank reports: the BVN exactly, the name and date of birth by the
+// identity matcher. A field the bank does not report is not a
+// contradiction (a BVN is: it was asked for and the bank cannot confirm
+// it). It returns the matcher's results, nil when nothing was compared.
+func validate(st linkState, owner domain.BankOwner, reported domain.Person, anyConnected bool) (bool, string, map[string]identity.Result) {
 	if !anyConnected {
-		return false, "no account connected"
+		return false, "no account connected", nil
 	}
+	var notes []string
 	want := st.Identifiers[string(domain.IdentBVN)]
 	if want == "" {
 		want = st.Hints[string(domain.IdentBVN)]
 	}
-	if want != "" && owner.BVN != "" && want != owner.BVN {
-		return false, "bvn mismatch: the bank reports a different BVN than the one supplied"
+	bvn := owner.BVN
+	if bvn == "" {
+		bvn = reported.BVN
 	}
-	if want != "" && owner.BVN == "" {
-		return false, "bvn unverified: the bank did not report a BVN"
+	switch {
+	case want != "" && bvn != "" && want != bvn:
+		notes = append(notes, "bvn mismatch: the bank reports a different BVN than the one supplied")
+	case want != "" && bvn == "":
+		notes = append(notes, "bvn unverified: the bank did not report a BVN")
 	}
-	if st.TrustedName != "" && owner.Name != "" && !namesMatch(st.TrustedName, owner.Name) {
-		return false, "name mismatch: the bank reports a different account holder name than the one supplied"
+	claim := identity.Claim{Name: cmp.Or(st.TrustedName, st.HintName), DOB: cmp.Or(st.TrustedDOB, st.HintDOB)}
+	if reported.Name() == "" {
+		claim.Name = ""
 	}
-	return true, ""
+	if reported.DOB == "" {
+		claim.DOB = ""
+	}
+	match := identity.Match(claim, reported)
+	if r, ok := match[identity.FieldName]; ok && !r.Match {
+		notes = append(notes, fmt.Sprintf("name mismatch: the bank reports a different account holder name than the one supplied (score %d)", r.Score))
+	}
+	if r, ok := match[identity.FieldDOB]; ok && !r.Match {
+		notes = append(notes, "dob mismatch: the bank reports a different date of birth than the one supplied")
+	}
+	if len(match) == 0 {
+		match = nil
+	}
+	if len(notes) > 0 {
+		return false, strings.Join(notes, "; "), match
+	}
+	return true, "", match
 }
 
 // ownerIdentifiers are the identifiers the bank reports for the owner,

@@ -78,8 +78,8 @@ func (c *Customers) FindBy(ctx context.Context, s domain.Scope, key, value strin
 	return nil, domain.Invalid("key", "must be one of name, bvn, nin, phone, email, id, _id")
 }
 
-// Remove deletes a customer's identifiers and link sessions and marks its
-// records removed; accounts and auths stay as history.
+// Remove deletes a customer's identifiers, identities and link sessions
+// and marks its records removed; accounts and auths stay as history.
 func (c *Customers) Remove(ctx context.Context, s domain.Scope, id domain.ID) error {
 	if !domain.ValidID(id) {
 		return domain.NotFound("customer")
@@ -90,6 +90,9 @@ func (c *Customers) Remove(ctx context.Context, s domain.Scope, id domain.ID) er
 		}
 		if err := tx.Customers().DeleteIdentifiers(ctx, s, id); err != nil {
 			return fmt.Errorf("delete identifiers of %s: %w", id, err)
+		}
+		if err := tx.Identities().DeleteByCustomer(ctx, s, id); err != nil {
+			return fmt.Errorf("delete identities of %s: %w", id, err)
 		}
 		if err := tx.LinkSessions().DeleteByCustomer(ctx, s, id); err != nil {
 			return fmt.Errorf("delete sessions of %s: %w", id, err)

@@ -90,6 +90,11 @@ func (f *fakeBank) GetBalance(context.Context, string, []byte, []string) (domain
 	return domain.BankBalances{}, nil
 }
 
+// GetIdentity answers as a connector of protocol 1.0 does.
+func (f *fakeBank) GetIdentity(context.Context, string, []byte) (domain.BankIdentity, error) {
+	return domain.BankIdentity{}, &domain.Error{Kind: domain.KindUnavailable, Code: domain.RejectUnsupported, Message: "unsupported"}
+}
+
 // keyring answers public keys of the test's companies.
 type keyring map[string]domain.Company
 

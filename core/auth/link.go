@@ -297,10 +297,15 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 		return Opened{}, err
 	}
 	var hints map[domain.IdentifierKind]string
+	var hintName, hintDOB string
 	if req.Customer != nil {
 		if hints, err = req.Customer.Identifiers(); err != nil {
 			return Opened{}, err
 		}
+		if err := req.Customer.validateProfile(); err != nil {
+			return Opened{}, err
+		}
+		hintName, hintDOB = strings.TrimSpace(req.Customer.Name), req.Customer.DOB
 	}
 	if err := checkURLs(req.CallbackURL, req.RedirectURL); err != nil {
 		return Opened{}, err
@@ -339,7 +344,7 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 		g = &got
 	}
 	var trusted map[domain.IdentifierKind]string
-	var trustedName string
+	var trustedName, trustedDOB string
 	if g != nil {
 		if err := g.apply(&opts); err != nil {
 			return Opened{}, err
@@ -353,7 +358,8 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 			if trusted, err = g.Customer.Identifiers(); err != nil {
 				return Opened{}, err
 			}
-			hints, trustedName = nil, strings.TrimSpace(g.Customer.Name)
+			hints, trustedName, trustedDOB = nil, strings.TrimSpace(g.Customer.Name), g.Customer.DOB
+			hintName, hintDOB = "", ""
 		}
 	}
 	var customerID, recordID domain.ID
@@ -398,7 +404,8 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 	if err != nil {
 		return Opened{}, fmt.Errorf("encode session options: %w", err)
 	}
-	state := linkState{Identifiers: identStrings(trusted), Hints: identStrings(hints), TrustedName: trustedName}
+	state := linkState{Identifiers: identStrings(trusted), Hints: identStrings(hints), TrustedName: trustedName,
+		TrustedDOB: trustedDOB, HintName: hintName, HintDOB: hintDOB}
 	sealed, err := s.sealState(id, state)
 	if err != nil {
 		return Opened{}, err

@@ -70,14 +70,21 @@ type linkState struct {
 	Identifiers map[string]string `json:"identifiers,omitempty"`
 	Hints       map[string]string `json:"hints,omitempty"`
 	TrustedName string            `json:"trusted_name,omitempty"`
+	// TrustedDOB is the link token's customer.dob; HintName and HintDOB
+	// the page's, compared only with what the bank reports.
+	TrustedDOB  string            `json:"trusted_dob,omitempty"`
+	HintName    string            `json:"hint_name,omitempty"`
+	HintDOB     string            `json:"hint_dob,omitempty"`
 	FlowState   []byte            `json:"flow_state,omitempty"`
 	BankSession []byte            `json:"bank_session,omitempty"`
 	Accounts    []pendingAccount  `json:"accounts,omitempty"`
 	Owner       *domain.BankOwner `json:"owner,omitempty"`
-	LoginKey    []byte            `json:"login_key,omitempty"`
-	Username    string            `json:"username,omitempty"`
-	Challenge   string            `json:"challenge,omitempty"` // kind of the open challenge
-	Retryable   bool              `json:"retryable,omitempty"` // the last failure may be retried
+	// Identity is the owner's full identity when the login carried it.
+	Identity  *domain.Person `json:"identity,omitempty"`
+	LoginKey  []byte         `json:"login_key,omitempty"`
+	Username  string         `json:"username,omitempty"`
+	Challenge string         `json:"challenge,omitempty"` // kind of the open challenge
+	Retryable bool           `json:"retryable,omitempty"` // the last failure may be retried
 	// LoginFailures counts refused logins in this session.
 	LoginFailures int `json:"login_failures,omitempty"`
 	// QuickRecord is the record of a quick login under way, whose failures
@@ -87,7 +94,8 @@ type linkState struct {
 
 // carry starts a login's state from what outlives one login attempt.
 func (st linkState) carry() linkState {
-	return linkState{Identifiers: st.Identifiers, Hints: st.Hints, TrustedName: st.TrustedName, LoginFailures: st.LoginFailures}
+	return linkState{Identifiers: st.Identifiers, Hints: st.Hints, TrustedName: st.TrustedName, TrustedDOB: st.TrustedDOB,
+		HintName: st.HintName, HintDOB: st.HintDOB, LoginFailures: st.LoginFailures}
 }
 
 // pendingAccount is an account the bank showed, with the id it will keep.
@@ -492,6 +500,7 @@ func (s *Service) advance(ctx context.Context, l domain.LinkSession, st linkStat
 		}
 		owner := bs.Authenticated.Owner
 		st.BankSession, st.Accounts, st.Owner, st.FlowState, st.Challenge = bs.Authenticated.Session, accounts, &owner, nil, ""
+		st.Identity = bs.Authenticated.Identity
 		step.Accounts, err = s.stepAccounts(ctx, l, accounts)
 		if err != nil {
 			return Step{}, err

@@ -138,17 +138,11 @@ func (w *Worker) runDue(ctx context.Context, stopping <-chan struct{}) {
 // RunOne claims and runs one due job; it returns 0 when none was due.
 func (w *Worker) RunOne(ctx context.Context) (int, error) {
 	now := w.svc.clock.Now()
-	jobs, err := w.svc.store.Jobs().Claim(ctx, w.cfg.ID, now, now.Add(w.cfg.ClaimTTL), 1)
+	jobs, err := w.svc.store.Jobs().ClaimKind(ctx, domain.JobBalanceRefresh, w.cfg.ID, now, now.Add(w.cfg.ClaimTTL), 1)
 	if err != nil || len(jobs) == 0 {
 		return 0, err
 	}
 	for _, j := range jobs {
-		if j.Kind != domain.JobBalanceRefresh {
-			// Not ours: give it back untouched for its own worker, and
-			// end this round so we do not claim it again at once.
-			j.Status, j.Attempts, j.UpdatedAt = domain.JobPending, max(j.Attempts-1, 0), now
-			return 0, w.svc.store.Jobs().Finish(ctx, j)
-		}
 		if err := w.svc.runJob(ctx, j, w.cfg.MaxAttempts); err != nil {
 			return len(jobs), err
 		}

@@ -47,11 +47,13 @@ type BankPending struct {
 	PollAfter time.Duration
 }
 
-// BankLogin is a successful login: the bank session, accounts and owner.
+// BankLogin is a successful login: the bank session, accounts and owner,
+// and the owner's full identity when the login carried it.
 type BankLogin struct {
 	Session  []byte
 	Accounts []BankAccount
 	Owner    BankOwner
+	Identity *Person
 }
 
 // BankAccount is an account as the connector reports it.

@@ -7,13 +7,17 @@ const (
 	MethodAuth    = "AUTH"
 	MethodBalance = "BALANCE"
 	MethodRecord  = "RECORD"
+	// MethodIdentity events tell that a record's identity was pulled.
+	MethodIdentity = "IDENTITY"
 
-	CodeAuthSuccess    = "AUTH_SUCCESS"
-	CodeAuthFailed     = "AUTH_FAILED"
-	CodeBalanceSuccess = "BALANCE_SUCCESS"
-	CodeBalanceFailed  = "BALANCE_FAILED"
-	CodeTokenRequired  = "TOKEN_REQUIRED"
-	CodeInvalid        = "INVALID"
+	CodeAuthSuccess     = "AUTH_SUCCESS"
+	CodeAuthFailed      = "AUTH_FAILED"
+	CodeBalanceSuccess  = "BALANCE_SUCCESS"
+	CodeBalanceFailed   = "BALANCE_FAILED"
+	CodeIdentitySuccess = "IDENTITY_SUCCESS"
+	CodeIdentityFailed  = "IDENTITY_FAILED"
+	CodeTokenRequired   = "TOKEN_REQUIRED"
+	CodeInvalid         = "INVALID"
 	// CodeReauthSuccess tells that a token_required or invalid record works
 	// again after the customer reauthenticated.
 	CodeReauthSuccess = "REAUTH_SUCCESS"
@@ -120,7 +124,8 @@ type IdempotencyEntry struct {
 
 // Job kinds and states for durable background work.
 const (
-	JobBalanceRefresh = "balance_refresh"
+	JobBalanceRefresh  = "balance_refresh"
+	JobIdentityRefresh = "identity_refresh"
 
 	JobPending = "pending"
 	JobRunning = "running"

@@ -14,6 +14,9 @@ func RecordUsernameAD(recordID ID) []byte { return []byte("record-username:" + r
 // IdentifierAD is the associated data of a sealed customer identifier.
 func IdentifierAD(identifierID ID) []byte { return []byte("identifier:" + identifierID) }
 
+// IdentityAD is the associated data of a record's sealed identity.
+func IdentityAD(identityID ID) []byte { return []byte("identity:" + identityID) }
+
 // LinkSessionStateAD is the associated data of a link session's sealed state.
 func LinkSessionStateAD(sessionID ID) []byte { return []byte("link-session:" + sessionID) }
 

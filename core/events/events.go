@@ -24,6 +24,7 @@ type Body struct {
 	BankName   string     `json:"bankName"`
 	Auth       any        `json:"auth,omitempty"`
 	Balance    any        `json:"balance,omitempty"`
+	Identity   any        `json:"identity,omitempty"`
 	Message    string     `json:"message,omitempty"`
 	CreatedAt  string     `json:"created_at"`
 }
@@ -37,7 +38,10 @@ type Event struct {
 	Bank    domain.Bank
 	Auth    any // the Okra-shaped auth, for AUTH events
 	Balance any // the Okra-shaped balance, for BALANCE events
-	Message string
+	// Identity is the identity's reference (never its personal values),
+	// for IDENTITY events.
+	Identity any
+	Message  string
 }
 
 // Emit writes e to the outbox through repos (call it inside the
@@ -47,7 +51,7 @@ func Emit(ctx context.Context, tx ports.Repos, ids ports.IDs, now time.Time, e E
 	body := Body{
 		EventID: id, Method: e.Method, Code: e.Code, Env: e.Scope.Env, Record: e.Record.ID,
 		CustomerID: e.Record.CustomerID, BankID: e.Bank.ID, BankName: e.Bank.Name,
-		Auth: e.Auth, Balance: e.Balance, Message: e.Message,
+		Auth: e.Auth, Balance: e.Balance, Identity: e.Identity, Message: e.Message,
 		CreatedAt: now.UTC().Format("2006-01-02T15:04:05.000Z"),
 	}
 	payload, err := json.Marshal(body)

@@ -18,4 +18,9 @@ type BankConnector interface {
 	ContinueLogin(ctx context.Context, bank string, flowState []byte, answer string) (domain.BankStep, error)
 	ResumeSession(ctx context.Context, bank string, session []byte) (domain.BankStep, error)
 	GetBalance(ctx context.Context, bank string, session []byte, accountRefs []string) (domain.BankBalances, error)
+	// GetIdentity asks for the owner of a session. A connector that does
+	// not implement it (protocol 1.0) fails with kind unavailable and code
+	// domain.RejectUnsupported; the caller keeps the owner the login
+	// reported.
+	GetIdentity(ctx context.Context, bank string, session []byte) (domain.BankIdentity, error)
 }

@@ -33,6 +33,7 @@ type Repos interface {
 	Accounts() AccountRepo
 	Auths() AuthRepo
 	Balances() BalanceRepo
+	Identities() IdentityRepo
 	LinkSessions() LinkSessionRepo
 	ShortLinks() ShortLinkRepo
 	LinkTokens() LinkTokenRepo
@@ -160,6 +161,26 @@ type BalanceRepo interface {
 	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, int, error)
 }
 
+// IdentityRepo stores one sealed identity per record and the history of
+// its changes. Nothing here reads a value: lookups go by id, record or
+// customer, and the sealed column is opened in the core.
+type IdentityRepo interface {
+	// Upsert stores the identity of a record, or refreshes the record's
+	// identity in place (created_at stays). The sealed value is bound to
+	// the row id, so a refresh carries the stored id; another id (a
+	// concurrent first pull won) is a conflict and changes nothing.
+	Upsert(ctx context.Context, i domain.Identity) (domain.Identity, error)
+	Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Identity, error)
+	GetByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) (domain.Identity, error)
+	// List filters by customer, bank, record and created_at.
+	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Identity, int, error)
+	AddChange(ctx context.Context, c domain.IdentityChange) error
+	// Changes are an identity's changes, oldest first.
+	Changes(ctx context.Context, s domain.Scope, identityID domain.ID) ([]domain.IdentityChange, error)
+	// DeleteByCustomer removes a customer's identities and their history.
+	DeleteByCustomer(ctx context.Context, s domain.Scope, customerID domain.ID) error
+}
+
 type LinkSessionRepo interface {
 	Create(ctx context.Context, l domain.LinkSession) error
 	Get(ctx context.Context, id domain.ID) (domain.LinkSession, error)
@@ -244,5 +265,8 @@ type JobRepo interface {
 	// Claim marks up to n due pending jobs (or running ones whose claim
 	// lapsed) as running, claimed by worker until till.
 	Claim(ctx context.Context, worker string, now, till time.Time, n int) ([]domain.Job, error)
+	// ClaimKind is Claim limited to jobs of one kind, so workers of
+	// different kinds never take each other's jobs.
+	ClaimKind(ctx context.Context, kind, worker string, now, till time.Time, n int) ([]domain.Job, error)
 	Finish(ctx context.Context, j domain.Job) error
 }

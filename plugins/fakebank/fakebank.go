@@ -40,7 +40,10 @@ type Connector struct {
 	rand func() float64
 }
 
-var _ sdk.Connector = (*Connector)(nil)
+var (
+	_ sdk.Connector         = (*Connector)(nil)
+	_ sdk.IdentityConnector = (*Connector)(nil)
+)
 
 // Option changes a Connector; used by tests.
 type Option func(*Connector)
@@ -96,6 +99,7 @@ func (c *Connector) GetMetadata(context.Context) (sdk.Metadata, error) {
 			USSD:          true,
 			SessionResume: true,
 			Balance:       true,
+			Identity:      true,
 		},
 	}
 	for _, b := range banks {
@@ -274,7 +278,7 @@ func (c *Connector) authenticated(fs flowState) (sdk.Step, error) {
 	if err != nil {
 		return sdk.Step{}, err
 	}
-	return sdk.Step{Authenticated: &sdk.Authenticated{Session: sess, Accounts: accounts, Owner: p.Owner}}, nil
+	return sdk.Step{Authenticated: &sdk.Authenticated{Session: sess, Accounts: accounts, Owner: p.Identity.Owner()}}, nil
 }
 
 // ContinueLogin implements sdk.Connector.
@@ -407,4 +411,21 @@ func (c *Connector) GetBalance(ctx context.Context, req sdk.GetBalanceRequest) (
 	}
 	res.RotatedSession = rotated
 	return res, nil
+}
+
+// GetIdentity implements sdk.IdentityConnector: the full identity of the
+// session's person.
+func (c *Connector) GetIdentity(ctx context.Context, req sdk.GetIdentityRequest) (sdk.IdentityResult, error) {
+	if _, ok := findBank(req.Bank); !ok {
+		return sdk.IdentityResult{}, fmt.Errorf("%w: unknown bank %q", sdk.ErrInvalidRequest, req.Bank)
+	}
+	if rej, err := c.simulate(ctx, req.Bank); err != nil || rej != nil {
+		return sdk.IdentityResult{Rejected: rej}, err
+	}
+	s, rej := c.openSession(req.Bank, req.Session)
+	if rej != nil {
+		return sdk.IdentityResult{Rejected: rej}, nil
+	}
+	id := personFor(s.Person).identity()
+	return sdk.IdentityResult{Identity: &id}, nil
 }

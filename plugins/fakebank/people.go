@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bankauth/bankauth/plugins/sdk"
 )
@@ -55,10 +56,21 @@ func (b bankDef) supports(m sdk.Method) bool {
 	return false
 }
 
-// person is a customer as a fake bank knows them.
+// person is a customer as a fake bank knows them. A login reports the
+// owner only (the fields of protocol 1.0), so that the host's GetIdentity
+// path is the one exercised; GetIdentity answers the full identity.
 type person struct {
-	Owner    sdk.Owner
+	Identity sdk.Identity
 	Accounts []accountDef
+}
+
+// identity is a copy GetIdentity may hand out.
+func (p person) identity() sdk.Identity {
+	i := p.Identity
+	i.Phones = append([]string(nil), i.Phones...)
+	i.Emails = append([]string(nil), i.Emails...)
+	i.Addresses = append([]string(nil), i.Addresses...)
+	return i
 }
 
 type accountDef struct {
@@ -70,14 +82,20 @@ type accountDef struct {
 // Fixed people. USSD phone 08000000001 is Ada Obi (user_good).
 var fixedPeople = map[string]person{
 	"user_good": {
-		Owner: sdk.Owner{Name: "Ada Obi", BVN: "22222222222", Phone: "08000000001", Email: "ada.obi@example.com"},
+		Identity: sdk.Identity{Name: "Ada Obi", BVN: "22222222222",
+			FirstName: "Ada", LastName: "Obi", DateOfBirth: "1990-01-15", Gender: sdk.GenderFemale, NIN: "40000000001",
+			Phones: []string{"08000000001"}, Emails: []string{"ada.obi@example.com"},
+			Addresses: []string{"12 Marina Road, Lagos Island, Lagos"}},
 		Accounts: []accountDef{
 			{Type: "current", AvailableMinor: 25_000_000, LedgerMinor: 26_250_000},
 			{Type: "savings", AvailableMinor: 120_000_000, LedgerMinor: 120_000_000},
 		},
 	},
 	"user_low": {
-		Owner: sdk.Owner{Name: "Chidi Okeke", BVN: "33333333333", Phone: "08000000004", Email: "chidi.okeke@example.com"},
+		Identity: sdk.Identity{Name: "Chidi Okeke", BVN: "33333333333",
+			FirstName: "Chidi", LastName: "Okeke", DateOfBirth: "1985-06-02", Gender: sdk.GenderMale, NIN: "40000000004",
+			Phones: []string{"08000000004"}, Emails: []string{"chidi.okeke@example.com"},
+			Addresses: []string{"4 Ogui Road, Enugu North, Enugu"}},
 		Accounts: []accountDef{
 			{Type: "current", AvailableMinor: 50_000, LedgerMinor: 50_000},
 		},
@@ -96,6 +114,14 @@ var (
 		"Ifeanyi", "Jumoke", "Kelechi", "Lola", "Musa", "Ngozi", "Olu", "Sade", "Tunde", "Uche", "Yemi", "Zainab"}
 	lastNames = []string{"Adeyemi", "Balogun", "Chukwu", "Danjuma", "Eze", "Fashola", "Ibrahim", "Nwosu",
 		"Okafor", "Ogunleye", "Usman", "Yusuf"}
+	// femaleNames are the first names above borne by women.
+	femaleNames = map[string]bool{"Amaka": true, "Bola": true, "Damilola": true, "Funke": true, "Halima": true,
+		"Jumoke": true, "Lola": true, "Ngozi": true, "Sade": true, "Yemi": true, "Zainab": true}
+	middleNames = []string{"Oluwaseun", "Chidera", "Temitope", "Ifeoma", "Adeola", "Nnamdi", "Aminu", "Ayodele"}
+	streets     = []string{"Marina Road", "Awolowo Road", "Allen Avenue", "Adeola Odeku Street", "Herbert Macaulay Way",
+		"Ahmadu Bello Way", "Aminu Kano Crescent", "Ogui Road"}
+	areas = [][2]string{{"Lagos Island", "Lagos"}, {"Ikeja", "Lagos"}, {"Yaba", "Lagos"}, {"Wuse II", "Abuja"},
+		{"Garki", "Abuja"}, {"Old GRA", "Port Harcourt"}, {"Bodija", "Ibadan"}, {"Enugu North", "Enugu"}}
 )
 
 // digest hashes its parts into a stable number source.
@@ -137,11 +163,25 @@ func personFor(key string) person {
 	if p, ok := strings.CutPrefix(key, "phone:"); ok {
 		phone = p
 	}
-	p := person{Owner: sdk.Owner{
-		Name:  first + " " + last,
-		BVN:   "22" + h.digits(3, 9),
-		Phone: phone,
-		Email: strings.ToLower(first+"."+last) + "@example.com",
+	email := strings.ToLower(first+"."+last) + "@example.com"
+	id := hashOf("identity", key)
+	middle := ""
+	if id.uint(0)%3 != 0 {
+		middle = middleNames[id.uint(1)%uint64(len(middleNames))]
+	}
+	gender := sdk.GenderMale
+	if femaleNames[first] {
+		gender = sdk.GenderFemale
+	}
+	born := time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(id.uint(2)%(40*365)))
+	area := areas[id.uint(3)%uint64(len(areas))]
+	address := fmt.Sprintf("%d %s, %s, %s", 1+id.uint(1)%120, streets[id.uint(2)%uint64(len(streets))], area[0], area[1])
+	p := person{Identity: sdk.Identity{
+		Name:      first + " " + last,
+		BVN:       "22" + h.digits(3, 9),
+		FirstName: first, MiddleName: middle, LastName: last,
+		DateOfBirth: born.Format(time.DateOnly), Gender: gender, NIN: "4" + id.digits(0, 10),
+		Phones: []string{phone}, Emails: []string{email}, Addresses: []string{address},
 	}}
 	cur := int64(h.uint(2)%50_000_000) + 10_000 // ₦100.00 .. ₦500,100.00
 	p.Accounts = append(p.Accounts, accountDef{Type: "current", AvailableMinor: cur, LedgerMinor: cur + int64(h.uint(3)%500_000)})
@@ -174,7 +214,7 @@ func accountsFor(b bankDef, key string) ([]sdk.Account, person) {
 		out = append(out, sdk.Account{
 			ID:             "acct_" + n,
 			NUBAN:          n,
-			Name:           p.Owner.Name,
+			Name:           p.Identity.Name,
 			Type:           a.Type,
 			Currency:       "NGN",
 			AvailableMinor: &avail,

@@ -7,7 +7,7 @@ import "context"
 // it is done (returning ctx.Err() is fine: the host sees a timeout).
 //
 // Implementations keep no state between calls. Embed [Unimplemented] to leave
-// optional methods (ResumeSession, GetBalance) out; they then answer
+// optional methods (ResumeSession, GetBalance, GetIdentity) out; they then answer
 // [ErrUnimplemented] and must not be claimed in [Capabilities].
 type Connector interface {
 	GetMetadata(ctx context.Context) (Metadata, error)
@@ -36,6 +36,31 @@ type ContinueLoginRequest struct {
 type ResumeSessionRequest struct {
 	Bank    string
 	Session []byte
+}
+
+// IdentityConnector is the optional part of a connector added in protocol
+// 1.1: the account owner of a session. It is its own interface so that a
+// connector written against 1.0 still builds and serves; the host then
+// keeps the owner the login reported. Declare [Capabilities].Identity when
+// you implement it.
+type IdentityConnector interface {
+	GetIdentity(ctx context.Context, req GetIdentityRequest) (IdentityResult, error)
+}
+
+// GetIdentityRequest asks for the owner of a session.
+type GetIdentityRequest struct {
+	Bank    string
+	Session []byte
+}
+
+// GetIdentity asks c for the owner of a session; a connector that does not
+// implement [IdentityConnector] answers [ErrUnimplemented].
+func GetIdentity(ctx context.Context, c Connector, req GetIdentityRequest) (IdentityResult, error) {
+	ic, ok := c.(IdentityConnector)
+	if !ok {
+		return IdentityResult{}, ErrUnimplemented
+	}
+	return ic.GetIdentity(ctx, req)
 }
 
 // GetBalanceRequest asks for balances; empty AccountIDs means every account
@@ -73,4 +98,9 @@ func (Unimplemented) ResumeSession(context.Context, ResumeSessionRequest) (Step,
 // GetBalance implements Connector.
 func (Unimplemented) GetBalance(context.Context, GetBalanceRequest) (BalanceResult, error) {
 	return BalanceResult{}, ErrUnimplemented
+}
+
+// GetIdentity implements IdentityConnector.
+func (Unimplemented) GetIdentity(context.Context, GetIdentityRequest) (IdentityResult, error) {
+	return IdentityResult{}, ErrUnimplemented
 }

@@ -119,6 +119,7 @@ func metadataToPB(m Metadata) *pb.Metadata {
 			Ussd:          m.Capabilities.USSD,
 			SessionResume: m.Capabilities.SessionResume,
 			Balance:       m.Capabilities.Balance,
+			Identity:      m.Capabilities.Identity,
 		},
 	}
 	for _, b := range m.Banks {
@@ -160,6 +161,7 @@ func metadataFromPB(m *pb.Metadata) Metadata {
 			USSD:          caps.GetUssd(),
 			SessionResume: caps.GetSessionResume(),
 			Balance:       caps.GetBalance(),
+			Identity:      caps.GetIdentity(),
 		},
 	}
 	for _, b := range m.GetBanks() {
@@ -251,9 +253,7 @@ func stepToPB(s Step) *pb.Step {
 		out.Result = &pb.Step_Pending{Pending: &pb.Pending{PollAfterMs: uint32(ms)}}
 	case s.Authenticated != nil:
 		a := s.Authenticated
-		pa := &pb.Authenticated{Session: a.Session, Owner: &pb.Owner{
-			Name: a.Owner.Name, Bvn: a.Owner.BVN, Phone: a.Owner.Phone, Email: a.Owner.Email,
-		}}
+		pa := &pb.Authenticated{Session: a.Session, Owner: ownerToPB(a.Owner, a.Identity)}
 		for _, acc := range a.Accounts {
 			pa.Accounts = append(pa.Accounts, &pb.Account{
 				Id: acc.ID, Nuban: acc.NUBAN, Name: acc.Name, Type: acc.Type, Currency: acc.Currency,
@@ -280,10 +280,8 @@ func stepFromPB(s *pb.Step) Step {
 		out.Pending = &Pending{PollAfter: time.Duration(r.Pending.GetPollAfterMs()) * time.Millisecond}
 	case *pb.Step_Authenticated:
 		a := r.Authenticated
-		auth := &Authenticated{Session: a.GetSession(), Owner: Owner{
-			Name: a.GetOwner().GetName(), BVN: a.GetOwner().GetBvn(),
-			Phone: a.GetOwner().GetPhone(), Email: a.GetOwner().GetEmail(),
-		}}
+		auth := &Authenticated{Session: a.GetSession()}
+		auth.Owner, auth.Identity = ownerFromPB(a.GetOwner())
 		for _, acc := range a.GetAccounts() {
 			auth.Accounts = append(auth.Accounts, Account{
 				ID: acc.GetId(), NUBAN: acc.GetNuban(), Name: acc.GetName(), Type: acc.GetType(),
@@ -332,4 +330,104 @@ func balanceResultFromPB(r *pb.GetBalanceResponse) (BalanceResult, bool) {
 		return out, false
 	}
 	return out, true
+}
+
+// ownerToPB writes a login's owner and, when the login has it, the full
+// identity (fields 5-13) in one message; a host of 1.0 reads fields 1-4,
+// filled from the identity where the owner leaves them empty.
+func ownerToPB(o Owner, id *Identity) *pb.Owner {
+	out := &pb.Owner{Name: o.Name, Bvn: o.BVN, Phone: o.Phone, Email: o.Email}
+	if id == nil {
+		return out
+	}
+	full := identityToPB(*id)
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&full.Name, o.Name}, {&full.Bvn, o.BVN}, {&full.Phone, o.Phone}, {&full.Email, o.Email}} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
+	}
+	return full
+}
+
+// hasIdentity reports whether a message carries any field of 1.1.
+func hasIdentity(o *pb.Owner) bool {
+	return o.GetFirstName() != "" || o.GetMiddleName() != "" || o.GetLastName() != "" || o.GetDateOfBirth() != "" ||
+		o.GetGender() != "" || o.GetNin() != "" || len(o.GetPhones()) > 0 || len(o.GetEmails()) > 0 || len(o.GetAddresses()) > 0
+}
+
+func ownerFromPB(o *pb.Owner) (Owner, *Identity) {
+	owner := Owner{Name: o.GetName(), BVN: o.GetBvn(), Phone: o.GetPhone(), Email: o.GetEmail()}
+	if !hasIdentity(o) {
+		return owner, nil
+	}
+	id := identityFromPB(o)
+	return owner, &id
+}
+
+// identityToPB also fills the 1.0 fields phone and email with the first of
+// phones and emails.
+func identityToPB(i Identity) *pb.Owner {
+	out := &pb.Owner{
+		Name: i.Name, Bvn: i.BVN, FirstName: i.FirstName, MiddleName: i.MiddleName, LastName: i.LastName,
+		DateOfBirth: i.DateOfBirth, Gender: string(i.Gender), Nin: i.NIN,
+		Phones: i.Phones, Emails: i.Emails, Addresses: i.Addresses,
+	}
+	if len(i.Phones) > 0 {
+		out.Phone = i.Phones[0]
+	}
+	if len(i.Emails) > 0 {
+		out.Email = i.Emails[0]
+	}
+	return out
+}
+
+// identityFromPB reads phones and emails from the 1.0 fields when the
+// lists are empty.
+func identityFromPB(o *pb.Owner) Identity {
+	id := Identity{
+		Name: o.GetName(), BVN: o.GetBvn(), FirstName: o.GetFirstName(), MiddleName: o.GetMiddleName(),
+		LastName: o.GetLastName(), DateOfBirth: o.GetDateOfBirth(), Gender: Gender(o.GetGender()), NIN: o.GetNin(),
+		Phones: o.GetPhones(), Emails: o.GetEmails(), Addresses: o.GetAddresses(),
+	}
+	if len(id.Phones) == 0 && o.GetPhone() != "" {
+		id.Phones = []string{o.GetPhone()}
+	}
+	if len(id.Emails) == 0 && o.GetEmail() != "" {
+		id.Emails = []string{o.GetEmail()}
+	}
+	return id
+}
+
+func identityReqToPB(r GetIdentityRequest) *pb.GetIdentityRequest {
+	return &pb.GetIdentityRequest{Bank: r.Bank, Session: r.Session}
+}
+
+func identityReqFromPB(r *pb.GetIdentityRequest) GetIdentityRequest {
+	return GetIdentityRequest{Bank: r.GetBank(), Session: r.GetSession()}
+}
+
+func identityResultToPB(r IdentityResult) *pb.GetIdentityResponse {
+	out := &pb.GetIdentityResponse{RotatedSession: r.RotatedSession}
+	switch {
+	case r.Rejected != nil:
+		out.Result = &pb.GetIdentityResponse_Rejected{Rejected: rejectedToPB(r.Rejected)}
+	case r.Identity != nil:
+		out.Result = &pb.GetIdentityResponse_Owner{Owner: identityToPB(*r.Identity)}
+	}
+	return out
+}
+
+func identityResultFromPB(r *pb.GetIdentityResponse) IdentityResult {
+	out := IdentityResult{RotatedSession: r.GetRotatedSession()}
+	switch v := r.GetResult().(type) {
+	case *pb.GetIdentityResponse_Rejected:
+		out.Rejected = rejectedFromPB(v.Rejected)
+	case *pb.GetIdentityResponse_Owner:
+		id := identityFromPB(v.Owner)
+		out.Identity = &id
+	}
+	return out
 }

@@ -145,6 +145,29 @@ func (s *grpcServer) GetBalance(ctx context.Context, req *pb.GetBalanceRequest) 
 	return balanceResultToPB(res), nil
 }
 
+// GetIdentity answers Unimplemented for a connector that does not
+// implement IdentityConnector, as a connector of protocol 1.0 does.
+func (s *grpcServer) GetIdentity(ctx context.Context, req *pb.GetIdentityRequest) (*pb.GetIdentityResponse, error) {
+	start := time.Now()
+	r := identityReqFromPB(req)
+	res, err := GetIdentity(ctx, s.impl, r)
+	if err == nil {
+		if verr := res.Validate(); verr != nil {
+			err = protocolError("connector returned an invalid identity: " + verr.Error())
+		}
+	}
+	if err != nil {
+		s.done("GetIdentity", start, "error", err, "bank", r.Bank)
+		return nil, toStatus(ctx, err)
+	}
+	outcome := "owner"
+	if res.Rejected != nil {
+		outcome = "rejected:" + string(res.Rejected.Reason)
+	}
+	s.done("GetIdentity", start, outcome, nil, "bank", r.Bank)
+	return identityResultToPB(res), nil
+}
+
 // grpcClient is the host side: a Connector backed by the gRPC client.
 type grpcClient struct {
 	c pb.ConnectorClient
@@ -194,6 +217,22 @@ func (c *grpcClient) GetBalance(ctx context.Context, req GetBalanceRequest) (Bal
 	}
 	if verr := res.Validate(); verr != nil {
 		return BalanceResult{}, protocolError("invalid balance result from connector: " + verr.Error())
+	}
+	return res, nil
+}
+
+var _ IdentityConnector = (*grpcClient)(nil)
+
+// GetIdentity implements IdentityConnector; a connector of protocol 1.0
+// answers an error matching ErrUnimplemented.
+func (c *grpcClient) GetIdentity(ctx context.Context, req GetIdentityRequest) (IdentityResult, error) {
+	resp, err := c.c.GetIdentity(ctx, identityReqToPB(req))
+	if err != nil {
+		return IdentityResult{}, fromStatus(err)
+	}
+	res := identityResultFromPB(resp)
+	if verr := res.Validate(); verr != nil {
+		return IdentityResult{}, protocolError("invalid identity from connector: " + verr.Error())
 	}
 	return res, nil
 }

@@ -20,7 +20,7 @@ import (
 // version is reported in Metadata.
 const (
 	ProtocolMajor = 1
-	ProtocolMinor = 0
+	ProtocolMinor = 1
 )
 
 // PluginName is the name under which the connector is dispensed.

@@ -109,6 +109,8 @@ type Capabilities struct {
 	USSD          bool
 	SessionResume bool
 	Balance       bool
+	// Identity (protocol 1.1): the connector implements [IdentityConnector].
+	Identity bool
 }
 
 // Bank is one institution a connector serves.
@@ -212,6 +214,9 @@ type Authenticated struct {
 	Session  []byte
 	Accounts []Account
 	Owner    Owner
+	// Identity (protocol 1.1, optional) is the full identity when the login
+	// already has it; the host then needs no GetIdentity call.
+	Identity *Identity
 }
 
 // Account is a bank account reached by a login.
@@ -227,12 +232,135 @@ type Account struct {
 	LedgerMinor    *int64
 }
 
-// Owner is the customer as the bank knows them.
+// Owner is the customer as a login reports them (the fields of protocol
+// 1.0). A connector of 1.1 may add the full [Identity] to the login.
 type Owner struct {
 	Name  string
 	BVN   string
 	Phone string
 	Email string
+}
+
+// Identity is the account owner as the bank knows them (protocol 1.1):
+// what GetIdentity answers and what a login may report besides the Owner.
+type Identity struct {
+	// Name is the full name as the bank shows it.
+	Name       string
+	FirstName  string
+	MiddleName string
+	LastName   string
+	// DateOfBirth is written YYYY-MM-DD.
+	DateOfBirth string
+	Gender      Gender
+	BVN         string
+	NIN         string
+	Phones      []string
+	Emails      []string
+	// Addresses are postal addresses, one line each.
+	Addresses []string
+}
+
+// Gender as a bank reports it; empty when it does not say.
+type Gender string
+
+// Genders.
+const (
+	GenderFemale Gender = "female"
+	GenderMale   Gender = "male"
+)
+
+// Valid reports whether g is empty or a known gender.
+func (g Gender) Valid() bool { return g == "" || g == GenderFemale || g == GenderMale }
+
+// FullName is Name, or the name parts joined when the bank gave no Name.
+func (i Identity) FullName() string {
+	if strings.TrimSpace(i.Name) != "" {
+		return i.Name
+	}
+	return strings.Join(strings.Fields(i.FirstName+" "+i.MiddleName+" "+i.LastName), " ")
+}
+
+// Owner is the identity as a 1.0 login reports the owner.
+func (i Identity) Owner() Owner {
+	o := Owner{Name: i.FullName(), BVN: i.BVN}
+	if len(i.Phones) > 0 {
+		o.Phone = i.Phones[0]
+	}
+	if len(i.Emails) > 0 {
+		o.Email = i.Emails[0]
+	}
+	return o
+}
+
+// Validate checks that an identity is well formed: a name (full, or first
+// and last), a date of birth written YYYY-MM-DD and not in the future, a
+// known gender, 11-digit BVN and NIN, phones of 7 to 15 digits, emails
+// with an @, no empty address. Empty optional fields pass.
+func (i Identity) Validate() error {
+	if strings.TrimSpace(i.Name) == "" && (strings.TrimSpace(i.FirstName) == "" || strings.TrimSpace(i.LastName) == "") {
+		return errors.New("identity has neither a name nor a first and last name")
+	}
+	if i.DateOfBirth != "" {
+		d, err := time.Parse(time.DateOnly, i.DateOfBirth)
+		if err != nil {
+			return fmt.Errorf("date of birth %q is not written YYYY-MM-DD", i.DateOfBirth)
+		}
+		if d.After(time.Now()) {
+			return fmt.Errorf("date of birth %s is in the future", i.DateOfBirth)
+		}
+	}
+	if !i.Gender.Valid() {
+		return fmt.Errorf("gender %q is not female, male or empty", i.Gender)
+	}
+	for _, id := range []struct{ name, v string }{{"BVN", i.BVN}, {"NIN", i.NIN}} {
+		if id.v != "" && !elevenDigits(id.v) {
+			return fmt.Errorf("%s %q is not 11 digits", id.name, id.v)
+		}
+	}
+	for _, p := range i.Phones {
+		if !phoneLike(p) {
+			return fmt.Errorf("phone %q is not 7 to 15 digits", p)
+		}
+	}
+	for _, e := range i.Emails {
+		if at := strings.LastIndexByte(e, '@'); at < 1 || at == len(e)-1 || strings.ContainsAny(e, " \t") {
+			return fmt.Errorf("email %q is not an address", e)
+		}
+	}
+	for _, a := range i.Addresses {
+		if strings.TrimSpace(a) == "" {
+			return errors.New("identity has an empty address")
+		}
+	}
+	return nil
+}
+
+func elevenDigits(s string) bool {
+	if len(s) != 11 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// phoneLike accepts digits with an optional leading + and the spaces,
+// hyphens and parentheses people write.
+func phoneLike(s string) bool {
+	n := 0
+	for i, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			n++
+		case c == '+' && i == 0, c == ' ', c == '-', c == '(', c == ')':
+		default:
+			return false
+		}
+	}
+	return n >= 7 && n <= 15
 }
 
 // Rejected ends a flow or a request unsuccessfully.
@@ -257,6 +385,33 @@ type BalanceResult struct {
 	Balances       []Balance
 	Rejected       *Rejected
 	RotatedSession []byte
+}
+
+// IdentityResult is what GetIdentity answers: the identity, or a rejection
+// (SESSION_EXPIRED …). RotatedSession, when not empty, replaces the
+// session the host holds.
+type IdentityResult struct {
+	Identity       *Identity
+	Rejected       *Rejected
+	RotatedSession []byte
+}
+
+// Validate checks that exactly one of Identity or Rejected is set and that
+// it is well formed.
+func (r IdentityResult) Validate() error {
+	switch {
+	case r.Identity != nil && r.Rejected != nil:
+		return errors.New("identity result has both an identity and a rejection")
+	case r.Rejected != nil:
+		if !r.Rejected.Reason.Valid() {
+			return fmt.Errorf("rejection reason %q is unknown", r.Rejected.Reason)
+		}
+	case r.Identity != nil:
+		return r.Identity.Validate()
+	default:
+		return errors.New("identity result has neither an identity nor a rejection")
+	}
+	return nil
 }
 
 // Reject builds a rejected step.
@@ -303,6 +458,11 @@ func (s Step) Validate() error {
 	case s.Authenticated != nil:
 		if len(s.Authenticated.Session) == 0 {
 			return errors.New("authenticated step has an empty session")
+		}
+		if id := s.Authenticated.Identity; id != nil {
+			if err := id.Validate(); err != nil {
+				return fmt.Errorf("authenticated step: %w", err)
+			}
 		}
 	}
 	return nil

@@ -41,6 +41,8 @@ func Run(t *testing.T, open func(t *testing.T) ports.Store) {
 		{"OutboxConcurrentClaim", testOutboxConcurrent},
 		{"OutboxPerEndpointClaim", testOutboxPerEndpoint},
 		{"Jobs", testJobs},
+		{"JobsClaimKind", testJobsClaimKind},
+		{"Identities", testIdentities},
 		{"Audit", testAudit},
 		{"LinkTokens", testLinkTokens},
 		{"LinkSessionPurge", testLinkSessionPurge},

@@ -34,6 +34,7 @@ func (r *runner) all(t T) {
 	r.group(t, "", "challenges", r.checkChallenges)
 	r.group(t, "", "rejections", r.checkRejections)
 	r.group(t, "", "balance", r.checkBalance)
+	r.group(t, "", "identity", r.checkIdentity)
 	r.group(t, "", "resume", r.checkResume)
 	r.check(t, "", "expired_session", r.checkExpiredSession)
 	r.group(t, "", "ussd", r.checkUSSD)
@@ -157,7 +158,7 @@ func (r *runner) checkMetadata(t T) {
 		}
 	}
 	seen := map[string]bool{}
-	anyUSSD, anyBalance := false, false
+	anyUSSD, anyBalance, anyIdentity := false, false, false
 	for i, b := range md.Banks {
 		where := fmt.Sprintf("bank %d (%q)", i, b.ID)
 		if !slugRe.MatchString(b.ID) {
@@ -210,6 +211,9 @@ func (r *runner) checkMetadata(t T) {
 		if slices.Contains(b.Products, sdk.ProductBalance) {
 			anyBalance = true
 		}
+		if slices.Contains(b.Products, sdk.ProductIdentity) {
+			anyIdentity = true
+		}
 	}
 	if anyUSSD != md.Capabilities.USSD {
 		t.Errorf("capabilities.ussd is %v but a bank offering USSD login exists: %v", md.Capabilities.USSD, anyUSSD)
@@ -219,6 +223,12 @@ func (r *runner) checkMetadata(t T) {
 	}
 	if md.Capabilities.Balance && !anyBalance {
 		t.Errorf("capabilities.balance is true but no bank offers the balance product")
+	}
+	if md.Capabilities.Identity && !anyIdentity {
+		t.Errorf("capabilities.identity is true but no bank offers the identity product")
+	}
+	if md.Capabilities.Identity && md.ProtocolMinor < 1 {
+		t.Errorf("capabilities.identity is true but the connector reports protocol 1.%d; GetIdentity came with 1.1", md.ProtocolMinor)
 	}
 	var planBank *sdk.Bank
 	for i := range md.Banks {
@@ -609,6 +619,12 @@ func (r *runner) checkExpiredSession(t T) {
 			t.Errorf("ResumeSession with an expired session: want SESSION_EXPIRED, got %s", describe(st))
 		}
 	}
+	if caps.Identity {
+		res := r.identity(t, c, auth.Session)
+		if res.Rejected == nil || res.Rejected.Reason != sdk.RejectSessionExpired {
+			t.Errorf("GetIdentity with an expired session: want SESSION_EXPIRED, got %s", describeIdentity(res))
+		}
+	}
 	if caps.Balance {
 		res := func() sdk.BalanceResult {
 			ctx, cancel := r.ctx()
@@ -749,6 +765,17 @@ func (r *runner) checkStateless(t T, path string) {
 		c2, done2 := r.target.Open(t)
 		defer done2()
 		checkBalances(t, "GetBalance in a fresh instance", auth, r.balances(t, c2, auth.Session, nil))
+	})
+	r.check(t, path, "identity_in_fresh_instance", func(t T) {
+		if !r.capabilities(t).Identity {
+			r.skipf(t, "the connector does not declare the identity capability")
+		}
+		c1, done1 := r.target.Open(t)
+		auth := r.login(t, c1, r.plan.Success)
+		done1()
+		c2, done2 := r.target.Open(t)
+		defer done2()
+		checkIdentity(t, "GetIdentity in a fresh instance", auth, r.identity(t, c2, auth.Session))
 	})
 }
 

@@ -29,6 +29,9 @@ type Plan struct {
 	Resume *ResumePlan `json:"resume,omitempty"`
 	// Balances expected for the Success login, matched by account type.
 	Balances []BalanceExpectation `json:"balances,omitempty"`
+	// Identity expected for the Success login (checked when the connector
+	// declares the identity capability); empty fields are not compared.
+	Identity *IdentityExpectation `json:"identity,omitempty"`
 	// ExpiredSession logs in successfully but yields a session the bank
 	// refuses with SESSION_EXPIRED.
 	ExpiredSession map[string]string `json:"expired_session,omitempty"`
@@ -87,6 +90,21 @@ type BalanceExpectation struct {
 	AvailableMinor int64  `json:"available_minor"`
 	LedgerMinor    int64  `json:"ledger_minor"`
 	Currency       string `json:"currency"`
+}
+
+// IdentityExpectation is the identity GetIdentity should answer for the
+// Success login. Lists are compared whole, in order.
+type IdentityExpectation struct {
+	FirstName   string   `json:"first_name,omitempty"`
+	MiddleName  string   `json:"middle_name,omitempty"`
+	LastName    string   `json:"last_name,omitempty"`
+	DateOfBirth string   `json:"date_of_birth,omitempty"`
+	Gender      string   `json:"gender,omitempty"`
+	BVN         string   `json:"bvn,omitempty"`
+	NIN         string   `json:"nin,omitempty"`
+	Phones      []string `json:"phones,omitempty"`
+	Emails      []string `json:"emails,omitempty"`
+	Addresses   []string `json:"addresses,omitempty"`
 }
 
 // HangPlan: credentials whose BeginLogin never answers, and the deadline

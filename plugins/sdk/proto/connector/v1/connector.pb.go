@@ -321,6 +321,8 @@ type Capabilities struct {
 	Ussd          bool                   `protobuf:"varint,2,opt,name=ussd,proto3" json:"ussd,omitempty"`
 	SessionResume bool                   `protobuf:"varint,3,opt,name=session_resume,json=sessionResume,proto3" json:"session_resume,omitempty"`
 	Balance       bool                   `protobuf:"varint,4,opt,name=balance,proto3" json:"balance,omitempty"`
+	// Added in 1.1: GetIdentity answers with the account owner.
+	Identity      bool `protobuf:"varint,5,opt,name=identity,proto3" json:"identity,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -379,6 +381,13 @@ func (x *Capabilities) GetSessionResume() bool {
 func (x *Capabilities) GetBalance() bool {
 	if x != nil {
 		return x.Balance
+	}
+	return false
+}
+
+func (x *Capabilities) GetIdentity() bool {
+	if x != nil {
+		return x.Identity
 	}
 	return false
 }
@@ -1211,12 +1220,28 @@ func (x *Account) GetLedgerMinor() int64 {
 	return 0
 }
 
+// The account owner as the bank knows them. Fields 1-4 are 1.0's; the rest
+// were added in 1.1. A 1.1 connector also fills phone and email with the
+// first of phones and emails, for hosts of 1.0.
 type Owner struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Bvn           string                 `protobuf:"bytes,2,opt,name=bvn,proto3" json:"bvn,omitempty"`
-	Phone         string                 `protobuf:"bytes,3,opt,name=phone,proto3" json:"phone,omitempty"`
-	Email         string                 `protobuf:"bytes,4,opt,name=email,proto3" json:"email,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The full name as the bank shows it.
+	Name       string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Bvn        string `protobuf:"bytes,2,opt,name=bvn,proto3" json:"bvn,omitempty"`
+	Phone      string `protobuf:"bytes,3,opt,name=phone,proto3" json:"phone,omitempty"`
+	Email      string `protobuf:"bytes,4,opt,name=email,proto3" json:"email,omitempty"`
+	FirstName  string `protobuf:"bytes,5,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
+	MiddleName string `protobuf:"bytes,6,opt,name=middle_name,json=middleName,proto3" json:"middle_name,omitempty"`
+	LastName   string `protobuf:"bytes,7,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
+	// Date of birth, YYYY-MM-DD.
+	DateOfBirth string `protobuf:"bytes,8,opt,name=date_of_birth,json=dateOfBirth,proto3" json:"date_of_birth,omitempty"`
+	// "female", "male" or empty when the bank does not say.
+	Gender string   `protobuf:"bytes,9,opt,name=gender,proto3" json:"gender,omitempty"`
+	Nin    string   `protobuf:"bytes,10,opt,name=nin,proto3" json:"nin,omitempty"`
+	Phones []string `protobuf:"bytes,11,rep,name=phones,proto3" json:"phones,omitempty"`
+	Emails []string `protobuf:"bytes,12,rep,name=emails,proto3" json:"emails,omitempty"`
+	// Postal addresses, each one line ("12 Marina Road, Lagos Island, Lagos").
+	Addresses     []string `protobuf:"bytes,13,rep,name=addresses,proto3" json:"addresses,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1277,6 +1302,69 @@ func (x *Owner) GetEmail() string {
 		return x.Email
 	}
 	return ""
+}
+
+func (x *Owner) GetFirstName() string {
+	if x != nil {
+		return x.FirstName
+	}
+	return ""
+}
+
+func (x *Owner) GetMiddleName() string {
+	if x != nil {
+		return x.MiddleName
+	}
+	return ""
+}
+
+func (x *Owner) GetLastName() string {
+	if x != nil {
+		return x.LastName
+	}
+	return ""
+}
+
+func (x *Owner) GetDateOfBirth() string {
+	if x != nil {
+		return x.DateOfBirth
+	}
+	return ""
+}
+
+func (x *Owner) GetGender() string {
+	if x != nil {
+		return x.Gender
+	}
+	return ""
+}
+
+func (x *Owner) GetNin() string {
+	if x != nil {
+		return x.Nin
+	}
+	return ""
+}
+
+func (x *Owner) GetPhones() []string {
+	if x != nil {
+		return x.Phones
+	}
+	return nil
+}
+
+func (x *Owner) GetEmails() []string {
+	if x != nil {
+		return x.Emails
+	}
+	return nil
+}
+
+func (x *Owner) GetAddresses() []string {
+	if x != nil {
+		return x.Addresses
+	}
+	return nil
 }
 
 type Rejected struct {
@@ -1550,6 +1638,149 @@ func (*GetBalanceResponse_Balances) isGetBalanceResponse_Result() {}
 
 func (*GetBalanceResponse_Rejected) isGetBalanceResponse_Result() {}
 
+type GetIdentityRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bank          string                 `protobuf:"bytes,1,opt,name=bank,proto3" json:"bank,omitempty"`
+	Session       []byte                 `protobuf:"bytes,2,opt,name=session,proto3" json:"session,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetIdentityRequest) Reset() {
+	*x = GetIdentityRequest{}
+	mi := &file_connector_v1_connector_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetIdentityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetIdentityRequest) ProtoMessage() {}
+
+func (x *GetIdentityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_connector_v1_connector_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetIdentityRequest.ProtoReflect.Descriptor instead.
+func (*GetIdentityRequest) Descriptor() ([]byte, []int) {
+	return file_connector_v1_connector_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetIdentityRequest) GetBank() string {
+	if x != nil {
+		return x.Bank
+	}
+	return ""
+}
+
+func (x *GetIdentityRequest) GetSession() []byte {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+type GetIdentityResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Result:
+	//
+	//	*GetIdentityResponse_Owner
+	//	*GetIdentityResponse_Rejected
+	Result isGetIdentityResponse_Result `protobuf_oneof:"result"`
+	// A replacement session, if the connector rotated it.
+	RotatedSession []byte `protobuf:"bytes,3,opt,name=rotated_session,json=rotatedSession,proto3" json:"rotated_session,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetIdentityResponse) Reset() {
+	*x = GetIdentityResponse{}
+	mi := &file_connector_v1_connector_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetIdentityResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetIdentityResponse) ProtoMessage() {}
+
+func (x *GetIdentityResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_connector_v1_connector_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetIdentityResponse.ProtoReflect.Descriptor instead.
+func (*GetIdentityResponse) Descriptor() ([]byte, []int) {
+	return file_connector_v1_connector_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetIdentityResponse) GetResult() isGetIdentityResponse_Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *GetIdentityResponse) GetOwner() *Owner {
+	if x != nil {
+		if x, ok := x.Result.(*GetIdentityResponse_Owner); ok {
+			return x.Owner
+		}
+	}
+	return nil
+}
+
+func (x *GetIdentityResponse) GetRejected() *Rejected {
+	if x != nil {
+		if x, ok := x.Result.(*GetIdentityResponse_Rejected); ok {
+			return x.Rejected
+		}
+	}
+	return nil
+}
+
+func (x *GetIdentityResponse) GetRotatedSession() []byte {
+	if x != nil {
+		return x.RotatedSession
+	}
+	return nil
+}
+
+type isGetIdentityResponse_Result interface {
+	isGetIdentityResponse_Result()
+}
+
+type GetIdentityResponse_Owner struct {
+	Owner *Owner `protobuf:"bytes,1,opt,name=owner,proto3,oneof"`
+}
+
+type GetIdentityResponse_Rejected struct {
+	Rejected *Rejected `protobuf:"bytes,2,opt,name=rejected,proto3,oneof"`
+}
+
+func (*GetIdentityResponse_Owner) isGetIdentityResponse_Result() {}
+
+func (*GetIdentityResponse_Rejected) isGetIdentityResponse_Result() {}
+
 var File_connector_v1_connector_proto protoreflect.FileDescriptor
 
 const file_connector_v1_connector_proto_rawDesc = "" +
@@ -1561,12 +1792,13 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12%\n" +
 	"\x0eprotocol_minor\x18\x03 \x01(\rR\rprotocolMinor\x12G\n" +
 	"\fcapabilities\x18\x04 \x01(\v2#.bankauth.connector.v1.CapabilitiesR\fcapabilities\x121\n" +
-	"\x05banks\x18\x05 \x03(\v2\x1b.bankauth.connector.v1.BankR\x05banks\"\xa6\x01\n" +
+	"\x05banks\x18\x05 \x03(\v2\x1b.bankauth.connector.v1.BankR\x05banks\"\xc2\x01\n" +
 	"\fCapabilities\x12A\n" +
 	"\tmfa_kinds\x18\x01 \x03(\x0e2$.bankauth.connector.v1.ChallengeKindR\bmfaKinds\x12\x12\n" +
 	"\x04ussd\x18\x02 \x01(\bR\x04ussd\x12%\n" +
 	"\x0esession_resume\x18\x03 \x01(\bR\rsessionResume\x12\x18\n" +
-	"\abalance\x18\x04 \x01(\bR\abalance\"S\n" +
+	"\abalance\x18\x04 \x01(\bR\abalance\x12\x1a\n" +
+	"\bidentity\x18\x05 \x01(\bR\bidentity\"S\n" +
 	"\x0fCredentialField\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12\x16\n" +
@@ -1631,12 +1863,24 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\x0favailable_minor\x18\x06 \x01(\x03H\x00R\x0eavailableMinor\x88\x01\x01\x12&\n" +
 	"\fledger_minor\x18\a \x01(\x03H\x01R\vledgerMinor\x88\x01\x01B\x12\n" +
 	"\x10_available_minorB\x0f\n" +
-	"\r_ledger_minor\"Y\n" +
+	"\r_ledger_minor\"\xd2\x02\n" +
 	"\x05Owner\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03bvn\x18\x02 \x01(\tR\x03bvn\x12\x14\n" +
 	"\x05phone\x18\x03 \x01(\tR\x05phone\x12\x14\n" +
-	"\x05email\x18\x04 \x01(\tR\x05email\"\x7f\n" +
+	"\x05email\x18\x04 \x01(\tR\x05email\x12\x1d\n" +
+	"\n" +
+	"first_name\x18\x05 \x01(\tR\tfirstName\x12\x1f\n" +
+	"\vmiddle_name\x18\x06 \x01(\tR\n" +
+	"middleName\x12\x1b\n" +
+	"\tlast_name\x18\a \x01(\tR\blastName\x12\"\n" +
+	"\rdate_of_birth\x18\b \x01(\tR\vdateOfBirth\x12\x16\n" +
+	"\x06gender\x18\t \x01(\tR\x06gender\x12\x10\n" +
+	"\x03nin\x18\n" +
+	" \x01(\tR\x03nin\x12\x16\n" +
+	"\x06phones\x18\v \x03(\tR\x06phones\x12\x16\n" +
+	"\x06emails\x18\f \x03(\tR\x06emails\x12\x1c\n" +
+	"\taddresses\x18\r \x03(\tR\taddresses\"\x7f\n" +
 	"\bRejected\x12;\n" +
 	"\x06reason\x18\x01 \x01(\x0e2#.bankauth.connector.v1.RejectReasonR\x06reason\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1c\n" +
@@ -1652,6 +1896,14 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\bbalances\x18\x01 \x03(\v2\x1e.bankauth.connector.v1.BalanceR\bbalances\"\xc5\x01\n" +
 	"\x12GetBalanceResponse\x12=\n" +
 	"\bbalances\x18\x01 \x01(\v2\x1f.bankauth.connector.v1.BalancesH\x00R\bbalances\x12=\n" +
+	"\brejected\x18\x02 \x01(\v2\x1f.bankauth.connector.v1.RejectedH\x00R\brejected\x12'\n" +
+	"\x0frotated_session\x18\x03 \x01(\fR\x0erotatedSessionB\b\n" +
+	"\x06result\"B\n" +
+	"\x12GetIdentityRequest\x12\x12\n" +
+	"\x04bank\x18\x01 \x01(\tR\x04bank\x12\x18\n" +
+	"\asession\x18\x02 \x01(\fR\asession\"\xbd\x01\n" +
+	"\x13GetIdentityResponse\x124\n" +
+	"\x05owner\x18\x01 \x01(\v2\x1c.bankauth.connector.v1.OwnerH\x00R\x05owner\x12=\n" +
 	"\brejected\x18\x02 \x01(\v2\x1f.bankauth.connector.v1.RejectedH\x00R\brejected\x12'\n" +
 	"\x0frotated_session\x18\x03 \x01(\fR\x0erotatedSessionB\b\n" +
 	"\x06result*\x86\x01\n" +
@@ -1675,7 +1927,7 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\x15REJECT_REASON_EXPIRED\x10\x06\x12\"\n" +
 	"\x1eREJECT_REASON_BANK_UNAVAILABLE\x10\a\x12\x1e\n" +
 	"\x1aREJECT_REASON_RATE_LIMITED\x10\b\x12\x1d\n" +
-	"\x19REJECT_REASON_UNSUPPORTED\x10\t2\xd4\x03\n" +
+	"\x19REJECT_REASON_UNSUPPORTED\x10\t2\xba\x04\n" +
 	"\tConnector\x12Y\n" +
 	"\vGetMetadata\x12).bankauth.connector.v1.GetMetadataRequest\x1a\x1f.bankauth.connector.v1.Metadata\x12S\n" +
 	"\n" +
@@ -1683,7 +1935,8 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\rContinueLogin\x12+.bankauth.connector.v1.ContinueLoginRequest\x1a\x1b.bankauth.connector.v1.Step\x12Y\n" +
 	"\rResumeSession\x12+.bankauth.connector.v1.ResumeSessionRequest\x1a\x1b.bankauth.connector.v1.Step\x12a\n" +
 	"\n" +
-	"GetBalance\x12(.bankauth.connector.v1.GetBalanceRequest\x1a).bankauth.connector.v1.GetBalanceResponseBIZGgithub.com/bankauth/bankauth/plugins/sdk/proto/connector/v1;connectorv1b\x06proto3"
+	"GetBalance\x12(.bankauth.connector.v1.GetBalanceRequest\x1a).bankauth.connector.v1.GetBalanceResponse\x12d\n" +
+	"\vGetIdentity\x12).bankauth.connector.v1.GetIdentityRequest\x1a*.bankauth.connector.v1.GetIdentityResponseBIZGgithub.com/bankauth/bankauth/plugins/sdk/proto/connector/v1;connectorv1b\x06proto3"
 
 var (
 	file_connector_v1_connector_proto_rawDescOnce sync.Once
@@ -1698,7 +1951,7 @@ func file_connector_v1_connector_proto_rawDescGZIP() []byte {
 }
 
 var file_connector_v1_connector_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_connector_v1_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_connector_v1_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_connector_v1_connector_proto_goTypes = []any{
 	(LoginMethod)(0),              // 0: bankauth.connector.v1.LoginMethod
 	(ChallengeKind)(0),            // 1: bankauth.connector.v1.ChallengeKind
@@ -1723,8 +1976,10 @@ var file_connector_v1_connector_proto_goTypes = []any{
 	(*Balance)(nil),               // 20: bankauth.connector.v1.Balance
 	(*Balances)(nil),              // 21: bankauth.connector.v1.Balances
 	(*GetBalanceResponse)(nil),    // 22: bankauth.connector.v1.GetBalanceResponse
-	nil,                           // 23: bankauth.connector.v1.BeginLoginRequest.CredentialsEntry
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
+	(*GetIdentityRequest)(nil),    // 23: bankauth.connector.v1.GetIdentityRequest
+	(*GetIdentityResponse)(nil),   // 24: bankauth.connector.v1.GetIdentityResponse
+	nil,                           // 25: bankauth.connector.v1.BeginLoginRequest.CredentialsEntry
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
 }
 var file_connector_v1_connector_proto_depIdxs = []int32{
 	5,  // 0: bankauth.connector.v1.Metadata.capabilities:type_name -> bankauth.connector.v1.Capabilities
@@ -1736,35 +1991,39 @@ var file_connector_v1_connector_proto_depIdxs = []int32{
 	1,  // 6: bankauth.connector.v1.Bank.mfa_kinds:type_name -> bankauth.connector.v1.ChallengeKind
 	7,  // 7: bankauth.connector.v1.Bank.credentials:type_name -> bankauth.connector.v1.MethodCredentials
 	0,  // 8: bankauth.connector.v1.BeginLoginRequest.method:type_name -> bankauth.connector.v1.LoginMethod
-	23, // 9: bankauth.connector.v1.BeginLoginRequest.credentials:type_name -> bankauth.connector.v1.BeginLoginRequest.CredentialsEntry
+	25, // 9: bankauth.connector.v1.BeginLoginRequest.credentials:type_name -> bankauth.connector.v1.BeginLoginRequest.CredentialsEntry
 	14, // 10: bankauth.connector.v1.Step.challenge:type_name -> bankauth.connector.v1.Challenge
 	15, // 11: bankauth.connector.v1.Step.pending:type_name -> bankauth.connector.v1.Pending
 	16, // 12: bankauth.connector.v1.Step.authenticated:type_name -> bankauth.connector.v1.Authenticated
 	19, // 13: bankauth.connector.v1.Step.rejected:type_name -> bankauth.connector.v1.Rejected
 	1,  // 14: bankauth.connector.v1.Challenge.kind:type_name -> bankauth.connector.v1.ChallengeKind
-	24, // 15: bankauth.connector.v1.Challenge.expires_at:type_name -> google.protobuf.Timestamp
+	26, // 15: bankauth.connector.v1.Challenge.expires_at:type_name -> google.protobuf.Timestamp
 	17, // 16: bankauth.connector.v1.Authenticated.accounts:type_name -> bankauth.connector.v1.Account
 	18, // 17: bankauth.connector.v1.Authenticated.owner:type_name -> bankauth.connector.v1.Owner
 	2,  // 18: bankauth.connector.v1.Rejected.reason:type_name -> bankauth.connector.v1.RejectReason
-	24, // 19: bankauth.connector.v1.Balance.as_of:type_name -> google.protobuf.Timestamp
+	26, // 19: bankauth.connector.v1.Balance.as_of:type_name -> google.protobuf.Timestamp
 	20, // 20: bankauth.connector.v1.Balances.balances:type_name -> bankauth.connector.v1.Balance
 	21, // 21: bankauth.connector.v1.GetBalanceResponse.balances:type_name -> bankauth.connector.v1.Balances
 	19, // 22: bankauth.connector.v1.GetBalanceResponse.rejected:type_name -> bankauth.connector.v1.Rejected
-	3,  // 23: bankauth.connector.v1.Connector.GetMetadata:input_type -> bankauth.connector.v1.GetMetadataRequest
-	9,  // 24: bankauth.connector.v1.Connector.BeginLogin:input_type -> bankauth.connector.v1.BeginLoginRequest
-	10, // 25: bankauth.connector.v1.Connector.ContinueLogin:input_type -> bankauth.connector.v1.ContinueLoginRequest
-	11, // 26: bankauth.connector.v1.Connector.ResumeSession:input_type -> bankauth.connector.v1.ResumeSessionRequest
-	12, // 27: bankauth.connector.v1.Connector.GetBalance:input_type -> bankauth.connector.v1.GetBalanceRequest
-	4,  // 28: bankauth.connector.v1.Connector.GetMetadata:output_type -> bankauth.connector.v1.Metadata
-	13, // 29: bankauth.connector.v1.Connector.BeginLogin:output_type -> bankauth.connector.v1.Step
-	13, // 30: bankauth.connector.v1.Connector.ContinueLogin:output_type -> bankauth.connector.v1.Step
-	13, // 31: bankauth.connector.v1.Connector.ResumeSession:output_type -> bankauth.connector.v1.Step
-	22, // 32: bankauth.connector.v1.Connector.GetBalance:output_type -> bankauth.connector.v1.GetBalanceResponse
-	28, // [28:33] is the sub-list for method output_type
-	23, // [23:28] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	18, // 23: bankauth.connector.v1.GetIdentityResponse.owner:type_name -> bankauth.connector.v1.Owner
+	19, // 24: bankauth.connector.v1.GetIdentityResponse.rejected:type_name -> bankauth.connector.v1.Rejected
+	3,  // 25: bankauth.connector.v1.Connector.GetMetadata:input_type -> bankauth.connector.v1.GetMetadataRequest
+	9,  // 26: bankauth.connector.v1.Connector.BeginLogin:input_type -> bankauth.connector.v1.BeginLoginRequest
+	10, // 27: bankauth.connector.v1.Connector.ContinueLogin:input_type -> bankauth.connector.v1.ContinueLoginRequest
+	11, // 28: bankauth.connector.v1.Connector.ResumeSession:input_type -> bankauth.connector.v1.ResumeSessionRequest
+	12, // 29: bankauth.connector.v1.Connector.GetBalance:input_type -> bankauth.connector.v1.GetBalanceRequest
+	23, // 30: bankauth.connector.v1.Connector.GetIdentity:input_type -> bankauth.connector.v1.GetIdentityRequest
+	4,  // 31: bankauth.connector.v1.Connector.GetMetadata:output_type -> bankauth.connector.v1.Metadata
+	13, // 32: bankauth.connector.v1.Connector.BeginLogin:output_type -> bankauth.connector.v1.Step
+	13, // 33: bankauth.connector.v1.Connector.ContinueLogin:output_type -> bankauth.connector.v1.Step
+	13, // 34: bankauth.connector.v1.Connector.ResumeSession:output_type -> bankauth.connector.v1.Step
+	22, // 35: bankauth.connector.v1.Connector.GetBalance:output_type -> bankauth.connector.v1.GetBalanceResponse
+	24, // 36: bankauth.connector.v1.Connector.GetIdentity:output_type -> bankauth.connector.v1.GetIdentityResponse
+	31, // [31:37] is the sub-list for method output_type
+	25, // [25:31] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_connector_v1_connector_proto_init() }
@@ -1783,13 +2042,17 @@ func file_connector_v1_connector_proto_init() {
 		(*GetBalanceResponse_Balances)(nil),
 		(*GetBalanceResponse_Rejected)(nil),
 	}
+	file_connector_v1_connector_proto_msgTypes[21].OneofWrappers = []any{
+		(*GetIdentityResponse_Owner)(nil),
+		(*GetIdentityResponse_Rejected)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_connector_v1_connector_proto_rawDesc), len(file_connector_v1_connector_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

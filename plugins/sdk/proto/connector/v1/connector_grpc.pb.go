@@ -29,6 +29,7 @@ const (
 	Connector_ContinueLogin_FullMethodName = "/bankauth.connector.v1.Connector/ContinueLogin"
 	Connector_ResumeSession_FullMethodName = "/bankauth.connector.v1.Connector/ResumeSession"
 	Connector_GetBalance_FullMethodName    = "/bankauth.connector.v1.Connector/GetBalance"
+	Connector_GetIdentity_FullMethodName   = "/bankauth.connector.v1.Connector/GetIdentity"
 )
 
 // ConnectorClient is the client API for Connector service.
@@ -40,6 +41,9 @@ type ConnectorClient interface {
 	ContinueLogin(ctx context.Context, in *ContinueLoginRequest, opts ...grpc.CallOption) (*Step, error)
 	ResumeSession(ctx context.Context, in *ResumeSessionRequest, opts ...grpc.CallOption) (*Step, error)
 	GetBalance(ctx context.Context, in *GetBalanceRequest, opts ...grpc.CallOption) (*GetBalanceResponse, error)
+	// Added in 1.1. A connector of 1.0 answers Unimplemented; the host then
+	// keeps the owner its login reported.
+	GetIdentity(ctx context.Context, in *GetIdentityRequest, opts ...grpc.CallOption) (*GetIdentityResponse, error)
 }
 
 type connectorClient struct {
@@ -100,6 +104,16 @@ func (c *connectorClient) GetBalance(ctx context.Context, in *GetBalanceRequest,
 	return out, nil
 }
 
+func (c *connectorClient) GetIdentity(ctx context.Context, in *GetIdentityRequest, opts ...grpc.CallOption) (*GetIdentityResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetIdentityResponse)
+	err := c.cc.Invoke(ctx, Connector_GetIdentity_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ConnectorServer is the server API for Connector service.
 // All implementations must embed UnimplementedConnectorServer
 // for forward compatibility.
@@ -109,6 +123,9 @@ type ConnectorServer interface {
 	ContinueLogin(context.Context, *ContinueLoginRequest) (*Step, error)
 	ResumeSession(context.Context, *ResumeSessionRequest) (*Step, error)
 	GetBalance(context.Context, *GetBalanceRequest) (*GetBalanceResponse, error)
+	// Added in 1.1. A connector of 1.0 answers Unimplemented; the host then
+	// keeps the owner its login reported.
+	GetIdentity(context.Context, *GetIdentityRequest) (*GetIdentityResponse, error)
 	mustEmbedUnimplementedConnectorServer()
 }
 
@@ -133,6 +150,9 @@ func (UnimplementedConnectorServer) ResumeSession(context.Context, *ResumeSessio
 }
 func (UnimplementedConnectorServer) GetBalance(context.Context, *GetBalanceRequest) (*GetBalanceResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetBalance not implemented")
+}
+func (UnimplementedConnectorServer) GetIdentity(context.Context, *GetIdentityRequest) (*GetIdentityResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetIdentity not implemented")
 }
 func (UnimplementedConnectorServer) mustEmbedUnimplementedConnectorServer() {}
 func (UnimplementedConnectorServer) testEmbeddedByValue()                   {}
@@ -245,6 +265,24 @@ func _Connector_GetBalance_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Connector_GetIdentity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetIdentityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConnectorServer).GetIdentity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Connector_GetIdentity_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConnectorServer).GetIdentity(ctx, req.(*GetIdentityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Connector_ServiceDesc is the grpc.ServiceDesc for Connector service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -271,6 +309,10 @@ var Connector_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetBalance",
 			Handler:    _Connector_GetBalance_Handler,
+		},
+		{
+			MethodName: "GetIdentity",
+			Handler:    _Connector_GetIdentity_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,136 @@
+package identity
+
+import (
+	"context"
+	"time"
+
+	"github.com/bankauth/bankauth/core/domain"
+)
+
+// WorkerConfig tunes the refresh worker.
+type WorkerConfig struct {
+	// ID names this instance in job claims (default: a random id).
+	ID string
+	// PollInterval is how often the worker looks for due jobs when nobody
+	// nudged it (default 2 s).
+	PollInterval time.Duration
+	// ClaimTTL is how long a claimed job is this worker's; it must outlast
+	// a bank call (default 2 min).
+	ClaimTTL time.Duration
+	// MaxAttempts a job gets against retryable failures (default 3).
+	MaxAttempts int
+	// Disabled leaves refreshes to other instances.
+	Disabled bool
+}
+
+func (c WorkerConfig) withDefaults() WorkerConfig {
+	if c.ID == "" {
+		c.ID = "identity-" + domain.NewID()
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 2 * time.Second
+	}
+	if c.ClaimTTL <= 0 {
+		c.ClaimTTL = 2 * time.Minute
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 3
+	}
+	return c
+}
+
+func backoff(attempts int) time.Duration {
+	d := 5 * time.Second
+	for i := 1; i < attempts && d < time.Minute; i++ {
+		d *= 2
+	}
+	return d
+}
+
+// Worker runs queued identity refreshes, each claimed by one instance.
+type Worker struct {
+	svc *Service
+	cfg WorkerConfig
+
+	stopping chan struct{}
+	abort    context.CancelFunc
+	done     chan struct{}
+}
+
+// NewWorker builds the refresh worker of s.
+func NewWorker(s *Service) *Worker { return &Worker{svc: s, cfg: s.cfg.Worker} }
+
+// Start runs the worker in the background; it does not block.
+func (w *Worker) Start(context.Context) error {
+	if w.cfg.Disabled || w.done != nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.stopping, w.abort, w.done = make(chan struct{}), cancel, make(chan struct{})
+	go w.loop(ctx, w.stopping, w.done)
+	return nil
+}
+
+// Stop takes no more jobs and waits for the one in flight; if ctx ends
+// first, the job is interrupted and given back to run again.
+func (w *Worker) Stop(ctx context.Context) error {
+	if w.done == nil {
+		return nil
+	}
+	stopping, abort, done := w.stopping, w.abort, w.done
+	w.stopping, w.abort, w.done = nil, nil, nil
+	close(stopping)
+	select {
+	case <-done:
+		abort()
+		return nil
+	case <-ctx.Done():
+		abort()
+		<-done
+		return ctx.Err()
+	}
+}
+
+func (w *Worker) loop(ctx context.Context, stopping <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(w.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		for {
+			select {
+			case <-stopping:
+				return
+			default:
+			}
+			n, err := w.RunOne(ctx)
+			if err != nil {
+				w.svc.log.Error("identity refresh worker", "error", err.Error())
+			}
+			if err != nil || n == 0 {
+				break
+			}
+		}
+		select {
+		case <-stopping:
+			return
+		case <-w.svc.jobs:
+		case <-tick.C:
+		}
+	}
+}
+
+// RunOne claims and runs one due identity job; it returns 0 when none
+// was due.
+func (w *Worker) RunOne(ctx context.Context) (int, error) {
+	now := w.svc.clock.Now()
+	jobs, err := w.svc.store.Jobs().ClaimKind(ctx, domain.JobIdentityRefresh, w.cfg.ID, now, now.Add(w.cfg.ClaimTTL), 1)
+	if err != nil || len(jobs) == 0 {
+		return 0, err
+	}
+	for _, j := range jobs {
+		if err := w.svc.runJob(ctx, j, w.cfg.MaxAttempts); err != nil {
+			return len(jobs), err
+		}
+	}
+	return len(jobs), nil
+}
