@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/bankauth/bankauth/adapters/connector"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -63,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "bankauth", version)
 	case hiddenConnectorCommand:
 		err = cmdConnectorServe(args[1:])
+	case connector.ConfineCommand:
+		return cmdConfine(args[1:], stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
