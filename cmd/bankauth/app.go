@@ -112,7 +112,7 @@ func appOptions(c config, logger *slog.Logger, out io.Writer) fx.Option {
 			storage.Config{DatabaseURL: c.DatabaseURL, DataDir: c.DataDir},
 			seal.Source{MasterKeys: c.MasterKey, DataDir: c.DataDir},
 			httpapi.Config{Addr: c.Addr, RateLimit: c.RateLimit, RateBurst: c.RateBurst},
-			connector.Config{PluginDir: c.PluginDir, CallTimeout: c.BankTimeout, FakebankScenario: c.FakebankScenario},
+			connectorConfig(c),
 			webhook.Config{AllowPrivate: c.AllowPrivateWebhooks, BaseBackoff: c.WebhookBackoff},
 		),
 		fx.StopTimeout(c.ShutdownTimeout+5e9),
