@@ -36,6 +36,7 @@ Usage:
   bankauth connector register NAME PATH --sha256 HEX [--production] [--plugin-dir DIR]
   bankauth connector list
   bankauth connector test PATH --plan FILE   certify a connector binary with the conformance kit
+  bankauth connector init NAME [--lang go|node] [--dir DIR] [--replace PATH]   start a new connector project
   bankauth version
 
 Every flag can also be set with a BANKAUTH_* variable; run a command with -h to see them.
