@@ -302,3 +302,37 @@ func TestLauncherChecksum(t *testing.T) {
 		})
 	}
 }
+
+// With a connector user, a server running as root runs its connectors as
+// that user, still confined.
+func TestConfinementConnectorUser(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: only a root server can run connectors as another user")
+	}
+	const nobody = 65534
+	cfg := testConfig(t)
+	cfg.DisableBuiltin = true
+	cfg.Confine.User = strconv.Itoa(nobody)
+	// The user must reach the fixture: open the test's directories to it.
+	for _, d := range []string{filepath.Dir(cfg.PluginDir), cfg.PluginDir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newTestHost(t, cfg)
+	bin := installFixture(t, cfg.PluginDir, modeSnoop)
+	if err := os.WriteFile(bin+".targets", []byte(`{"own_binary":"`+bin+`"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	registerBinary(t, h.store, cfg.PluginDir, "snoop", bin, false)
+	start(t, h.Host)
+	st := goodLogin(t, h.Host, fixtureBank(modeSnoop))
+	var rep snoopReport
+	if err := json.Unmarshal([]byte(st.Authenticated.Owner.Name), &rep); err != nil {
+		t.Fatalf("the fixture's report: %v", err)
+	}
+	if rep.UID != nobody || rep.NoNewPrivs != "1" || rep.WriteTemp != "ok" || rep.Reads["own_binary"] != "ok" {
+		t.Fatalf("want uid %d, no_new_privs, a writable private directory and its own binary readable; got %+v", nobody, rep)
+	}
+}
