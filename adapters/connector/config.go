@@ -27,6 +27,8 @@ type Config struct {
 	// FakebankScenario is a scenario file handed to the fake bank as
 	// FAKEBANK_SCENARIO; empty uses the fake bank's default scenario.
 	FakebankScenario string
+	// Confine says how every connector process is confined.
+	Confine Confinement
 
 	// CallTimeout bounds every call, including the wait for a free slot and
 	// for a (re)start; default 30s. BankTimeouts overrides it per bank slug.
@@ -81,6 +83,7 @@ type Config struct {
 }
 
 func (c Config) withDefaults() (Config, error) {
+	var err error
 	if c.SelfExecutable == "" && !c.DisableBuiltin {
 		exe, err := os.Executable()
 		if err != nil {
@@ -94,6 +97,9 @@ func (c Config) withDefaults() (Config, error) {
 			return c, err
 		}
 		c.FakebankScenario = abs
+	}
+	if c.Confine, err = c.Confine.withDefaults(); err != nil {
+		return c, err
 	}
 	if c.SelfArgs == nil {
 		c.SelfArgs = []string{"__connector", "fakebank"}

@@ -29,6 +29,11 @@ import (
 // "__bare-grpc SOCKET" it serves the fake bank over plain gRPC without
 // go-plugin, for the benchmark floor.
 func TestMain(m *testing.M) {
+	if len(os.Args) >= 2 && os.Args[1] == ConfineCommand {
+		err := RunConfined(os.Args[2:])
+		fmt.Fprintf(os.Stderr, "{\"@level\":\"error\",\"@message\":%q}\n", err.Error())
+		os.Exit(126)
+	}
 	if len(os.Args) >= 3 && os.Args[1] == "__connector" && os.Args[2] == "fakebank" {
 		fakebank.Main()
 		os.Exit(0)
@@ -89,6 +94,10 @@ func runFixture(mode string) {
 	case modeJunk:
 		fmt.Println("hello, this is not a go-plugin handshake")
 		time.Sleep(time.Hour)
+		return
+	}
+	if mode == modeSnoop {
+		sdk.Serve(snoopConnector{})
 		return
 	}
 	sdk.Serve(fixtureConnector{mode: mode})
@@ -165,8 +174,11 @@ func selfExe(t testing.TB) string {
 
 // testConfig is a fast configuration: short deadlines, quick restarts.
 func testConfig(t testing.TB) Config {
+	pluginDir := t.TempDir()
 	return Config{
-		PluginDir:          t.TempDir(),
+		PluginDir: pluginDir,
+		// Fixtures record their pids beside their binaries.
+		Confine:            Confinement{extraRW: []string{pluginDir}},
 		SelfExecutable:     selfExe(t),
 		CallTimeout:        2 * time.Second,
 		StartTimeout:       10 * time.Second, // a -race build on a busy machine can take seconds

@@ -34,3 +34,12 @@ func startOnOwnThread(start func()) (release func()) {
 	var once sync.Once
 	return func() { once.Do(func() { close(done) }) }
 }
+
+// runAs makes the process run as uid and gid, without the host's
+// supplementary groups.
+func runAs(cmd *exec.Cmd, uid, gid int) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
+}

@@ -2,11 +2,9 @@ package connector
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os/exec"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -393,8 +391,7 @@ func (s *Supervisor) launch(ch chan struct{}) {
 // metadata, all within StartTimeout. On error no process is left.
 func (s *Supervisor) start() (*instance, error) {
 	spec := s.spec
-	path := spec.path
-	var secure *plugin.SecureConfig
+	l := &launch{s: s, path: spec.path, args: spec.args}
 	if !spec.builtin {
 		// Checked at every start: the registration may be stale, the
 		// directory configuration may have changed.
@@ -402,17 +399,16 @@ func (s *Supervisor) start() (*instance, error) {
 		if err != nil {
 			return nil, err
 		}
-		path = abs
-		secure = &plugin.SecureConfig{Checksum: spec.checksum, Hash: sha256.New()}
+		l.path = abs
+		l.checksum = spec.checksum
 	}
-	cmd := exec.Command(path, spec.args...)
-	cmd.Env = connectorEnv(spec.env...)
-	dieWithHost(cmd)
+	noteConfinement(s.log)
+	// The process is started by l.runner, confined; it verifies the
+	// checksum as go-plugin's SecureConfig would.
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.PluginSets(),
-		Cmd:              cmd,
-		SecureConfig:     secure,
+		RunnerFunc:       l.runner,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		GRPCDialOptions:  sdk.DialOptions(),
@@ -442,10 +438,7 @@ func (s *Supervisor) start() (*instance, error) {
 	if err != nil {
 		return fail(err)
 	}
-	inst := &instance{client: client, conn: conn, release: release}
-	if rc := client.ReattachConfig(); rc != nil {
-		inst.pid = rc.Pid
-	}
+	inst := &instance{client: client, conn: conn, release: release, pid: l.pid()}
 	if g, ok := rpc.(*plugin.GRPCClient); ok {
 		inst.health = grpc_health_v1.NewHealthClient(g.Conn)
 	}

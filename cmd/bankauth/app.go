@@ -120,7 +120,7 @@ func appOptions(c config, logger *slog.Logger, out io.Writer) fx.Option {
 			seal.Source{MasterKeys: c.MasterKey, DataDir: c.DataDir},
 			httpapi.Config{Addr: c.Addr, RateLimit: c.RateLimit, RateBurst: c.RateBurst},
 			clientAddresses(c),
-			connector.Config{PluginDir: c.PluginDir, CallTimeout: c.BankTimeout, FakebankScenario: c.FakebankScenario},
+			connectorConfig(c),
 			webhook.Config{AllowPrivate: c.AllowPrivateWebhooks, BaseBackoff: c.WebhookBackoff},
 		),
 		fx.StopTimeout(c.ShutdownTimeout+5e9),

@@ -27,6 +27,8 @@ type config struct {
 	AllowPrivateWebhooks bool
 	PublicURL            string
 	FakebankScenario     string
+	ConnectorUser        string
+	ConnectorReadPaths   string
 	WebhookBackoff       time.Duration
 	TrustedProxies       string
 }
@@ -60,6 +62,8 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.BankTimeout, "bank-timeout", envDuration("BANKAUTH_BANK_TIMEOUT", 30*time.Second), "deadline of every call to a bank connector (BANKAUTH_BANK_TIMEOUT)")
 	fs.DurationVar(&c.WebhookBackoff, "webhook-backoff", envDuration("BANKAUTH_WEBHOOK_BACKOFF", 2*time.Second), "first retry delay of a failed webhook delivery; doubles up to 1h, with jitter, for 24h (BANKAUTH_WEBHOOK_BACKOFF)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", envOr("BANKAUTH_TRUSTED_PROXIES", ""), "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client for the link API's per-address budgets (BANKAUTH_TRUSTED_PROXIES)")
+	fs.StringVar(&c.ConnectorUser, "connector-user", envOr("BANKAUTH_CONNECTOR_USER", ""), "run connector processes as this user (name or uid); the server must run as root (BANKAUTH_CONNECTOR_USER)")
+	fs.StringVar(&c.ConnectorReadPaths, "connector-read-paths", envOr("BANKAUTH_CONNECTOR_READ_PATHS", ""), "comma-separated paths connectors may also read and execute, e.g. an interpreter outside /usr (BANKAUTH_CONNECTOR_READ_PATHS)")
 	fs.BoolVar(&c.AllowPrivateWebhooks, "allow-private-webhooks", envOr("BANKAUTH_ALLOW_PRIVATE_WEBHOOKS", "") == "1", "allow webhook URLs on loopback and private ranges, for development (BANKAUTH_ALLOW_PRIVATE_WEBHOOKS=1)")
 }
 

@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/bankauth/bankauth/adapters/connector"
+	"github.com/bankauth/bankauth/cmd/bankauth/scaffold"
 	"github.com/bankauth/bankauth/plugins/fakebank"
 	"github.com/bankauth/bankauth/plugins/sdk/conformance"
 )
@@ -29,10 +31,10 @@ func cmdConnectorServe(args []string) error {
 	return nil
 }
 
-// cmdConnector is `bankauth connector register|list|test`.
+// cmdConnector is `bankauth connector register|list|test|init`.
 func cmdConnector(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"connector needs a sub-command: register, list or test"}
+		return usageError{"connector needs a sub-command: register, list, test or init"}
 	}
 	var c config
 	fs := flag.NewFlagSet("connector "+args[0], flag.ContinueOnError)
@@ -85,6 +87,32 @@ func cmdConnector(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\n", r.Name, env, r.SHA256[:12], r.Path)
 		}
 		return tw.Flush()
+	case "init":
+		lang := fs.String("lang", "go", "the project's language: go or node")
+		dir := fs.String("dir", "", "where to write it (default ./NAME-connector); it must not exist or be empty")
+		replace := fs.String("replace", "", "Go: point go.mod at this bankauth checkout (bankauth is not a published module)")
+		rest, err := positional(fs, args[1:], stderr, 1, "connector init NAME [--lang go|node] [--dir DIR] [--replace PATH]")
+		if err != nil {
+			return err
+		}
+		if *dir == "" {
+			*dir = rest[0] + "-connector"
+		}
+		written, err := scaffold.Write(scaffold.Options{Name: rest[0], Lang: *lang, Dir: *dir, Replace: *replace})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote a %s connector for %s-bank in %s: %s\n", *lang, rest[0], *dir, strings.Join(written, ", "))
+		switch *lang {
+		case "go":
+			if *replace == "" {
+				fmt.Fprintln(stdout, "bankauth is not a published module: add --replace /path/to/bankauth, or a replace line to go.mod")
+			}
+			fmt.Fprintf(stdout, "next: cd %s && go mod tidy && go test ./...\n", *dir)
+		case "node":
+			fmt.Fprintf(stdout, "next: cd %s && npm ci --ignore-scripts && bankauth connector test ./connector --plan plan.json\n", *dir)
+		}
+		return nil
 	case "test":
 		planPath := fs.String("plan", "", "the test plan (JSON) naming credentials for success, each challenge and each rejection (required)")
 		rest, err := positional(fs, args[1:], stderr, 1, "connector test PATH --plan FILE")

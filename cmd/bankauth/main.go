@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/bankauth/bankauth/adapters/connector"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -34,6 +36,7 @@ Usage:
   bankauth connector register NAME PATH --sha256 HEX [--production] [--plugin-dir DIR]
   bankauth connector list
   bankauth connector test PATH --plan FILE   certify a connector binary with the conformance kit
+  bankauth connector init NAME [--lang go|node] [--dir DIR] [--replace PATH]   start a new connector project
   bankauth version
 
 Every flag can also be set with a BANKAUTH_* variable; run a command with -h to see them.
@@ -63,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "bankauth", version)
 	case hiddenConnectorCommand:
 		err = cmdConnectorServe(args[1:])
+	case connector.ConfineCommand:
+		return cmdConfine(args[1:], stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
