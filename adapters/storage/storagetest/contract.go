@@ -45,6 +45,9 @@ func Run(t *testing.T, open func(t *testing.T) ports.Store) {
 		{"LinkTokens", testLinkTokens},
 		{"LinkSessionPurge", testLinkSessionPurge},
 		{"QuickLoginCounters", testQuickLoginCounters},
+		{"BankCodesAndHiddenNUBANs", testBankCodesAndHiddenNUBANs},
+		{"Partners", testPartners},
+		{"ProcessorTokens", testProcessorTokens},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
