@@ -44,6 +44,7 @@ type serverParams struct {
 	Logger    *slog.Logger
 	Routes    []Routes         `group:"routes"`
 	Readiness []ReadinessCheck `group:"readiness"`
+	Partners  PartnerAuthenticator `optional:"true"`
 }
 
 func newServerFromGraph(p serverParams) (*Server, error) {
@@ -53,6 +54,6 @@ func newServerFromGraph(p serverParams) (*Server, error) {
 	}
 	return NewServer(p.Config, Deps{
 		Keys: p.Keys, Store: p.Store, Clock: p.Clock, Registry: p.Registry,
-		Logger: p.Logger, Routes: routes, Readiness: p.Readiness,
+		Logger: p.Logger, Routes: routes, Readiness: p.Readiness, Partners: p.Partners,
 	})
 }

@@ -40,13 +40,14 @@ func (s *Server) openapiDoc() map[string]any {
 			map[string]any{"name": "auth"}, map[string]any{"name": "accounts"}, map[string]any{"name": "customers"},
 			map[string]any{"name": "records"}, map[string]any{"name": "banks"}, map[string]any{"name": "balance"},
 			map[string]any{"name": "webhooks"}, map[string]any{"name": "link"}, map[string]any{"name": "widget"},
-			map[string]any{"name": "operator"},
+			map[string]any{"name": "operator"}, map[string]any{"name": "processor"},
 		},
 		"paths": paths,
 		"components": map[string]any{
 			"securitySchemes": map[string]any{
 				"secretKey":    map[string]any{"type": "http", "scheme": "bearer", "description": "A secret key: sk_test_… on /v2/sandbox/, sk_live_… on /v2/."},
 				"sessionToken": map[string]any{"type": "http", "scheme": "bearer", "description": "The session_token a link session was opened with."},
+				"partnerKey":   map[string]any{"type": "http", "scheme": "bearer", "description": "A payment partner's secret key: psk_test_… on /v2/sandbox/, psk_live_… on /v2/."},
 			},
 			"schemas": schemas(),
 		},
@@ -68,6 +69,8 @@ func (s *Server) operation(rt Route, path string) map[string]any {
 		op["security"] = []any{map[string]any{"secretKey": []any{}}}
 	case SessionToken:
 		op["security"] = []any{map[string]any{"sessionToken": []any{}}}
+	case PartnerKey:
+		op["security"] = []any{map[string]any{"partnerKey": []any{}}}
 	}
 	var params []any
 	for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
@@ -93,7 +96,7 @@ func responses(rt Route) map[string]any {
 	if rt.Response != "" {
 		okSchema = ref(rt.Response)
 	}
-	if rt.Access == SecretKey {
+	if rt.Access == SecretKey || rt.Access == PartnerKey {
 		okSchema = map[string]any{"allOf": []any{ref("Envelope"), map[string]any{
 			"type": "object", "properties": map[string]any{"data": okSchema}}}}
 	}
@@ -114,6 +117,11 @@ func responses(rt Route) map[string]any {
 		out["413"] = errResp("Body over 1 MiB.")
 		out["415"] = errResp("Body is not JSON.")
 		out["429"] = errResp("Rate limited; see Retry-After.")
+	}
+	if rt.Access == PartnerKey {
+		out["403"] = errResp("The processor token does not grant this product (code SCOPE_NOT_GRANTED).")
+		out["404"] = errResp("No such processor token for this partner and environment, or revoked.")
+		out["409"] = errResp("TOKEN_REQUIRED: the bank needs the customer to log in again.")
 	}
 	if rt.Access == Public && strings.HasPrefix(rt.Path, "/readyz") {
 		out["503"] = errResp("Not ready.")

@@ -157,7 +157,7 @@ func schemas() map[string]any {
 			"success": boolean(), "done": boolean(),
 		}, "record_id", "customer_id", "bank_id", "accounts", "auth", "success", "done"),
 	}
-	for _, more := range []map[string]any{webhookSchemas(), widgetSchemas(), balanceSchemas(), linkTokenSchemas()} {
+	for _, more := range []map[string]any{webhookSchemas(), widgetSchemas(), balanceSchemas(), linkTokenSchemas(), partnerSchemas()} {
 		for name, schema := range more {
 			out[name] = schema
 		}

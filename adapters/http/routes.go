@@ -20,6 +20,10 @@ const (
 	// SessionToken routes are link API calls after the first: they check
 	// the link session's bearer token themselves.
 	SessionToken
+	// PartnerKey routes are the payment partners' API: served under both
+	// base paths like SecretKey routes, with a partner's secret key of
+	// that environment (a company's key is refused).
+	PartnerKey
 )
 
 // Route is one endpoint. The server's mux, its OpenAPI document and its
@@ -63,7 +67,7 @@ const (
 
 // fullPaths lists the absolute paths a route answers on.
 func (r Route) fullPaths() []string {
-	if r.Access == SecretKey {
+	if r.Access == SecretKey || r.Access == PartnerKey {
 		return []string{ProductionBase + r.Path, SandboxBase + r.Path}
 	}
 	return []string{r.Path}

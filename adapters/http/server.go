@@ -94,6 +94,9 @@ type Deps struct {
 	Logger    *slog.Logger
 	Routes    []Route
 	Readiness []ReadinessCheck
+	// Partners tells which payment partner presents a key (PartnerKey
+	// routes); without it those routes refuse every key.
+	Partners PartnerAuthenticator
 }
 
 // Server is the HTTP server.
@@ -165,6 +168,9 @@ func (s *Server) dispatch(path string, methods map[string]Route) http.Handler {
 				h = s.idempotent(h, rt)
 			}
 			h = s.secretKey(env, s.rateLimited(h))
+		}
+		if rt.Access == PartnerKey {
+			h = s.partnerKey(envOf(path), s.rateLimited(h))
 		}
 		wrapped[m] = h
 	}
