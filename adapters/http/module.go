@@ -42,8 +42,8 @@ type serverParams struct {
 	Clock     ports.Clock
 	Registry  *prometheus.Registry
 	Logger    *slog.Logger
-	Routes    []Routes         `group:"routes"`
-	Readiness []ReadinessCheck `group:"readiness"`
+	Routes    []Routes             `group:"routes"`
+	Readiness []ReadinessCheck     `group:"readiness"`
 	Partners  PartnerAuthenticator `optional:"true"`
 }
 
