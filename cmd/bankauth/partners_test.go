@@ -660,6 +660,30 @@ func TestPartnerCLI(t *testing.T) {
 	if code != 0 || strings.Contains(out, created.Sandbox.SecretKey) || !strings.Contains(out, "psk_test_") {
 		t.Fatalf("partner keys rotate: %d %s", code, out)
 	}
+	// Its webhook endpoint, in both environments, with a signing secret each.
+	t.Setenv("BANKAUTH_MASTER_KEY", strings.Repeat("ab", 32))
+	out, code = cli("partner", "set", "--id", created.ID, "--webhook-url", "http://127.0.0.1:9/hooks", "--allow-private-webhooks", "--json")
+	var set map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &set) != nil {
+		t.Fatalf("partner set: %d %s", code, out)
+	}
+	{
+		st, err := openStore(context.Background(), config{DataDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, env := range []domain.Env{domain.EnvSandbox, domain.EnvProduction} {
+			name := map[domain.Env]string{domain.EnvSandbox: "sandbox", domain.EnvProduction: "production"}[env]
+			ep, err := st.Webhooks().Get(context.Background(), domain.PartnerScope(created.ID, env))
+			if err != nil || ep.URL != "http://127.0.0.1:9/hooks" || !strings.HasPrefix(field(set, name+".signing_secret").(string), "whsec_") {
+				t.Fatalf("%s endpoint: %v %+v %v", env, err, ep, set)
+			}
+		}
+		st.Close()
+	}
+	if out, code := cli("partner", "set", "--id", created.ID, "--webhook-url", "http://127.0.0.1:9/hooks"); code == 0 {
+		t.Fatalf("a private URL without --allow-private-webhooks: %s", out)
+	}
 	for _, args := range [][]string{
 		{"partner"}, {"partner", "create"}, {"partner", "set", "--id", created.ID}, {"partner", "set", "--id", "nope", "--webhook-url", "https://x.example"},
 		{"partner", "keys"}, {"partner", "fly"},
