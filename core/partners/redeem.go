@@ -147,6 +147,9 @@ func (s *Service) Balance(ctx context.Context, p domain.Partner, env domain.Env,
 	if req.MaxAge != nil && *req.MaxAge < 0 {
 		return BalanceResult{}, domain.Invalid("max_age", "must be a whole number of seconds, 0 or more")
 	}
+	if s.balance == nil {
+		return BalanceResult{}, errors.New("partners: built without the balance service")
+	}
 	g, err := s.redeem(ctx, p, env, token, domain.ProductBalance)
 	if err != nil {
 		return BalanceResult{}, err

@@ -183,6 +183,9 @@ type WebhookSet struct {
 // environments at url, each with a new signing secret (setting it again
 // rotates them; the old ones stay valid for a while, as for companies).
 func (s *Service) SetWebhook(ctx context.Context, partnerID domain.ID, url string) (WebhookSet, error) {
+	if s.webhooks == nil {
+		return WebhookSet{}, errors.New("partners: built without webhooks; cannot set a partner's endpoint")
+	}
 	if _, err := s.store.Partners().Get(ctx, partnerID); err != nil {
 		return WebhookSet{}, fmt.Errorf("load partner %s: %w", partnerID, err)
 	}
