@@ -514,7 +514,7 @@ func (h *Host) BeginLogin(ctx context.Context, bank, method string, credentials 
 	if err != nil {
 		return domain.BankStep{}, err
 	}
-	return stepFromSDK(step), nil
+	return h.checked(bank, stepFromSDK(step))
 }
 
 // ContinueLogin implements ports.BankConnector.
@@ -528,7 +528,7 @@ func (h *Host) ContinueLogin(ctx context.Context, bank string, flowState []byte,
 	if err != nil {
 		return domain.BankStep{}, err
 	}
-	return stepFromSDK(step), nil
+	return h.checked(bank, stepFromSDK(step))
 }
 
 // ResumeSession implements ports.BankConnector.
@@ -542,7 +542,7 @@ func (h *Host) ResumeSession(ctx context.Context, bank string, session []byte) (
 	if err != nil {
 		return domain.BankStep{}, err
 	}
-	return stepFromSDK(step), nil
+	return h.checked(bank, stepFromSDK(step))
 }
 
 // GetBalance implements ports.BankConnector.

@@ -118,6 +118,7 @@ func bankFromSDK(connector string, production bool, b sdk.Bank) domain.Bank {
 		Slug:       b.ID,
 		Name:       b.Name,
 		Country:    b.Country,
+		Code:       b.Code,
 		Connector:  connector,
 		Production: production,
 		Methods:    make([]string, 0, len(b.Methods)),

@@ -42,9 +42,10 @@ type serverParams struct {
 	Clock     ports.Clock
 	Registry  *prometheus.Registry
 	Logger    *slog.Logger
-	Clients   ClientAddresses  `optional:"true"`
-	Routes    []Routes         `group:"routes"`
-	Readiness []ReadinessCheck `group:"readiness"`
+	Clients   ClientAddresses      `optional:"true"`
+	Routes    []Routes             `group:"routes"`
+	Readiness []ReadinessCheck     `group:"readiness"`
+	Partners  PartnerAuthenticator `optional:"true"`
 }
 
 func newServerFromGraph(p serverParams) (*Server, error) {
@@ -54,6 +55,6 @@ func newServerFromGraph(p serverParams) (*Server, error) {
 	}
 	return NewServer(p.Config, Deps{
 		Keys: p.Keys, Store: p.Store, Clock: p.Clock, Registry: p.Registry,
-		Logger: p.Logger, Clients: p.Clients, Routes: routes, Readiness: p.Readiness,
+		Logger: p.Logger, Clients: p.Clients, Routes: routes, Readiness: p.Readiness, Partners: p.Partners,
 	})
 }

@@ -41,7 +41,7 @@ func (s *Server) openapiDoc() map[string]any {
 			map[string]any{"name": "auth"}, map[string]any{"name": "accounts"}, map[string]any{"name": "customers"},
 			map[string]any{"name": "records"}, map[string]any{"name": "banks"}, map[string]any{"name": "balance"},
 			map[string]any{"name": "webhooks"}, map[string]any{"name": "link"}, map[string]any{"name": "widget"},
-			map[string]any{"name": "operator"}, map[string]any{"name": "sandbox"},
+			map[string]any{"name": "operator"}, map[string]any{"name": "sandbox"}, map[string]any{"name": "processor"},
 			map[string]any{"name": tagNotOffered, "description": "Okra routes of products this server does not offer: 501 PRODUCT_NOT_AVAILABLE."},
 		},
 		"paths": paths,
@@ -49,6 +49,7 @@ func (s *Server) openapiDoc() map[string]any {
 			"securitySchemes": map[string]any{
 				"secretKey":    map[string]any{"type": "http", "scheme": "bearer", "description": "A secret key: sk_test_… on /v2/sandbox/, sk_live_… on /v2/."},
 				"sessionToken": map[string]any{"type": "http", "scheme": "bearer", "description": "The session_token a link session was opened with."},
+				"partnerKey":   map[string]any{"type": "http", "scheme": "bearer", "description": "A payment partner's secret key: psk_test_… on /v2/sandbox/, psk_live_… on /v2/."},
 			},
 			"schemas": schemas(),
 		},
@@ -73,6 +74,8 @@ func (s *Server) operation(rt Route, path string) map[string]any {
 	case OptionalKey:
 		// Public data: anonymous callers are served too.
 		op["security"] = []any{map[string]any{}, map[string]any{"secretKey": []any{}}}
+	case PartnerKey:
+		op["security"] = []any{map[string]any{"partnerKey": []any{}}}
 	}
 	var params []any
 	for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
@@ -165,6 +168,10 @@ func statusesOf(rt Route) []int {
 		}
 	case SessionToken:
 		out = []int{400, 401, 404, 409, 413, 415, 429, 500, 503, 507}
+	case PartnerKey:
+		// 403 a product the token does not grant, 409 TOKEN_REQUIRED; a
+		// live balance check may also meet the bank's failures.
+		out = []int{400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503, 504, 507}
 	}
 	if rt.Tag == tagNotOffered {
 		out = append(out, 501)
@@ -180,7 +187,7 @@ func responses(rt Route) map[string]any {
 	if rt.Response != "" {
 		okSchema = ref(rt.Response)
 	}
-	if rt.Access == SecretKey || rt.Access == OptionalKey {
+	if rt.Access == SecretKey || rt.Access == OptionalKey || rt.Access == PartnerKey {
 		okSchema = map[string]any{"allOf": []any{ref("Envelope"), map[string]any{
 			"type": "object", "properties": map[string]any{"data": okSchema}}}}
 	}

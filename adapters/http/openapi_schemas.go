@@ -229,7 +229,7 @@ func schemas() map[string]any {
 			"success": boolean(), "done": boolean(),
 		}, "record_id", "customer_id", "bank_id", "accounts", "auth", "success", "done"),
 	}
-	for _, more := range []map[string]any{webhookSchemas(), widgetSchemas(), balanceSchemas(), linkTokenSchemas(), identitySchemas()} {
+	for _, more := range []map[string]any{webhookSchemas(), widgetSchemas(), balanceSchemas(), linkTokenSchemas(), identitySchemas(), partnerSchemas()} {
 		for name, schema := range more {
 			out[name] = schema
 		}

@@ -58,7 +58,11 @@ func (l *rateLimiter) take(key string, now time.Time) (bool, time.Duration) {
 func (s *Server) rateLimited(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := callerFrom(r.Context())
-		okay, wait := s.limiter.take(c.Company.ID+"/"+string(c.Env), s.deps.Clock.Now())
+		key := c.Company.ID + "/" + string(c.Env)
+		if p, isPartner := partnerFrom(r.Context()); isPartner {
+			key = "partner/" + p.Partner.ID + "/" + string(p.Env)
+		}
+		okay, wait := s.limiter.take(key, s.deps.Clock.Now())
 		if !okay {
 			secs := int(math.Ceil(wait.Seconds()))
 			if secs < 1 {

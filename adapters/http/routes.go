@@ -25,6 +25,10 @@ const (
 	// (banks): a key, when given, must be good; without one the caller is
 	// anonymous in the environment of the path.
 	OptionalKey
+	// PartnerKey routes are the payment partners' API: served under both
+	// base paths like SecretKey routes, with a partner's secret key of
+	// that environment (a company's key is refused).
+	PartnerKey
 )
 
 // Route is one endpoint. The server's mux, its OpenAPI document and its
@@ -68,7 +72,7 @@ const (
 
 // fullPaths lists the absolute paths a route answers on.
 func (r Route) fullPaths() []string {
-	if r.Access == SecretKey || r.Access == OptionalKey {
+	if r.Access == SecretKey || r.Access == OptionalKey || r.Access == PartnerKey {
 		return []string{ProductionBase + r.Path, SandboxBase + r.Path}
 	}
 	return []string{r.Path}

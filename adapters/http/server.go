@@ -96,6 +96,9 @@ type Deps struct {
 	Clients   ClientAddresses
 	Routes    []Route
 	Readiness []ReadinessCheck
+	// Partners tells which payment partner presents a key (PartnerKey
+	// routes); without it those routes refuse every key.
+	Partners PartnerAuthenticator
 }
 
 // Server is the HTTP server.
@@ -171,6 +174,8 @@ func (s *Server) dispatch(path string, methods map[string]Route) http.Handler {
 			h = s.secretKey(env, s.rateLimited(h))
 		case OptionalKey:
 			h = s.optionalKey(env, s.rateLimited(h))
+		case PartnerKey:
+			h = s.partnerKey(env, s.rateLimited(h))
 		}
 		wrapped[m] = h
 	}

@@ -21,7 +21,9 @@ func TestSealRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(pt) > 0 && bytes.Contains(ct, pt) {
+		// A one-byte plaintext may turn up among random bytes by chance;
+		// only longer ones say anything.
+		if len(pt) >= 8 && bytes.Contains(ct, pt) {
 			t.Fatal("ciphertext contains the plaintext")
 		}
 		got, err := r.Open(ct, []byte("row-1"))

@@ -43,6 +43,11 @@ func (r *repos) Outbox() ports.OutboxRepo            { return outboxRepo{r} }
 func (r *repos) Idempotency() ports.IdempotencyRepo  { return idempotencyRepo{r} }
 func (r *repos) Audit() ports.AuditRepo              { return auditRepo{r} }
 func (r *repos) Jobs() ports.JobRepo                 { return jobRepo{r} }
+func (r *repos) Partners() ports.PartnerRepo         { return partnerRepo{r} }
+func (r *repos) PartnerKeys() ports.PartnerKeyRepo   { return partnerKeyRepo{r} }
+func (r *repos) ProcessorTokens() ports.ProcessorTokenRepo {
+	return processorTokenRepo{r}
+}
 
 // Lock takes transaction-scoped locks on keys, in a stable order so two
 // transactions locking the same keys cannot deadlock.

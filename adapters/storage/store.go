@@ -421,3 +421,8 @@ func (s *Store) Outbox() ports.OutboxRepo            { return s.root.Outbox() }
 func (s *Store) Idempotency() ports.IdempotencyRepo  { return s.root.Idempotency() }
 func (s *Store) Audit() ports.AuditRepo              { return s.root.Audit() }
 func (s *Store) Jobs() ports.JobRepo                 { return s.root.Jobs() }
+func (s *Store) Partners() ports.PartnerRepo         { return s.root.Partners() }
+func (s *Store) PartnerKeys() ports.PartnerKeyRepo   { return s.root.PartnerKeys() }
+func (s *Store) ProcessorTokens() ports.ProcessorTokenRepo {
+	return s.root.ProcessorTokens()
+}

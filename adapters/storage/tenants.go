@@ -10,7 +10,7 @@ import (
 
 // --- companies
 
-const companyCols = "id, name, duplicate_policy, frame_ancestors, allowed_origins, created_at, updated_at"
+const companyCols = "id, name, duplicate_policy, frame_ancestors, allowed_origins, hide_account_numbers, created_at, updated_at"
 
 type companyRow struct {
 	ID              string `db:"id"`
@@ -18,17 +18,18 @@ type companyRow struct {
 	DuplicatePolicy string `db:"duplicate_policy"`
 	FrameAncestors  string `db:"frame_ancestors"`
 	AllowedOrigins  string `db:"allowed_origins"` // space-separated
+	HideNUBANs      bool   `db:"hide_account_numbers"`
 	CreatedAt       dbTime `db:"created_at"`
 	UpdatedAt       dbTime `db:"updated_at"`
 }
 
 func companyToRow(c domain.Company) companyRow {
-	return companyRow{c.ID, c.Name, string(c.DuplicatePolicy), c.FrameAncestors, strings.Join(c.AllowedOrigins, " "), ts(c.CreatedAt), ts(c.UpdatedAt)}
+	return companyRow{c.ID, c.Name, string(c.DuplicatePolicy), c.FrameAncestors, strings.Join(c.AllowedOrigins, " "), c.HideAccountNumbers, ts(c.CreatedAt), ts(c.UpdatedAt)}
 }
 
 func (w companyRow) domain() domain.Company {
 	return domain.Company{ID: w.ID, Name: w.Name, DuplicatePolicy: domain.DuplicatePolicy(w.DuplicatePolicy),
-		FrameAncestors: w.FrameAncestors, AllowedOrigins: origins(w.AllowedOrigins),
+		FrameAncestors: w.FrameAncestors, AllowedOrigins: origins(w.AllowedOrigins), HideAccountNumbers: w.HideNUBANs,
 		CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
 }
 
@@ -55,7 +56,7 @@ func (c companyRepo) Get(ctx context.Context, id domain.ID) (domain.Company, err
 
 func (c companyRepo) Update(ctx context.Context, co domain.Company) error {
 	n, err := c.r.named(ctx, "company", "update company",
-		"UPDATE companies SET "+updateSet("name, duplicate_policy, frame_ancestors, allowed_origins, updated_at")+" WHERE id = :id",
+		"UPDATE companies SET "+updateSet("name, duplicate_policy, frame_ancestors, allowed_origins, hide_account_numbers, updated_at")+" WHERE id = :id",
 		companyToRow(co))
 	return mustAffect(n, err, "company")
 }
@@ -131,13 +132,14 @@ func (k keyRepo) Revoke(ctx context.Context, id domain.ID, at time.Time) error {
 
 // --- banks
 
-const bankCols = "id, slug, name, country, connector, methods, mfa_kinds, products, status, production, created_at, updated_at"
+const bankCols = "id, slug, name, country, code, connector, methods, mfa_kinds, products, status, production, created_at, updated_at"
 
 type bankRow struct {
 	ID         string  `db:"id"`
 	Slug       string  `db:"slug"`
 	Name       string  `db:"name"`
 	Country    string  `db:"country"`
+	Code       string  `db:"code"`
 	Connector  string  `db:"connector"`
 	Methods    strList `db:"methods"`
 	MFAKinds   strList `db:"mfa_kinds"`
@@ -149,7 +151,7 @@ type bankRow struct {
 }
 
 func (w bankRow) domain() domain.Bank {
-	return domain.Bank{ID: w.ID, Slug: w.Slug, Name: w.Name, Country: w.Country, Connector: w.Connector,
+	return domain.Bank{ID: w.ID, Slug: w.Slug, Name: w.Name, Country: w.Country, Code: w.Code, Connector: w.Connector,
 		Methods: w.Methods, MFAKinds: w.MFAKinds, Products: w.Products, Status: w.Status, Production: w.Production,
 		CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
 }
@@ -165,9 +167,9 @@ func (b bankRepo) Upsert(ctx context.Context, bank domain.Bank) (domain.Bank, er
 	var w bankRow
 	err := b.r.namedGet(ctx, &w, "bank", "upsert bank",
 		insertSQL("banks", bankCols)+" ON CONFLICT (slug) DO UPDATE SET "+
-			excludedSet("name, country, connector, methods, mfa_kinds, products, status, production, updated_at")+
+			excludedSet("name, country, code, connector, methods, mfa_kinds, products, status, production, updated_at")+
 			" RETURNING "+bankCols,
-		bankRow{bank.ID, bank.Slug, bank.Name, bank.Country, bank.Connector, bank.Methods, bank.MFAKinds, bank.Products,
+		bankRow{bank.ID, bank.Slug, bank.Name, bank.Country, bank.Code, bank.Connector, bank.Methods, bank.MFAKinds, bank.Products,
 			bank.Status, bank.Production, ts(bank.CreatedAt), ts(bank.UpdatedAt)})
 	return w.domain(), err
 }

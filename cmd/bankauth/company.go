@@ -33,7 +33,7 @@ func cmdCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	var c config
 	var name, id, policy, ancestors, origins string
-	var asJSON bool
+	var asJSON, hide bool
 	sub := args[0]
 	rest := args[1:]
 	if sub == "keys" {
@@ -56,6 +56,7 @@ func cmdCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.StringVar(&policy, "duplicate-policy", "", "merge, reject or allow")
 		fs.StringVar(&ancestors, "frame-ancestors", "", `origins allowed to frame the company's hosted widget pages, e.g. "https://app.example.com 'self'" (default any)`)
 		fs.StringVar(&origins, "allowed-origins", "", `web origins that may embed the widget and receive its results, e.g. "https://app.example.com https://shop.example.com"; "none" clears the list`)
+		fs.BoolVar(&hide, "hide-account-numbers", false, "the company sees only masked NUBANs (API, link payload, webhooks); its payment partners get them through processor tokens; =false shows them again")
 	case "list":
 	default:
 		return usageError{fmt.Sprintf("unknown company sub-command %q", sub)}
@@ -69,8 +70,10 @@ func cmdCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if (sub == "keys rotate" || sub == "set") && !domain.ValidID(id) {
 		return usageError{"--id must be a company id (24 hex characters)"}
 	}
-	if sub == "set" && policy == "" && ancestors == "" && origins == "" {
-		return usageError{"company set needs --duplicate-policy, --frame-ancestors or --allowed-origins"}
+	hideSet := false
+	fs.Visit(func(f *flag.Flag) { hideSet = hideSet || f.Name == "hide-account-numbers" })
+	if sub == "set" && policy == "" && ancestors == "" && origins == "" && !hideSet {
+		return usageError{"company set needs --duplicate-policy, --frame-ancestors, --allowed-origins or --hide-account-numbers"}
 	}
 	st, err := openStore(ctx, c)
 	if err != nil {
@@ -109,6 +112,12 @@ func cmdCompany(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				return err
 			}
 			fmt.Fprintf(stdout, "allowed origins of %s are now %s\n", id, origins)
+		}
+		if hideSet {
+			if err := svc.SetHideAccountNumbers(ctx, id, hide); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "account numbers shown to %s: %s\n", id, map[bool]string{true: "masked", false: "in full"}[hide])
 		}
 		return nil
 	default:

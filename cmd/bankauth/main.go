@@ -30,8 +30,9 @@ Usage:
   bankauth migrate   [flags]   apply database migrations and exit
   bankauth company create --name NAME [--json]
   bankauth company keys rotate --id COMPANY_ID [--json]
-  bankauth company set --id COMPANY_ID [--duplicate-policy merge|reject|allow] [--frame-ancestors SOURCES] [--allowed-origins ORIGINS]
+  bankauth company set --id COMPANY_ID [--duplicate-policy merge|reject|allow] [--frame-ancestors SOURCES] [--allowed-origins ORIGINS] [--hide-account-numbers[=false]]
   bankauth company list
+  bankauth partner create|list|keys rotate|set   payment partners and their keys (bankauth partner -h)
   bankauth keys status|add|generate|rotate|retire   the master key ring: add a key, re-seal under it, retire old ones
   bankauth connector register NAME PATH --sha256 HEX [--production] [--plugin-dir DIR]
   bankauth connector list
@@ -58,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "company":
 		err = cmdCompany(ctx, args[1:], stdout, stderr)
+	case "partner":
+		err = cmdPartner(ctx, args[1:], stdout, stderr)
 	case "connector":
 		err = cmdConnector(ctx, args[1:], stdout, stderr)
 	case "keys":

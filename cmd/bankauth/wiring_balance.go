@@ -26,7 +26,7 @@ var balanceWiring = fx.Options(
 		newBalanceConfig,
 		newBalanceService,
 		balance.NewWorker,
-		func(s *balance.Service) httpapi.BalanceService { return s },
+		func(s *balance.Service) httpapi.BalanceService { return httpapi.HidingBalances(s) },
 		fx.Annotate(httpapi.BalanceRoutes, fx.ResultTags(`group:"routes"`)),
 		fx.Annotate(httpapi.BalanceCallback, fx.ResultTags(`group:"callbacks"`)),
 	),

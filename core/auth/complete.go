@@ -262,7 +262,7 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 		if !chosen[a.offered] {
 			continue
 		}
-		pa := PayloadAccount{ID: a.ID, AccountID: a.ID, Name: a.Name, NUBAN: a.NUBAN, Type: a.Type,
+		pa := PayloadAccount{ID: a.ID, AccountID: a.ID, Name: a.Name, NUBAN: w.company.ShowNUBAN(a.NUBAN), Type: a.Type,
 			Currency: a.Currency, Connected: a.Connected, Env: a.Env, Customer: customer.ID}
 		if b, ok := balances[a.offered]; ok {
 			avail, ledger := b.Available, b.Ledger

@@ -373,3 +373,19 @@ func validFrameSource(f string) bool {
 	}
 	return true
 }
+
+// SetHideAccountNumbers decides whether the company sees account numbers
+// masked everywhere (API, link payload, webhooks); its payment partners
+// still get them through processor tokens.
+func (s *Service) SetHideAccountNumbers(ctx context.Context, companyID domain.ID, hide bool) error {
+	return s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
+		c, err := tx.Companies().Get(ctx, companyID)
+		if err != nil {
+			return fmt.Errorf("load company %s: %w", companyID, err)
+		}
+		c.HideAccountNumbers = hide
+		c.UpdatedAt = s.clock.Now()
+		s.forgetKeys()
+		return tx.Companies().Update(ctx, c)
+	})
+}

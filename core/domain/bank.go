@@ -22,10 +22,13 @@ const (
 
 // Bank is an institution served by a connector.
 type Bank struct {
-	ID        ID
-	Slug      string
-	Name      string
-	Country   string
+	ID      ID
+	Slug    string
+	Name    string
+	Country string
+	// Code is the 3-digit CBN code the bank's NUBANs' check digit is
+	// computed with; empty when its connector does not say.
+	Code      string
 	Connector string   // the connector that serves it
 	Methods   []string // login methods
 	MFAKinds  []string // otp, security_question, ussd

@@ -29,8 +29,20 @@ type Company struct {
 	// embed the company's widget and receive its results. Empty means no
 	// restriction has been set.
 	AllowedOrigins []string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// HideAccountNumbers makes every NUBAN the company receives masked;
+	// its payment partners get them through processor tokens.
+	HideAccountNumbers bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// ShowNUBAN is an account number as the company may see it: masked when it
+// hides account numbers. Every place a company receives NUBANs asks here.
+func (c Company) ShowNUBAN(n string) string {
+	if c.HideAccountNumbers {
+		return MaskNUBAN(n)
+	}
+	return n
 }
 
 // AllowsOrigin reports whether origin may embed the company's widget: any

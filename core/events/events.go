@@ -58,6 +58,9 @@ func Emit(ctx context.Context, tx ports.Repos, ids ports.IDs, now time.Time, e E
 	if err != nil {
 		return domain.OutboxEvent{}, fmt.Errorf("encode %s event: %w", e.Code, err)
 	}
+	if payload, err = shownTo(ctx, tx, e.Scope, payload); err != nil {
+		return domain.OutboxEvent{}, err
+	}
 	ev := domain.OutboxEvent{
 		ID: id, CompanyID: e.Scope.CompanyID, Env: e.Scope.Env, Method: e.Method, Code: e.Code,
 		RecordID: e.Record.ID, Payload: payload, Status: domain.OutboxPending,
@@ -65,6 +68,9 @@ func Emit(ctx context.Context, tx ports.Repos, ids ports.IDs, now time.Time, e E
 	}
 	if err := tx.Outbox().Add(ctx, ev); err != nil {
 		return domain.OutboxEvent{}, fmt.Errorf("write %s event to the outbox: %w", e.Code, err)
+	}
+	if err := notifyPartners(ctx, tx, ids, now, e); err != nil {
+		return domain.OutboxEvent{}, err
 	}
 	return ev, nil
 }

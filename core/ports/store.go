@@ -42,6 +42,9 @@ type Repos interface {
 	Idempotency() IdempotencyRepo
 	Audit() AuditRepo
 	Jobs() JobRepo
+	Partners() PartnerRepo
+	PartnerKeys() PartnerKeyRepo
+	ProcessorTokens() ProcessorTokenRepo
 	// Lock takes locks on keys until the transaction ends, so writers of
 	// the same keys run one after the other and each sees what the
 	// previous one committed. It is only valid inside WithinTx.
@@ -269,4 +272,42 @@ type JobRepo interface {
 	// different kinds never take each other's jobs.
 	ClaimKind(ctx context.Context, kind, worker string, now, till time.Time, n int) ([]domain.Job, error)
 	Finish(ctx context.Context, j domain.Job) error
+}
+
+type PartnerRepo interface {
+	Create(ctx context.Context, p domain.Partner) error
+	Get(ctx context.Context, id domain.ID) (domain.Partner, error)
+	// List returns every partner, newest first.
+	List(ctx context.Context) ([]domain.Partner, error)
+}
+
+type PartnerKeyRepo interface {
+	Create(ctx context.Context, k domain.PartnerKey) error
+	// FindByHash returns the key whose hash is h, revoked or not.
+	FindByHash(ctx context.Context, h []byte) (domain.PartnerKey, error)
+	// ListByPartner returns every key of a partner, newest first.
+	ListByPartner(ctx context.Context, partnerID domain.ID) ([]domain.PartnerKey, error)
+	// Revoke marks a key revoked from at on.
+	Revoke(ctx context.Context, id domain.ID, at time.Time) error
+}
+
+type ProcessorTokenRepo interface {
+	Create(ctx context.Context, t domain.ProcessorToken) error
+	// FindByHash returns the token whose hash is h, whoever holds it and
+	// revoked or not: the caller decides who may see it.
+	FindByHash(ctx context.Context, h []byte) (domain.ProcessorToken, error)
+	Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.ProcessorToken, error)
+	// List returns the scope's tokens, newest first, and their count.
+	List(ctx context.Context, s domain.Scope, p domain.Page) ([]domain.ProcessorToken, int, error)
+	// ActiveByRecord returns the unrevoked tokens on the accounts of a
+	// record.
+	ActiveByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) ([]domain.ProcessorToken, error)
+	// Revoke marks the scope's token revoked at at; one already revoked is
+	// a conflict, an unknown one not found.
+	Revoke(ctx context.Context, s domain.Scope, id domain.ID, at time.Time) error
+	// Redeem records a redemption and counts it on its token (redemptions,
+	// last_used_at) atomically; a revoked or unknown token is not found.
+	Redeem(ctx context.Context, r domain.Redemption) error
+	// Redemptions returns a token's redemptions, newest first.
+	Redemptions(ctx context.Context, s domain.Scope, tokenID domain.ID) ([]domain.Redemption, error)
 }

@@ -104,7 +104,7 @@ func (c *Connector) GetMetadata(context.Context) (sdk.Metadata, error) {
 	}
 	for _, b := range banks {
 		bank := sdk.Bank{
-			ID: b.ID, Name: b.Name, Country: "NG",
+			ID: b.ID, Name: b.Name, Country: "NG", Code: b.Code,
 			Methods:  append([]sdk.Method(nil), b.Methods...),
 			MFAKinds: append([]sdk.ChallengeKind(nil), b.MFA...),
 			Products: []string{sdk.ProductAuth, sdk.ProductBalance, sdk.ProductIdentity},

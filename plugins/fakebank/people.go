@@ -196,13 +196,8 @@ func personFor(key string) person {
 // and account index, and the CBN check digit computed with the bank's code.
 func nuban(b bankDef, key string, index int) string {
 	serial := hashOf("nuban", b.ID, key, fmt.Sprint(index)).digits(0, 9)
-	weights := []int{3, 7, 3, 3, 7, 3, 3, 7, 3, 3, 7, 3}
-	sum := 0
-	for i, c := range b.Code + serial {
-		sum += int(c-'0') * weights[i]
-	}
-	check := (10 - sum%10) % 10
-	return serial + fmt.Sprint(check)
+	check, _ := sdk.NUBANCheckDigit(b.Code, serial) // both are digits of the right length
+	return serial + string(check)
 }
 
 func accountsFor(b bankDef, key string) ([]sdk.Account, person) {

@@ -127,6 +127,7 @@ func metadataToPB(m Metadata) *pb.Metadata {
 			Id:       b.ID,
 			Name:     b.Name,
 			Country:  b.Country,
+			Code:     b.Code,
 			MfaKinds: kindsToPB(b.MFAKinds),
 			Products: append([]string(nil), b.Products...),
 		}
@@ -169,6 +170,7 @@ func metadataFromPB(m *pb.Metadata) Metadata {
 			ID:       b.GetId(),
 			Name:     b.GetName(),
 			Country:  b.GetCountry(),
+			Code:     b.GetCode(),
 			MFAKinds: kindsFromPB(b.GetMfaKinds()),
 			Products: append([]string(nil), b.GetProducts()...),
 			Fields:   map[Method][]CredentialField{},

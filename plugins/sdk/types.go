@@ -119,6 +119,10 @@ type Bank struct {
 	ID      string
 	Name    string
 	Country string // ISO 3166-1 alpha-2
+	// Code is the bank's 3-digit CBN code, the one its NUBANs' check digit
+	// is computed with (see ValidNUBAN); empty when unknown. The host
+	// refuses an account whose NUBAN does not verify against it.
+	Code    string
 	Methods []Method
 	// MFAKinds the bank may ask for during a login.
 	MFAKinds []ChallengeKind

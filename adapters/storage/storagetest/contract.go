@@ -49,6 +49,9 @@ func Run(t *testing.T, open func(t *testing.T) ports.Store) {
 		{"QuickLoginCounters", testQuickLoginCounters},
 		{"BatchReads", testBatchReads},
 		{"BankReadsSeeWrites", testBankReadsSeeWrites},
+		{"BankCodesAndHiddenNUBANs", testBankCodesAndHiddenNUBANs},
+		{"Partners", testPartners},
+		{"ProcessorTokens", testProcessorTokens},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

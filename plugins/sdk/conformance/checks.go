@@ -29,6 +29,7 @@ func (r *runner) all(t T) {
 	r.group(t, "", "login", func(t T, path string) {
 		r.check(t, path, "success", r.checkLoginSuccess)
 		r.check(t, path, "stable_accounts", r.checkStableAccounts)
+		r.check(t, path, "nuban_check_digit", r.checkNUBANCheckDigits)
 		r.check(t, path, "garbage_flow_state", r.checkGarbageFlowState)
 	})
 	r.group(t, "", "challenges", r.checkChallenges)
@@ -173,6 +174,9 @@ func (r *runner) checkMetadata(t T) {
 		}
 		if !countryRe.MatchString(b.Country) {
 			t.Errorf("%s: country %q is not an ISO 3166 alpha-2 code", where, b.Country)
+		}
+		if b.Code != "" && !bankCodeRe.MatchString(b.Code) {
+			t.Errorf("%s: code %q is not a 3-digit CBN bank code", where, b.Code)
 		}
 		if len(b.Methods) == 0 {
 			t.Errorf("%s: no login methods", where)

@@ -514,8 +514,11 @@ type Bank struct {
 	Methods  []LoginMethod   `protobuf:"varint,4,rep,packed,name=methods,proto3,enum=bankauth.connector.v1.LoginMethod" json:"methods,omitempty"`
 	MfaKinds []ChallengeKind `protobuf:"varint,5,rep,packed,name=mfa_kinds,json=mfaKinds,proto3,enum=bankauth.connector.v1.ChallengeKind" json:"mfa_kinds,omitempty"`
 	// Products such as "auth", "balance", "identity".
-	Products      []string             `protobuf:"bytes,6,rep,name=products,proto3" json:"products,omitempty"`
-	Credentials   []*MethodCredentials `protobuf:"bytes,7,rep,name=credentials,proto3" json:"credentials,omitempty"`
+	Products    []string             `protobuf:"bytes,6,rep,name=products,proto3" json:"products,omitempty"`
+	Credentials []*MethodCredentials `protobuf:"bytes,7,rep,name=credentials,proto3" json:"credentials,omitempty"`
+	// The bank's 3-digit CBN code, the one its NUBANs' check digit is
+	// computed with; empty when the connector does not say.
+	Code          string `protobuf:"bytes,20,opt,name=code,proto3" json:"code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -597,6 +600,13 @@ func (x *Bank) GetCredentials() []*MethodCredentials {
 		return x.Credentials
 	}
 	return nil
+}
+
+func (x *Bank) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
 }
 
 type BeginLoginRequest struct {
@@ -1805,7 +1815,7 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\x06secret\x18\x03 \x01(\bR\x06secret\"\x8f\x01\n" +
 	"\x11MethodCredentials\x12:\n" +
 	"\x06method\x18\x01 \x01(\x0e2\".bankauth.connector.v1.LoginMethodR\x06method\x12>\n" +
-	"\x06fields\x18\x02 \x03(\v2&.bankauth.connector.v1.CredentialFieldR\x06fields\"\xad\x02\n" +
+	"\x06fields\x18\x02 \x03(\v2&.bankauth.connector.v1.CredentialFieldR\x06fields\"\xc1\x02\n" +
 	"\x04Bank\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -1813,7 +1823,8 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\amethods\x18\x04 \x03(\x0e2\".bankauth.connector.v1.LoginMethodR\amethods\x12A\n" +
 	"\tmfa_kinds\x18\x05 \x03(\x0e2$.bankauth.connector.v1.ChallengeKindR\bmfaKinds\x12\x1a\n" +
 	"\bproducts\x18\x06 \x03(\tR\bproducts\x12J\n" +
-	"\vcredentials\x18\a \x03(\v2(.bankauth.connector.v1.MethodCredentialsR\vcredentials\"\x80\x02\n" +
+	"\vcredentials\x18\a \x03(\v2(.bankauth.connector.v1.MethodCredentialsR\vcredentials\x12\x12\n" +
+	"\x04code\x18\x14 \x01(\tR\x04code\"\x80\x02\n" +
 	"\x11BeginLoginRequest\x12\x12\n" +
 	"\x04bank\x18\x01 \x01(\tR\x04bank\x12:\n" +
 	"\x06method\x18\x02 \x01(\x0e2\".bankauth.connector.v1.LoginMethodR\x06method\x12[\n" +
