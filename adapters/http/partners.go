@@ -252,10 +252,12 @@ func partnerIdentity(p Processor) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
+		var id any = map[string]any{"fullname": res.FullName, "customer": res.Customer.ID, "env": res.Token.Env}
+		if res.Identity != nil {
+			id = res.Identity
+		}
 		ok(w, "Identity retrieved successfully", map[string]any{
-			"processor_token_id": res.Token.ID,
-			"identity":           map[string]any{"fullname": res.FullName, "customer": res.Customer.ID, "env": res.Token.Env},
-			"complete":           res.Complete,
+			"processor_token_id": res.Token.ID, "identity": id, "complete": res.Complete,
 		})
 	}
 }
@@ -301,8 +303,11 @@ func partnerSchemas() map[string]any {
 		}, "processor_token_id", "balance"),
 		"ProcessorIdentity": obj(map[string]any{
 			"processor_token_id": objectID(),
-			"identity":           obj(map[string]any{"fullname": str(), "customer": objectID(), "env": str()}, "fullname"),
-			"complete":           boolean(),
+			// The stored identity (complete) or, before one is stored, the
+			// owner's name from the login.
+			"identity": map[string]any{"oneOf": []any{ref("Identity"),
+				obj(map[string]any{"fullname": str(), "customer": objectID(), "env": str()}, "fullname")}},
+			"complete": boolean(),
 		}, "processor_token_id", "identity", "complete"),
 	}
 }

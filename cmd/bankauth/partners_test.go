@@ -720,3 +720,34 @@ func TestPartnerCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestProcessorTokenIdentityScope: a partner granted identity reads the
+// identity the bank reported, in Okra's shape, once the identity product
+// stored one; before that, the owner's name from the login.
+func TestProcessorTokenIdentityScope(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db storage.Config) {
+		ps := startPartnerServer(t, db, nil)
+		keys := ps.newCompany("Acme Lending")
+		p := ps.newPartner(t, "Paystack")
+		payload := identityLink(t, ps.testServer, keys, "user_good", "pass_good", nil)
+		accounts, _ := payload["accounts"].([]any)
+		if len(accounts) == 0 {
+			t.Fatalf("no accounts in the payload: %v", payload)
+		}
+		account := field(accounts[0], "id").(string)
+		token, tokenID := createToken(t, ps.testServer, keys.Sandbox.SecretKey, account, p.Partner.ID, "identity")
+		r := redeem(ps.testServer, "/v2/sandbox/", p.Sandbox.SecretKey, "identity", map[string]any{"processor_token": token})
+		if r.Status != 200 || field(r.JSON, "data.complete") != true || field(r.JSON, "data.processor_token_id") != tokenID {
+			t.Fatalf("processor/identity/get: %d %s", r.Status, r.Body)
+		}
+		wantAda(t, "processor/identity/get", field(r.JSON, "data.identity"), payload)
+
+		// An identity the link did not ask for: the login's name only.
+		l := balLink(t, ps.testServer, keys, "sandbox-bank", "user_low", "pass_good", []string{"auth"}, "current")
+		token, _ = createToken(t, ps.testServer, keys.Sandbox.SecretKey, l.Accounts["current"], p.Partner.ID, "identity")
+		r = redeem(ps.testServer, "/v2/sandbox/", p.Sandbox.SecretKey, "identity", map[string]any{"processor_token": token})
+		if r.Status != 200 || field(r.JSON, "data.complete") != false || field(r.JSON, "data.identity.fullname") != "Chidi Okeke" {
+			t.Fatalf("processor/identity/get without a stored identity: %d %s", r.Status, r.Body)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 
 	httpapi "github.com/bankauth/bankauth/adapters/http"
 	"github.com/bankauth/bankauth/core/balance"
+	"github.com/bankauth/bankauth/core/identity"
 	"github.com/bankauth/bankauth/core/partners"
 	"github.com/bankauth/bankauth/core/ports"
 	"github.com/bankauth/bankauth/core/webhooks"
@@ -24,16 +25,18 @@ var partnersWiring = fx.Options(
 
 type partnersDeps struct {
 	fx.In
-	Store    ports.Store
-	Clock    ports.Clock
-	IDs      ports.IDs
-	Balance  *balance.Service
-	Webhooks *webhooks.Service
-	Notify   webhooks.Notifier `optional:"true"`
+	Store      ports.Store
+	Clock      ports.Clock
+	IDs        ports.IDs
+	Balance    *balance.Service
+	Webhooks   *webhooks.Service
+	Identities *identity.Service
+	Notify     webhooks.Notifier `optional:"true"`
 }
 
 func newPartnersService(d partnersDeps) *partners.Service {
-	deps := partners.Deps{Store: d.Store, Clock: d.Clock, IDs: d.IDs, Balance: d.Balance, Webhooks: d.Webhooks}
+	deps := partners.Deps{Store: d.Store, Clock: d.Clock, IDs: d.IDs, Balance: d.Balance, Webhooks: d.Webhooks,
+		Identities: d.Identities}
 	if d.Notify != nil {
 		deps.Notify = d.Notify
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/identity"
 )
 
 // errTokenNotFound is the one answer for a token that is unknown, another
@@ -163,11 +164,13 @@ func (s *Service) Balance(ctx context.Context, p domain.Partner, env domain.Env,
 	return BalanceResult{Grant: g, Check: res}, nil
 }
 
-// IdentityResult is what processor/identity/get can tell today: the
-// owner's name as the bank reported it at login (Complete is false until
-// the identity product stores the bank's full record).
+// IdentityResult is what processor/identity/get answers: the identity
+// the bank reported for the account's record when the identity product
+// stored one (Identity set, Complete true), else the owner's name as the
+// bank reported it at login.
 type IdentityResult struct {
 	Grant
+	Identity *identity.Object
 	FullName string
 	Complete bool
 }
@@ -177,6 +180,16 @@ func (s *Service) Identity(ctx context.Context, p domain.Partner, env domain.Env
 	g, err := s.redeem(ctx, p, env, token, domain.ProductIdentity)
 	if err != nil {
 		return IdentityResult{}, err
+	}
+	if s.identities != nil {
+		v, err := s.identities.ByRecord(ctx, g.Scope(), g.Record.ID)
+		switch {
+		case err == nil:
+			obj := identity.Present(v)
+			return IdentityResult{Grant: g, Identity: &obj, FullName: obj.Fullname, Complete: true}, nil
+		case !errors.Is(err, domain.ErrNotFound):
+			return IdentityResult{}, fmt.Errorf("load identity of record %s: %w", g.Record.ID, err)
+		}
 	}
 	name := g.OwnerName()
 	if name == "" {

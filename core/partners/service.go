@@ -17,6 +17,7 @@ import (
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/events"
+	"github.com/bankauth/bankauth/core/identity"
 	"github.com/bankauth/bankauth/core/ports"
 	"github.com/bankauth/bankauth/core/webhooks"
 )
@@ -67,21 +68,32 @@ type Deps struct {
 	Balance  BalanceChecker
 	Webhooks WebhookSetter
 	Notify   Notifier
+	// Identities is optional: without it the identity scope answers the
+	// owner's name from the login.
+	Identities IdentityReader
+}
+
+// IdentityReader finds the identity stored for a record
+// (core/identity.Service).
+type IdentityReader interface {
+	ByRecord(ctx context.Context, scope domain.Scope, recordID domain.ID) (identity.View, error)
 }
 
 // Service is the partners and processor tokens service.
 type Service struct {
-	store    ports.Store
-	clock    ports.Clock
-	ids      ports.IDs
-	balance  BalanceChecker
-	webhooks WebhookSetter
-	notify   Notifier
+	store      ports.Store
+	clock      ports.Clock
+	ids        ports.IDs
+	balance    BalanceChecker
+	webhooks   WebhookSetter
+	notify     Notifier
+	identities IdentityReader
 }
 
 // NewService builds the service.
 func NewService(d Deps) *Service {
-	return &Service{store: d.Store, clock: d.Clock, ids: d.IDs, balance: d.Balance, webhooks: d.Webhooks, notify: d.Notify}
+	return &Service{store: d.Store, clock: d.Clock, ids: d.IDs, balance: d.Balance, webhooks: d.Webhooks, notify: d.Notify,
+		identities: d.Identities}
 }
 
 // KeyPair is a partner's secret key of one environment, shown only when it
