@@ -80,16 +80,24 @@ func pending() domain.BankStep {
 func scripted(t *testing.T, cfg Config) (*world, *scriptedBank) {
 	t.Helper()
 	w := newWorld(t, cfg)
-	ring, err := seal.NewRing(seal.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
 	b := w.bank
 	b.Methods = []string{domain.MethodInternetBanking, domain.MethodUSSD}
 	sb := &scriptedBank{bank: b}
-	w.svc = NewService(Deps{Store: w.store, Bank: sb, Sealer: ring, Index: ring, Clock: w.clock, IDs: ports.RandomIDs{},
-		Keys: keyring{ourKey: w.company, theirKey: w.other}}, cfg)
+	rebuild(w, sb, cfg)
 	return w, sb
+}
+
+// rebuild gives the world a link service over bank, sealing with a ring
+// the test knows (it returns it).
+func rebuild(w *world, bank ports.BankConnector, cfg Config) *seal.Ring {
+	w.t.Helper()
+	ring, err := seal.NewRing(seal.NewKey())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.svc = NewService(Deps{Store: w.store, Bank: bank, Sealer: ring, Index: ring, Clock: w.clock, IDs: ports.RandomIDs{},
+		Keys: keyring{ourKey: w.company, theirKey: w.other}}, cfg)
+	return ring
 }
 
 var internetLogin = LoginRequest{Bank: "fake-bank", Method: domain.MethodInternetBanking,
