@@ -404,7 +404,9 @@ func TestRefreshLifecycle(t *testing.T) {
 	if _, err := d.svc.RefreshResult(d.ctx, d.scope, domain.NewID()); domain.KindOf(err) != domain.KindNotFound {
 		t.Fatalf("unknown record: %v", err)
 	}
-	// Done, a new refresh queues a new job.
+	// Done, a new refresh (a second later: the latest job is the newest by
+	// creation time) queues a new job.
+	d.clock.step(time.Second)
 	if _, err := d.svc.Refresh(d.ctx, d.scope, d.account.ID); err != nil {
 		t.Fatal(err)
 	}
