@@ -2,6 +2,7 @@ package returning
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -21,6 +22,9 @@ type fixture struct {
 	svc   *Service
 	scope domain.Scope
 	now   time.Time
+	// nubans numbers the fixture's accounts: each must have its own NUBAN,
+	// or the store merges them (one account per bank and NUBAN).
+	nubans int
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -96,9 +100,10 @@ func (f *fixture) record(c domain.Customer, b domain.Bank, status domain.RecordS
 	if err := f.store.Records().Create(f.ctx, r); err != nil {
 		f.t.Fatal(err)
 	}
-	for i, conn := range connected {
+	for _, conn := range connected {
+		f.nubans++
 		a := domain.Account{ID: domain.NewID(), CompanyID: c.CompanyID, Env: c.Env, RecordID: r.ID, CustomerID: c.ID, BankID: b.ID,
-			ConnectorRef: "ref", NUBAN: r.ID[:9] + string(rune('0'+i)), Name: "Ada Obi", Type: "savings", Currency: "NGN", Connected: conn,
+			ConnectorRef: "ref", NUBAN: fmt.Sprintf("%010d", f.nubans), Name: "Ada Obi", Type: "savings", Currency: "NGN", Connected: conn,
 			CreatedAt: f.now, UpdatedAt: f.now}
 		if _, _, err := f.store.Accounts().Upsert(f.ctx, a); err != nil {
 			f.t.Fatal(err)
