@@ -29,7 +29,7 @@ type partnersDeps struct {
 	IDs      ports.IDs
 	Balance  *balance.Service
 	Webhooks *webhooks.Service
-	Notify   webhooks.Notifier `optional:"true"`
+	Notify   ports.Notifier `optional:"true"`
 }
 
 func newPartnersService(d partnersDeps) *partners.Service {

@@ -63,14 +63,12 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// KeyChecker tells which company a public key belongs to.
-type KeyChecker interface {
-	Authenticate(ctx context.Context, key string, kind domain.KeyKind, env domain.Env) (domain.Company, error)
-}
+// KeyChecker is ports.KeyChecker: it tells which company a public key
+// belongs to.
+type KeyChecker = ports.KeyChecker
 
-// Notifier is nudged after a transaction wrote webhook events, so they go
-// out at once rather than at the next poll.
-type Notifier interface{ Notify() }
+// Notifier is ports.Notifier, named here for the service's Deps.
+type Notifier = ports.Notifier
 
 // Service runs link sessions: open, log in, answer challenges, choose
 // accounts, and write the result in one transaction.

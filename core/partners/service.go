@@ -54,8 +54,8 @@ type WebhookSetter interface {
 	Set(ctx context.Context, s domain.Scope, url, token string) (webhooks.SetResult, error)
 }
 
-// Notifier nudges the webhook worker after events were written.
-type Notifier interface{ Notify() }
+// Notifier is ports.Notifier, named here for the service's Deps.
+type Notifier = ports.Notifier
 
 // Deps are the service's collaborators. Balance, Webhooks and Notify may be
 // nil where they are not used (the operator's commands need none of the

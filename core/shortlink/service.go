@@ -29,9 +29,7 @@ const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 // KeyChecker tells which company a public key belongs to
 // (core/company.Service). It may be nil: then the key is not checked here
 // (the widget checks it when it opens the session).
-type KeyChecker interface {
-	Authenticate(ctx context.Context, key string, kind domain.KeyKind, env domain.Env) (domain.Company, error)
-}
+type KeyChecker = ports.KeyChecker
 
 // DefaultTTL is how long a link without "exp" works: a short link can
 // carry a customer and open their returning-user view, so it must not live
