@@ -413,7 +413,7 @@ func (s *Service) advance(ctx context.Context, l domain.LinkSession, st linkStat
 			return Step{}, callErr
 		}
 		step.Status = domain.StepFailed
-		step.Error = &StepError{Type: failureType(de.Kind), Code: codeOr(de.Code, failureType(de.Kind)),
+		step.Error = &StepError{Type: de.Kind.OkraType(), Code: codeOr(de.Code, de.Kind.OkraType()),
 			Message: de.Message, Retryable: true, Kind: de.Kind}
 		st.Retryable = true
 	case bs.Rejected != nil:
@@ -571,21 +571,6 @@ func (s *Service) stepAccounts(ctx context.Context, l domain.LinkSession, in []p
 		out = append(out, sa)
 	}
 	return out, nil
-}
-
-// failureType names a transport failure the Okra way.
-func failureType(k domain.Kind) string {
-	switch k {
-	case domain.KindTimeout:
-		return "BANK_TIMEOUT"
-	case domain.KindConnectorFailed:
-		return "CONNECTOR_ERROR"
-	case domain.KindUnavailable:
-		return "BANK_UNAVAILABLE"
-	case domain.KindRateLimited:
-		return "RATE_LIMIT"
-	}
-	return strings.ToUpper(string(k))
 }
 
 func codeOr(code, def string) string {
