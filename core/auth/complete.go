@@ -98,14 +98,14 @@ func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRe
 		l.UpdatedAt = w.now
 		if _, err := tx.LinkSessions().Update(ctx, l); err != nil {
 			if domain.KindOf(err) == domain.KindConflict {
-				return &domain.Error{Kind: domain.KindConflict, Code: "SESSION_BUSY", Message: "another call finished this session first", Err: err}
+				return &domain.Error{Kind: domain.KindConflict, Code: domain.CodeSessionBusy, Message: "another call finished this session first", Err: err}
 			}
 			return fmt.Errorf("finish link session %s: %w", l.ID, err)
 		}
 		return nil
 	}
 	err = s.store.WithinTx(ctx, write)
-	if de, isDomain := domain.AsError(err); isDomain && de.Kind == domain.KindConflict && de.Code != "SESSION_BUSY" {
+	if de, isDomain := domain.AsError(err); isDomain && de.Kind == domain.KindConflict && de.Code != domain.CodeSessionBusy {
 		// Another link of the same login or account committed first (two
 		// instances, or a double click): a second pass finds its rows and
 		// refreshes them instead of duplicating them.

@@ -479,7 +479,7 @@ func (s *Service) shortLinkGrant(ctx context.Context, scope domain.Scope, code s
 		return grant{}, fmt.Errorf("load link: %w", err)
 	}
 	if l.ExpiresAt != nil && !s.clock.Now().Before(*l.ExpiresAt) {
-		return grant{}, &domain.Error{Kind: domain.KindExpired, Code: "LINK_EXPIRED", Message: "this link has expired"}
+		return grant{}, &domain.Error{Kind: domain.KindExpired, Code: domain.CodeLinkExpired, Message: "this link has expired"}
 	}
 	var g grant
 	if err := json.Unmarshal(l.Options, &g.TokenRequest); err != nil {

@@ -64,6 +64,24 @@ func (k Kind) OkraType() string {
 	return okraTypes[KindInternal]
 }
 
+// Error codes (Error.Code) set in more than one place or compared by
+// callers. The values are on the wire. CodeTokenRequired and
+// CodeQuickLoginLocked (events.go) are both webhook and error codes.
+const (
+	CodeSessionFinished  = "SESSION_FINISHED"
+	CodeSessionCancelled = "SESSION_CANCELLED"
+	CodeSessionExpired   = "SESSION_EXPIRED"
+	CodeSessionFailed    = "SESSION_FAILED"
+	// CodeSessionBusy: another call changed the session first.
+	CodeSessionBusy      = "SESSION_BUSY"
+	CodeOriginNotAllowed = "ORIGIN_NOT_ALLOWED"
+	CodeLinkExpired      = "LINK_EXPIRED"
+	CodeInvalidKey       = "INVALID_KEY"
+	CodeWrongKeyKind     = "WRONG_KEY_KIND"
+	CodeWrongEnv         = "ENV"
+	CodeReauthMismatch   = "REAUTH_MISMATCH"
+)
+
 // Error is the typed error of the domain. Message is safe to show to the
 // API caller; Err (the cause) is for logs only.
 type Error struct {

@@ -361,7 +361,7 @@ func (s *Service) markTokenRequired(ctx context.Context, scope domain.Scope, rec
 }
 
 func tokenRequired() *domain.Error {
-	return &domain.Error{Kind: domain.KindTokenRequired, Code: "TOKEN_REQUIRED",
+	return &domain.Error{Kind: domain.KindTokenRequired, Code: domain.CodeTokenRequired,
 		Message: "the bank needs the customer to log in again: reopen the widget for this record (reauthentication) and try again"}
 }
 

@@ -186,7 +186,7 @@ func (s *Service) Resolve(ctx context.Context, code string) (domain.ShortLink, e
 		return domain.ShortLink{}, fmt.Errorf("load short link: %w", err)
 	}
 	if l.ExpiresAt != nil && !s.clock.Now().Before(*l.ExpiresAt) {
-		return domain.ShortLink{}, &domain.Error{Kind: domain.KindExpired, Code: "LINK_EXPIRED", Message: "this link has expired; ask for a new one"}
+		return domain.ShortLink{}, &domain.Error{Kind: domain.KindExpired, Code: domain.CodeLinkExpired, Message: "this link has expired; ask for a new one"}
 	}
 	return l, nil
 }
