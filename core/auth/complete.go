@@ -525,8 +525,6 @@ func mergeProducts(have, add []string) []string {
 	return out
 }
 
-// accounts upserts every account the login reached; chosen ones are
-// connected, and ones connected before stay connected.
 // linkedAccount pairs the account the bank showed (with the id the session
 // offered) and the row stored for it, whose id may differ when a
 // concurrent link of the same account stored it first.
@@ -535,6 +533,8 @@ type linkedAccount struct {
 	domain.Account
 }
 
+// accounts upserts every account the login reached; chosen ones are
+// connected, and ones connected before stay connected.
 func (w writer) accounts(ctx context.Context, r domain.Record, c domain.Customer, st linkState, chosen map[string]bool) ([]linkedAccount, error) {
 	out := make([]linkedAccount, 0, len(st.Accounts))
 	for _, a := range st.Accounts {

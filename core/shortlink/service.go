@@ -1,6 +1,6 @@
 // Package shortlink stores widget options server-side under a short,
 // random, URL-safe code, so a company can hand a customer a link
-// (/link/<code>) instead of embedding the widget (SPEC §3.2).
+// (/link/<code>) instead of embedding the widget.
 package shortlink
 
 import (
