@@ -21,39 +21,39 @@ const (
 
 // errorClass is one row of the error table. retryable marks the kinds a
 // client may always send again later (with the same Idempotency-Key); for
-// the others the error itself says (a bank may be down for good).
+// the others the error itself says (a bank may be down for good). typ is set
+// only for the HTTP edge's own kinds: the domain's are named by
+// domain.Kind.OkraType.
 type errorClass struct {
 	status    int
 	typ       string
 	retryable bool
 }
 
-// errorTable is the one place where error kinds become HTTP statuses and
-// Okra error types. Okra's own type names are used where one fits (ENV,
-// RATE_LIMIT, EXPIRED); the others follow the same upper-case style.
+// errorTable is the one place where error kinds become HTTP statuses.
 var errorTable = map[domain.Kind]errorClass{
-	domain.KindInvalid:          {http.StatusBadRequest, "INVALID_REQUEST", false},
-	domain.KindUnauthorized:     {http.StatusUnauthorized, "UNAUTHORIZED", false},
-	domain.KindWrongEnv:         {http.StatusUnauthorized, "ENV", false},
-	domain.KindForbidden:        {http.StatusForbidden, "FORBIDDEN", false},
-	domain.KindFlagged:          {http.StatusForbidden, "FLAGGED_USER", false},
-	domain.KindNotFound:         {http.StatusNotFound, "NOT_FOUND", false},
-	kindMethodNotAllowed:        {http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", false},
-	domain.KindConflict:         {http.StatusConflict, "CONFLICT", false},
-	domain.KindDuplicateAccount: {http.StatusConflict, "DUPLICATE_ACCOUNT", false},
-	domain.KindTokenRequired:    {http.StatusConflict, "TOKEN_REQUIRED", false},
-	domain.KindExpired:          {http.StatusGone, "EXPIRED", false},
-	kindTooLarge:                {http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", false},
-	kindUnsupportedMedia:        {http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", false},
-	domain.KindRejected:         {http.StatusUnprocessableEntity, "BANK_REJECTED", false},
-	domain.KindRateLimited:      {http.StatusTooManyRequests, "RATE_LIMIT", true},
-	domain.KindConnectorFailed:  {http.StatusBadGateway, "CONNECTOR_ERROR", false},
-	domain.KindUnavailable:      {http.StatusServiceUnavailable, "BANK_UNAVAILABLE", false},
-	domain.KindTimeout:          {http.StatusGatewayTimeout, "BANK_TIMEOUT", false},
-	domain.KindStoreUnavailable: {http.StatusServiceUnavailable, "DATABASE_UNAVAILABLE", true},
-	domain.KindStoreFull:        {http.StatusInsufficientStorage, "STORAGE_FULL", false},
-	domain.KindInternal:         {http.StatusInternalServerError, "API", false},
-	kindNotOffered:              {http.StatusNotImplemented, "PRODUCT_NOT_AVAILABLE", false},
+	domain.KindInvalid:          {status: http.StatusBadRequest},
+	domain.KindUnauthorized:     {status: http.StatusUnauthorized},
+	domain.KindWrongEnv:         {status: http.StatusUnauthorized},
+	domain.KindForbidden:        {status: http.StatusForbidden},
+	domain.KindFlagged:          {status: http.StatusForbidden},
+	domain.KindNotFound:         {status: http.StatusNotFound},
+	kindMethodNotAllowed:        {status: http.StatusMethodNotAllowed, typ: "METHOD_NOT_ALLOWED"},
+	domain.KindConflict:         {status: http.StatusConflict},
+	domain.KindDuplicateAccount: {status: http.StatusConflict},
+	domain.KindTokenRequired:    {status: http.StatusConflict},
+	domain.KindExpired:          {status: http.StatusGone},
+	kindTooLarge:                {status: http.StatusRequestEntityTooLarge, typ: "PAYLOAD_TOO_LARGE"},
+	kindUnsupportedMedia:        {status: http.StatusUnsupportedMediaType, typ: "UNSUPPORTED_MEDIA_TYPE"},
+	domain.KindRejected:         {status: http.StatusUnprocessableEntity},
+	domain.KindRateLimited:      {status: http.StatusTooManyRequests, retryable: true},
+	domain.KindConnectorFailed:  {status: http.StatusBadGateway},
+	domain.KindUnavailable:      {status: http.StatusServiceUnavailable},
+	domain.KindTimeout:          {status: http.StatusGatewayTimeout},
+	domain.KindStoreUnavailable: {status: http.StatusServiceUnavailable, retryable: true},
+	domain.KindStoreFull:        {status: http.StatusInsufficientStorage},
+	domain.KindInternal:         {status: http.StatusInternalServerError},
+	kindNotOffered:              {status: http.StatusNotImplemented, typ: "PRODUCT_NOT_AVAILABLE"},
 }
 
 // retryAfter is the Retry-After (seconds) of the retryable statuses that
@@ -72,6 +72,9 @@ func classify(err error) (errorClass, *domain.Error) {
 	c, ok := errorTable[de.Kind]
 	if !ok {
 		c = errorTable[domain.KindInternal]
+	}
+	if c.typ == "" {
+		c.typ = de.Kind.OkraType() // "API" for a kind outside the table, as the internal row
 	}
 	return c, de
 }

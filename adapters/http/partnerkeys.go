@@ -37,7 +37,7 @@ func (s *Server) partnerKey(env domain.Env, next http.Handler) http.Handler {
 			return
 		}
 		if s.deps.Partners == nil {
-			writeError(w, r, &domain.Error{Kind: domain.KindUnauthorized, Code: "INVALID_KEY", Message: "the key is not valid"})
+			writeError(w, r, &domain.Error{Kind: domain.KindUnauthorized, Code: domain.CodeInvalidKey, Message: "the key is not valid"})
 			return
 		}
 		p, err := s.deps.Partners.AuthenticatePartner(r.Context(), key, env)

@@ -17,7 +17,7 @@ import (
 	"github.com/bankauth/bankauth/core/domain"
 )
 
-// The widget (SPEC §3.2): plain HTML, CSS and JavaScript embedded in the
+// The widget: plain HTML, CSS and JavaScript embedded in the
 // binary, no build step and no CDN. The page at / speaks okra-js's
 // postMessage protocol; /widget.js is our own loader with the server's
 // origin built in; /demo is a host page for the demo company; /link/<code>

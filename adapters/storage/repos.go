@@ -93,7 +93,7 @@ func (r *repos) current(ctx context.Context) *sqlx.Tx {
 	return nil
 }
 
-// tx runs fn in a transaction, joining the current one if there is any.
+// inTx runs fn in a transaction, joining the current one if there is any.
 func (r *repos) inTx(ctx context.Context, fn func(ctx context.Context, r *repos) error) error {
 	if r.tx != nil {
 		ctx = context.WithValue(ctx, txKey{r.s}, r.tx)

@@ -10,13 +10,13 @@ import (
 )
 
 // Module provides the delivery worker (started and stopped with the app),
-// the worker as webhooks.Notifier, the URL guard as webhooks.URLGuard and
+// the worker as ports.Notifier, the URL guard as webhooks.URLGuard and
 // the webhooks.Service. The composition root supplies Config, ports.Store,
 // ports.Sealer, ports.Clock, ports.IDs and *slog.Logger.
 var Module = fx.Module("webhook",
 	fx.Provide(
 		newWorkerFromGraph,
-		func(w *Worker) webhooks.Notifier { return w },
+		func(w *Worker) ports.Notifier { return w },
 		fx.Annotate(guardFromConfig, fx.As(new(webhooks.URLGuard))),
 		NewService,
 	),

@@ -147,7 +147,7 @@ type Worker struct {
 	active   int                // deliveries the loop has running
 }
 
-var _ webhooks.Notifier = (*Worker)(nil)
+var _ ports.Notifier = (*Worker)(nil)
 
 // NewWorker builds a worker; Start runs it.
 func NewWorker(cfg Config, store ports.Store, sealer ports.Sealer, clock ports.Clock, ids ports.IDs, log *slog.Logger) *Worker {

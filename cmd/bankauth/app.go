@@ -34,7 +34,7 @@ var coreModule = fx.Module("core",
 		func(q *auth.Queries) httpapi.Reader { return httpapi.HidingReader(q) },
 		auth.NewCustomers,
 		func(c *auth.Customers) httpapi.CustomerAdmin { return c },
-		func(c *company.Service) auth.KeyChecker { return c },
+		func(c *company.Service) ports.KeyChecker { return c },
 		newLinkService,
 		func(s *auth.Service) httpapi.LinkFlow { return s },
 		func(h *connector.Host) httpapi.BankLister { return h },
@@ -46,7 +46,6 @@ var coreModule = fx.Module("core",
 		fx.Annotate(httpapi.CallbackRoutes, fx.ParamTags(``, `group:"callbacks"`), fx.ResultTags(`group:"routes"`)),
 		fx.Annotate(connectorsReady, fx.ResultTags(`group:"readiness"`)),
 		func(s *webhooks.Service) httpapi.WebhookAdmin { return s },
-		func(n webhooks.Notifier) auth.Notifier { return n },
 		fx.Annotate(httpapi.WebhookRoutes, fx.ResultTags(`group:"routes"`)),
 		fx.Annotate(migrationsReady, fx.ResultTags(`group:"readiness"`)),
 		// The link flow's attempt budgets follow --rate-limit: -1 turns
@@ -72,9 +71,9 @@ type linkDeps struct {
 	Index  ports.BlindIndexer
 	Clock  ports.Clock
 	IDs    ports.IDs
-	Keys   auth.KeyChecker
-	Notify auth.Notifier `optional:"true"`
-	Config auth.Config   `optional:"true"`
+	Keys   ports.KeyChecker
+	Notify ports.Notifier `optional:"true"`
+	Config auth.Config    `optional:"true"`
 }
 
 func newLinkService(d linkDeps) *auth.Service {

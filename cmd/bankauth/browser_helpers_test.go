@@ -160,7 +160,7 @@ func (b *browser) attr(sel, name string) string {
 	return m[name]
 }
 
-// eval runs JavaScript in the page (or the widget's frame) and decodes it.
+// evalIn runs JavaScript in the page (or the widget's frame) and decodes it.
 func evalIn[T any](b *browser, expr string) T {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, step)

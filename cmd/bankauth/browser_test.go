@@ -89,7 +89,8 @@ func chooseFirstAccount(b *browser) string {
 	return id
 }
 
-// checkPayload holds an onSuccess payload to the facts of SPEC §3.3.
+// checkPayload holds an onSuccess payload to the facts it must carry: the
+// linked account, its record, customer and bank.
 func checkPayload(t *testing.T, raw string, accountID string) map[string]any {
 	t.Helper()
 	var p map[string]any

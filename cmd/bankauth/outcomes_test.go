@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// TestLinkOutcomes walks every fake-bank outcome of SPEC §7.4 through the
-// link API.
+// TestLinkOutcomes walks every fake-bank outcome (each fixed by the
+// credentials used) through the link API.
 func TestLinkOutcomes(t *testing.T) {
 	ts := startServer(t, sqliteConfig(t), func(c *config) { c.BankTimeout = 2 * time.Second })
 	keys := ts.newCompany("Acme")

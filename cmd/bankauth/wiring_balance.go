@@ -10,7 +10,6 @@ import (
 	httpapi "github.com/bankauth/bankauth/adapters/http"
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/ports"
-	"github.com/bankauth/bankauth/core/webhooks"
 )
 
 // balancePublicURL is the server's public origin (BANKAUTH_PUBLIC_URL) for
@@ -74,8 +73,8 @@ type balanceDeps struct {
 	Sealer ports.Sealer
 	Clock  ports.Clock
 	IDs    ports.IDs
-	Notify webhooks.Notifier `optional:"true"`
-	Logger *slog.Logger      `optional:"true"`
+	Notify ports.Notifier `optional:"true"`
+	Logger *slog.Logger   `optional:"true"`
 }
 
 func newBalanceService(d balanceDeps) *balance.Service {

@@ -9,7 +9,6 @@ import (
 	httpapi "github.com/bankauth/bankauth/adapters/http"
 	"github.com/bankauth/bankauth/core/identity"
 	"github.com/bankauth/bankauth/core/ports"
-	"github.com/bankauth/bankauth/core/webhooks"
 )
 
 // identityWiring composes the identity feature (core/identity and its
@@ -47,8 +46,8 @@ type identityDeps struct {
 	Index  ports.BlindIndexer
 	Clock  ports.Clock
 	IDs    ports.IDs
-	Notify webhooks.Notifier `optional:"true"`
-	Logger *slog.Logger      `optional:"true"`
+	Notify ports.Notifier `optional:"true"`
+	Logger *slog.Logger   `optional:"true"`
 }
 
 func newIdentityService(d identityDeps) *identity.Service {

@@ -31,7 +31,7 @@ type partnersDeps struct {
 	Balance    *balance.Service
 	Webhooks   *webhooks.Service
 	Identities *identity.Service
-	Notify     webhooks.Notifier `optional:"true"`
+	Notify     ports.Notifier `optional:"true"`
 }
 
 func newPartnersService(d partnersDeps) *partners.Service {

@@ -98,14 +98,14 @@ func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRe
 		l.UpdatedAt = w.now
 		if _, err := tx.LinkSessions().Update(ctx, l); err != nil {
 			if domain.KindOf(err) == domain.KindConflict {
-				return &domain.Error{Kind: domain.KindConflict, Code: "SESSION_BUSY", Message: "another call finished this session first", Err: err}
+				return &domain.Error{Kind: domain.KindConflict, Code: domain.CodeSessionBusy, Message: "another call finished this session first", Err: err}
 			}
 			return fmt.Errorf("finish link session %s: %w", l.ID, err)
 		}
 		return nil
 	}
 	err = s.store.WithinTx(ctx, write)
-	if de, isDomain := domain.AsError(err); isDomain && de.Kind == domain.KindConflict && de.Code != "SESSION_BUSY" {
+	if de, isDomain := domain.AsError(err); isDomain && de.Kind == domain.KindConflict && de.Code != domain.CodeSessionBusy {
 		// Another link of the same login or account committed first (two
 		// instances, or a double click): a second pass finds its rows and
 		// refreshes them instead of duplicating them.
@@ -525,8 +525,6 @@ func mergeProducts(have, add []string) []string {
 	return out
 }
 
-// accounts upserts every account the login reached; chosen ones are
-// connected, and ones connected before stay connected.
 // linkedAccount pairs the account the bank showed (with the id the session
 // offered) and the row stored for it, whose id may differ when a
 // concurrent link of the same account stored it first.
@@ -535,6 +533,8 @@ type linkedAccount struct {
 	domain.Account
 }
 
+// accounts upserts every account the login reached; chosen ones are
+// connected, and ones connected before stay connected.
 func (w writer) accounts(ctx context.Context, r domain.Record, c domain.Customer, st linkState, chosen map[string]bool) ([]linkedAccount, error) {
 	out := make([]linkedAccount, 0, len(st.Accounts))
 	for _, a := range st.Accounts {

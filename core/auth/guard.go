@@ -83,7 +83,7 @@ func (s *Service) quickLoginFailed(ctx context.Context, l domain.LinkSession, re
 		s.notify.Notify()
 	}
 	*step = Step{SessionID: l.ID, Status: domain.StepFailed, Bank: bank.Slug, Error: &StepError{
-		Type: "QUICK_LOGIN_LOCKED", Code: "QUICK_LOGIN_LOCKED", Kind: domain.KindRateLimited, Retryable: true, Fallback: "full_login",
+		Type: domain.CodeQuickLoginLocked, Code: domain.CodeQuickLoginLocked, Kind: domain.KindRateLimited, Retryable: true, Fallback: "full_login",
 		Message: "too many failed quick logins: quick login is locked for a while; log in in full instead",
 	}}
 	return nil

@@ -63,14 +63,12 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// KeyChecker tells which company a public key belongs to.
-type KeyChecker interface {
-	Authenticate(ctx context.Context, key string, kind domain.KeyKind, env domain.Env) (domain.Company, error)
-}
+// KeyChecker is ports.KeyChecker: it tells which company a public key
+// belongs to.
+type KeyChecker = ports.KeyChecker
 
-// Notifier is nudged after a transaction wrote webhook events, so they go
-// out at once rather than at the next poll.
-type Notifier interface{ Notify() }
+// Notifier is ports.Notifier, named here for the service's Deps.
+type Notifier = ports.Notifier
 
 // Service runs link sessions: open, log in, answer challenges, choose
 // accounts, and write the result in one transaction.
@@ -481,7 +479,7 @@ func (s *Service) shortLinkGrant(ctx context.Context, scope domain.Scope, code s
 		return grant{}, fmt.Errorf("load link: %w", err)
 	}
 	if l.ExpiresAt != nil && !s.clock.Now().Before(*l.ExpiresAt) {
-		return grant{}, &domain.Error{Kind: domain.KindExpired, Code: "LINK_EXPIRED", Message: "this link has expired"}
+		return grant{}, &domain.Error{Kind: domain.KindExpired, Code: domain.CodeLinkExpired, Message: "this link has expired"}
 	}
 	var g grant
 	if err := json.Unmarshal(l.Options, &g.TokenRequest); err != nil {

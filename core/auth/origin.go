@@ -21,10 +21,10 @@ type Origins struct {
 	Parent string
 }
 
-var errOriginNotAllowed = &domain.Error{Kind: domain.KindForbidden, Code: "ORIGIN_NOT_ALLOWED",
+var errOriginNotAllowed = &domain.Error{Kind: domain.KindForbidden, Code: domain.CodeOriginNotAllowed,
 	Message: "this page's origin is not among the company's allowed origins (bankauth company set --allowed-origins)"}
 
-var errFramingNotAllowed = &domain.Error{Kind: domain.KindForbidden, Code: "ORIGIN_NOT_ALLOWED",
+var errFramingNotAllowed = &domain.Error{Kind: domain.KindForbidden, Code: domain.CodeOriginNotAllowed,
 	Message: "this link may not be opened inside another page: the company does not allow framing"}
 
 // checkOrigins applies the company's allowed origins to a session open;

@@ -6,7 +6,7 @@ import (
 	"github.com/bankauth/bankauth/core/domain"
 )
 
-// The success payload (SPEC §3.3) and the Okra-shaped auth it carries. The
+// The success payload and the Okra-shaped auth it carries. The
 // link API answers it, the widget posts it to the host page, and the AUTH
 // webhook sends the same facts, so it is built once, here.
 

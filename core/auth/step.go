@@ -138,17 +138,17 @@ func options(l domain.LinkSession) sessionOptions {
 }
 
 // errFinished answers a finished session once its grace is over.
-var errFinished = &domain.Error{Kind: domain.KindExpired, Code: "SESSION_FINISHED", Message: "this link session is finished; its result went to the page and the company's webhook"}
+var errFinished = &domain.Error{Kind: domain.KindExpired, Code: domain.CodeSessionFinished, Message: "this link session is finished; its result went to the page and the company's webhook"}
 
 // usable refuses sessions that expired or finished.
 func (s *Service) usable(l domain.LinkSession) error {
 	switch {
 	case l.Status == domain.StepDone:
-		return &domain.Error{Kind: domain.KindConflict, Code: "SESSION_FINISHED", Message: "this link session is finished; open a new one"}
+		return &domain.Error{Kind: domain.KindConflict, Code: domain.CodeSessionFinished, Message: "this link session is finished; open a new one"}
 	case l.Status == domain.StepCancelled:
-		return &domain.Error{Kind: domain.KindConflict, Code: "SESSION_CANCELLED", Message: "this link session was cancelled; open a new one"}
+		return &domain.Error{Kind: domain.KindConflict, Code: domain.CodeSessionCancelled, Message: "this link session was cancelled; open a new one"}
 	case !s.clock.Now().Before(l.ExpiresAt):
-		return &domain.Error{Kind: domain.KindExpired, Code: "SESSION_EXPIRED", Message: "this link session has expired; open a new one"}
+		return &domain.Error{Kind: domain.KindExpired, Code: domain.CodeSessionExpired, Message: "this link session has expired; open a new one"}
 	}
 	return nil
 }
@@ -203,7 +203,7 @@ func (s *Service) Login(ctx context.Context, l domain.LinkSession, req LoginRequ
 		return Step{}, err
 	}
 	if l.Status == domain.StepFailed && !st.Retryable {
-		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "SESSION_FAILED", Message: "this link session failed and cannot be retried; open a new one"}
+		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: domain.CodeSessionFailed, Message: "this link session failed and cannot be retried; open a new one"}
 	}
 	if l.Status == domain.StepAccounts {
 		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "ALREADY_LOGGED_IN", Message: "already logged in; choose accounts or cancel"}
@@ -340,7 +340,7 @@ func (s *Service) Answer(ctx context.Context, l domain.LinkSession, answer strin
 	}
 	if l.Status != domain.StepChallenge && l.Status != domain.StepPending {
 		if l.Status == domain.StepFailed {
-			return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "SESSION_FAILED", Message: "there is no open challenge: the login failed"}
+			return Step{}, &domain.Error{Kind: domain.KindConflict, Code: domain.CodeSessionFailed, Message: "there is no open challenge: the login failed"}
 		}
 		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "NO_CHALLENGE", Message: "there is no open challenge to answer"}
 	}
@@ -379,7 +379,7 @@ func (s *Service) Answer(ctx context.Context, l domain.LinkSession, answer strin
 // Cancel closes the session.
 func (s *Service) Cancel(ctx context.Context, l domain.LinkSession) (Step, error) {
 	if l.Status == domain.StepDone {
-		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "SESSION_FINISHED", Message: "this link session is finished"}
+		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: domain.CodeSessionFinished, Message: "this link session is finished"}
 	}
 	l.Status = domain.StepCancelled
 	step := Step{SessionID: l.ID, Status: domain.StepCancelled}
@@ -413,7 +413,7 @@ func (s *Service) advance(ctx context.Context, l domain.LinkSession, st linkStat
 			return Step{}, callErr
 		}
 		step.Status = domain.StepFailed
-		step.Error = &StepError{Type: failureType(de.Kind), Code: codeOr(de.Code, failureType(de.Kind)),
+		step.Error = &StepError{Type: de.Kind.OkraType(), Code: codeOr(de.Code, de.Kind.OkraType()),
 			Message: de.Message, Retryable: true, Kind: de.Kind}
 		st.Retryable = true
 	case bs.Rejected != nil:
@@ -482,7 +482,7 @@ func (s *Service) advance(ctx context.Context, l domain.LinkSession, st linkStat
 			// Another person's login must not repair, and so take over,
 			// the record: fail and keep nothing of this login.
 			step.Status = domain.StepFailed
-			step.Error = &StepError{Type: "REAUTH_MISMATCH", Code: "REAUTH_MISMATCH", Kind: domain.KindForbidden,
+			step.Error = &StepError{Type: domain.CodeReauthMismatch, Code: domain.CodeReauthMismatch, Kind: domain.KindForbidden,
 				Message: "this login does not belong to the account being reauthenticated: " + reason}
 			st = st.carry()
 			st.Retryable = false
@@ -528,7 +528,7 @@ func (s *Service) save(ctx context.Context, l domain.LinkSession, st linkState, 
 	l.UpdatedAt = s.clock.Now()
 	if _, err := s.store.LinkSessions().Update(ctx, l); err != nil {
 		if domain.KindOf(err) == domain.KindConflict {
-			return &domain.Error{Kind: domain.KindConflict, Code: "SESSION_BUSY", Message: "another call moved this session on first; fetch the current step", Err: err}
+			return &domain.Error{Kind: domain.KindConflict, Code: domain.CodeSessionBusy, Message: "another call moved this session on first; fetch the current step", Err: err}
 		}
 		return fmt.Errorf("save link session %s: %w", l.ID, err)
 	}
@@ -571,21 +571,6 @@ func (s *Service) stepAccounts(ctx context.Context, l domain.LinkSession, in []p
 		out = append(out, sa)
 	}
 	return out, nil
-}
-
-// failureType names a transport failure the Okra way.
-func failureType(k domain.Kind) string {
-	switch k {
-	case domain.KindTimeout:
-		return "BANK_TIMEOUT"
-	case domain.KindConnectorFailed:
-		return "CONNECTOR_ERROR"
-	case domain.KindUnavailable:
-		return "BANK_UNAVAILABLE"
-	case domain.KindRateLimited:
-		return "RATE_LIMIT"
-	}
-	return strings.ToUpper(string(k))
 }
 
 func codeOr(code, def string) string {

@@ -249,26 +249,10 @@ func jobError(err error) *JobError {
 	if !ok || de.Kind == domain.KindInternal {
 		return &JobError{Type: "API", Code: "API", Message: "the refresh failed on our side"}
 	}
-	typ, known := errorTypes[de.Kind]
-	if !known {
-		typ = strings.ToUpper(string(de.Kind))
-	}
+	typ := de.Kind.OkraType()
 	code := de.Code
 	if code == "" {
 		code = typ
 	}
 	return &JobError{Type: typ, Code: code, Message: de.Message}
-}
-
-// errorTypes name failures in a stored result the way the API's error
-// envelope names them.
-var errorTypes = map[domain.Kind]string{
-	domain.KindNotFound:        "NOT_FOUND",
-	domain.KindTokenRequired:   "TOKEN_REQUIRED",
-	domain.KindRejected:        "BANK_REJECTED",
-	domain.KindRateLimited:     "RATE_LIMIT",
-	domain.KindConnectorFailed: "CONNECTOR_ERROR",
-	domain.KindUnavailable:     "BANK_UNAVAILABLE",
-	domain.KindTimeout:         "BANK_TIMEOUT",
-	domain.KindInvalid:         "INVALID_REQUEST",
 }

@@ -38,9 +38,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Notifier is nudged after a transaction wrote webhook events, so they go
-// out at once rather than at the next poll.
-type Notifier interface{ Notify() }
+// Notifier is ports.Notifier, named here for the service's Deps.
+type Notifier = ports.Notifier
 
 // Deps are the service's collaborators.
 type Deps struct {

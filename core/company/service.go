@@ -161,7 +161,7 @@ func (s *Service) issue(ctx context.Context, tx ports.Repos, companyID domain.ID
 
 // errBadKey is the one answer for every key that does not work, so a caller
 // cannot tell an unknown key from a revoked one.
-var errBadKey = &domain.Error{Kind: domain.KindUnauthorized, Code: "INVALID_KEY", Message: "the key is not valid"}
+var errBadKey = &domain.Error{Kind: domain.KindUnauthorized, Code: domain.CodeInvalidKey, Message: "the key is not valid"}
 
 // Authenticate tells which company a key belongs to. The key must be of
 // kind and be meant for env; a key of the other environment is refused with
@@ -172,11 +172,11 @@ func (s *Service) Authenticate(ctx context.Context, key string, kind domain.KeyK
 		return domain.Company{}, err
 	}
 	if gotKind != kind {
-		return domain.Company{}, &domain.Error{Kind: domain.KindUnauthorized, Code: "WRONG_KEY_KIND",
+		return domain.Company{}, &domain.Error{Kind: domain.KindUnauthorized, Code: domain.CodeWrongKeyKind,
 			Message: fmt.Sprintf("a %s key is needed here", kind)}
 	}
 	if gotEnv != env {
-		return domain.Company{}, &domain.Error{Kind: domain.KindWrongEnv, Code: "ENV",
+		return domain.Company{}, &domain.Error{Kind: domain.KindWrongEnv, Code: domain.CodeWrongEnv,
 			Message: fmt.Sprintf("this key is for %s, not %s", gotEnv, env)}
 	}
 	h := hashKey(key)

@@ -6,7 +6,7 @@ import (
 )
 
 // Kind classifies an error for the callers that must react to it: the HTTP
-// adapter maps kinds to statuses and Okra error types in one table.
+// adapter maps kinds to statuses, and OkraType names each kind the Okra way.
 type Kind string
 
 const (
@@ -28,6 +28,58 @@ const (
 	KindStoreUnavailable Kind = "store_unavailable" // the database does not answer; retry later (503)
 	KindStoreFull        Kind = "store_full"        // the database's disk is full (507)
 	KindInternal         Kind = "internal"          // our fault (500)
+)
+
+// okraTypes are the Okra error type names of the kinds, the one table used
+// by the HTTP error envelope, link steps and stored job results. Okra's own
+// names are used where one fits (ENV, RATE_LIMIT, EXPIRED); the others
+// follow the same upper-case style.
+var okraTypes = map[Kind]string{
+	KindInvalid:          "INVALID_REQUEST",
+	KindUnauthorized:     "UNAUTHORIZED",
+	KindForbidden:        "FORBIDDEN",
+	KindWrongEnv:         "ENV",
+	KindNotFound:         "NOT_FOUND",
+	KindConflict:         "CONFLICT",
+	KindRateLimited:      "RATE_LIMIT",
+	KindRejected:         "BANK_REJECTED",
+	KindDuplicateAccount: "DUPLICATE_ACCOUNT",
+	KindTokenRequired:    "TOKEN_REQUIRED",
+	KindFlagged:          "FLAGGED_USER",
+	KindExpired:          "EXPIRED",
+	KindConnectorFailed:  "CONNECTOR_ERROR",
+	KindUnavailable:      "BANK_UNAVAILABLE",
+	KindTimeout:          "BANK_TIMEOUT",
+	KindStoreUnavailable: "DATABASE_UNAVAILABLE",
+	KindStoreFull:        "STORAGE_FULL",
+	KindInternal:         "API",
+}
+
+// OkraType is the Okra error type of the kind. A kind outside the table is
+// one of ours gone unnamed: it shows as an internal error ("API").
+func (k Kind) OkraType() string {
+	if t, ok := okraTypes[k]; ok {
+		return t
+	}
+	return okraTypes[KindInternal]
+}
+
+// Error codes (Error.Code) set in more than one place or compared by
+// callers. The values are on the wire. CodeTokenRequired and
+// CodeQuickLoginLocked (events.go) are both webhook and error codes.
+const (
+	CodeSessionFinished  = "SESSION_FINISHED"
+	CodeSessionCancelled = "SESSION_CANCELLED"
+	CodeSessionExpired   = "SESSION_EXPIRED"
+	CodeSessionFailed    = "SESSION_FAILED"
+	// CodeSessionBusy: another call changed the session first.
+	CodeSessionBusy      = "SESSION_BUSY"
+	CodeOriginNotAllowed = "ORIGIN_NOT_ALLOWED"
+	CodeLinkExpired      = "LINK_EXPIRED"
+	CodeInvalidKey       = "INVALID_KEY"
+	CodeWrongKeyKind     = "WRONG_KEY_KIND"
+	CodeWrongEnv         = "ENV"
+	CodeReauthMismatch   = "REAUTH_MISMATCH"
 )
 
 // Error is the typed error of the domain. Message is safe to show to the

@@ -2,7 +2,8 @@ package domain
 
 import "time"
 
-// Webhook methods and codes.
+// Webhook methods and codes. CodeTokenRequired and CodeQuickLoginLocked are
+// also the error codes of the same facts.
 const (
 	MethodAuth    = "AUTH"
 	MethodBalance = "BALANCE"

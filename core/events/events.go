@@ -12,7 +12,7 @@ import (
 	"github.com/bankauth/bankauth/core/ports"
 )
 
-// Body is the JSON a webhook receiver gets (SPEC §6).
+// Body is the JSON a webhook receiver gets, one per event.
 type Body struct {
 	EventID    string     `json:"event_id"`
 	Method     string     `json:"method"`

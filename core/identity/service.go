@@ -28,8 +28,8 @@ type Config struct {
 	Worker    WorkerConfig
 }
 
-// Notifier is nudged after a transaction wrote webhook events.
-type Notifier interface{ Notify() }
+// Notifier is ports.Notifier, named here for the service's Deps.
+type Notifier = ports.Notifier
 
 // Deps are the service's collaborators.
 type Deps struct {

@@ -55,8 +55,8 @@ type WebhookSetter interface {
 	Set(ctx context.Context, s domain.Scope, url, token string) (webhooks.SetResult, error)
 }
 
-// Notifier nudges the webhook worker after events were written.
-type Notifier interface{ Notify() }
+// Notifier is ports.Notifier, named here for the service's Deps.
+type Notifier = ports.Notifier
 
 // Deps are the service's collaborators. Balance, Webhooks and Notify may be
 // nil where they are not used (the operator's commands need none of the
@@ -213,7 +213,7 @@ func (s *Service) SetWebhook(ctx context.Context, partnerID domain.ID, url strin
 }
 
 // errBadKey is the one answer for every partner key that does not work.
-var errBadKey = &domain.Error{Kind: domain.KindUnauthorized, Code: "INVALID_KEY", Message: "the key is not valid"}
+var errBadKey = &domain.Error{Kind: domain.KindUnauthorized, Code: domain.CodeInvalidKey, Message: "the key is not valid"}
 
 // AuthenticatePartner tells which partner a secret key belongs to; the key
 // must be meant for env. A company's key is refused: partner routes take
@@ -227,10 +227,10 @@ func (s *Service) AuthenticatePartner(ctx context.Context, key string, env domai
 	}
 	switch {
 	case keyEnv == "":
-		return domain.Partner{}, &domain.Error{Kind: domain.KindUnauthorized, Code: "WRONG_KEY_KIND",
+		return domain.Partner{}, &domain.Error{Kind: domain.KindUnauthorized, Code: domain.CodeWrongKeyKind,
 			Message: "a payment partner's secret key (psk_test_… or psk_live_…) is needed here"}
 	case keyEnv != env:
-		return domain.Partner{}, &domain.Error{Kind: domain.KindWrongEnv, Code: "ENV",
+		return domain.Partner{}, &domain.Error{Kind: domain.KindWrongEnv, Code: domain.CodeWrongEnv,
 			Message: fmt.Sprintf("this key is for %s, not %s", keyEnv, env)}
 	}
 	h := domain.HashSecret(key)

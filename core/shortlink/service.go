@@ -1,6 +1,6 @@
 // Package shortlink stores widget options server-side under a short,
 // random, URL-safe code, so a company can hand a customer a link
-// (/link/<code>) instead of embedding the widget (SPEC §3.2).
+// (/link/<code>) instead of embedding the widget.
 package shortlink
 
 import (
@@ -29,9 +29,7 @@ const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 // KeyChecker tells which company a public key belongs to
 // (core/company.Service). It may be nil: then the key is not checked here
 // (the widget checks it when it opens the session).
-type KeyChecker interface {
-	Authenticate(ctx context.Context, key string, kind domain.KeyKind, env domain.Env) (domain.Company, error)
-}
+type KeyChecker = ports.KeyChecker
 
 // DefaultTTL is how long a link without "exp" works: a short link can
 // carry a customer and open their returning-user view, so it must not live
@@ -188,7 +186,7 @@ func (s *Service) Resolve(ctx context.Context, code string) (domain.ShortLink, e
 		return domain.ShortLink{}, fmt.Errorf("load short link: %w", err)
 	}
 	if l.ExpiresAt != nil && !s.clock.Now().Before(*l.ExpiresAt) {
-		return domain.ShortLink{}, &domain.Error{Kind: domain.KindExpired, Code: "LINK_EXPIRED", Message: "this link has expired; ask for a new one"}
+		return domain.ShortLink{}, &domain.Error{Kind: domain.KindExpired, Code: domain.CodeLinkExpired, Message: "this link has expired; ask for a new one"}
 	}
 	return l, nil
 }

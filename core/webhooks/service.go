@@ -23,11 +23,9 @@ type URLGuard interface {
 	Check(ctx context.Context, rawURL string) error
 }
 
-// Notifier nudges the delivery worker after an event was committed, so it
-// does not wait for its next poll. Notify never blocks.
-type Notifier interface {
-	Notify()
-}
+// Notifier is ports.Notifier: the delivery worker, nudged after an event
+// was committed.
+type Notifier = ports.Notifier
 
 // Limits and lifetimes.
 const (

@@ -1,6 +1,6 @@
 // Package fakebank is the sandbox connector: scenario-driven fake banks whose
 // outcomes are fixed by the credentials used (see the README's "Sandbox"
-// section and SPEC §7.4). It keeps no state: everything a flow needs travels
+// section). It keeps no state: everything a flow needs travels
 // in the flow state and the session, as JSON.
 package fakebank
 

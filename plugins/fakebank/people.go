@@ -143,8 +143,9 @@ func (d digest) digits(i, n int) string {
 	return fmt.Sprintf("%0*d", n, d.uint(i)%mod)
 }
 
-// personKey is the key a person is derived from: the username, or for USSD
-// the phone number (Ada Obi's phone maps to user_good).
+// ussdPersonKey is the key a USSD login's person is derived from, as the
+// username is for the other methods: the phone number (Ada Obi's phone
+// maps to user_good).
 func ussdPersonKey(phone string) string {
 	if phone == phoneConfirm {
 		return "user_good"

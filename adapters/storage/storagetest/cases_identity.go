@@ -98,8 +98,8 @@ func testIdentities(t *testing.T, s ports.Store) {
 	must(t, err, "another customer's identity stays")
 }
 
-// ClaimKind takes only its kind's jobs, so two workers never take each
-// other's.
+// testJobsClaimKind holds that ClaimKind takes only its kind's jobs, so two
+// workers never take each other's.
 func testJobsClaimKind(t *testing.T, s ports.Store) {
 	sc := scopeOf(domain.NewID(), domain.EnvSandbox)
 	job := func(kind string, runAfter time.Time) domain.Job {

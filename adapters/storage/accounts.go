@@ -1,0 +1,139 @@
+package storage
+
+import (
+	"context"
+
+	"github.com/bankauth/bankauth/core/domain"
+)
+
+// --- accounts
+
+const accountCols = "id, company_id, env, record_id, customer_id, bank_id, connector_ref, nuban, name, account_type, currency, connected, created_at, updated_at"
+
+type accountRow struct {
+	ID           string `db:"id"`
+	CompanyID    string `db:"company_id"`
+	Env          string `db:"env"`
+	RecordID     string `db:"record_id"`
+	CustomerID   string `db:"customer_id"`
+	BankID       string `db:"bank_id"`
+	ConnectorRef string `db:"connector_ref"`
+	NUBAN        string `db:"nuban"`
+	Name         string `db:"name"`
+	Type         string `db:"account_type"`
+	Currency     string `db:"currency"`
+	Connected    bool   `db:"connected"`
+	CreatedAt    dbTime `db:"created_at"`
+	UpdatedAt    dbTime `db:"updated_at"`
+}
+
+func (w accountRow) domain() domain.Account {
+	return domain.Account{ID: w.ID, CompanyID: w.CompanyID, Env: domain.Env(w.Env), RecordID: w.RecordID, CustomerID: w.CustomerID,
+		BankID: w.BankID, ConnectorRef: w.ConnectorRef, NUBAN: w.NUBAN, Name: w.Name, Type: w.Type, Currency: w.Currency,
+		Connected: w.Connected, CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
+}
+
+func accountsOut(rows []accountRow) []domain.Account {
+	out := make([]domain.Account, len(rows))
+	for i, w := range rows {
+		out[i] = w.domain()
+	}
+	return out
+}
+
+var accountList = listSpec{
+	table: "accounts", cols: accountCols, what: "accounts",
+	customer: "accounts.customer_id = ?",
+	bank:     "accounts.bank_id = ?",
+	account:  "accounts.id = ?",
+	record:   "accounts.record_id = ?",
+	name:     "LOWER(accounts.name) = LOWER(?)",
+}
+
+type accountRepo struct{ r *repos }
+
+// Upsert inserts a or refreshes the account with the same company, env,
+// bank and NUBAN: every field but the id and creation time takes a's value.
+// The stored id differs from a.ID exactly when the row already existed.
+func (r accountRepo) Upsert(ctx context.Context, a domain.Account) (domain.Account, bool, error) {
+	if a.ID == "" {
+		a.ID = domain.NewID()
+	}
+	var w accountRow
+	err := r.r.namedGet(ctx, &w, "account", "upsert account",
+		insertSQL("accounts", accountCols)+" ON CONFLICT (company_id, env, bank_id, nuban) DO UPDATE SET "+
+			excludedSet("record_id, customer_id, connector_ref, name, account_type, currency, connected, updated_at")+
+			" RETURNING "+accountCols,
+		accountRow{a.ID, a.CompanyID, string(a.Env), a.RecordID, a.CustomerID, a.BankID, a.ConnectorRef, a.NUBAN, a.Name,
+			a.Type, a.Currency, a.Connected, ts(a.CreatedAt), ts(a.UpdatedAt)})
+	if err != nil {
+		return domain.Account{}, false, err
+	}
+	return w.domain(), w.ID != a.ID, nil
+}
+
+func (r accountRepo) Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Account, error) {
+	var w accountRow
+	err := r.r.get(ctx, &w, "account", "SELECT "+accountCols+" FROM accounts WHERE id = ? AND company_id = ? AND env = ?",
+		id, s.CompanyID, string(s.Env))
+	return w.domain(), err
+}
+
+func (r accountRepo) FindByNUBAN(ctx context.Context, s domain.Scope, bankID domain.ID, nuban string) (domain.Account, error) {
+	var w accountRow
+	err := r.r.get(ctx, &w, "account",
+		"SELECT "+accountCols+" FROM accounts WHERE company_id = ? AND env = ? AND bank_id = ? AND nuban = ?",
+		s.CompanyID, string(s.Env), bankID, nuban)
+	return w.domain(), err
+}
+
+func (r accountRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, int, error) {
+	rows, total, err := listOf[accountRow](ctx, r.r, accountList, s, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	return accountsOut(rows), total, nil
+}
+
+func (r accountRepo) ListByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) ([]domain.Account, error) {
+	var rows []accountRow
+	if err := r.r.sel(ctx, &rows, "accounts",
+		"SELECT "+accountCols+" FROM accounts WHERE company_id = ? AND env = ? AND record_id = ? ORDER BY created_at DESC, id DESC",
+		s.CompanyID, string(s.Env), recordID); err != nil {
+		return nil, err
+	}
+	return accountsOut(rows), nil
+}
+
+// GetMany returns the accounts of ids in the scope that exist, in no
+// particular order.
+func (r accountRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.ID) ([]domain.Account, error) {
+	ids = uniqueIDs(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cond, arg := r.r.s.d.inIDs("id", ids)
+	var rows []accountRow
+	if err := r.r.sel(ctx, &rows, "accounts", "SELECT "+accountCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond,
+		s.CompanyID, string(s.Env), arg); err != nil {
+		return nil, err
+	}
+	return accountsOut(rows), nil
+}
+
+// ListByRecords returns the accounts of records, newest first as
+// ListByRecord orders each record's.
+func (r accountRepo) ListByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Account, error) {
+	recordIDs = uniqueIDs(recordIDs)
+	if len(recordIDs) == 0 {
+		return nil, nil
+	}
+	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
+	var rows []accountRow
+	if err := r.r.sel(ctx, &rows, "accounts",
+		"SELECT "+accountCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond+" ORDER BY created_at DESC, id DESC",
+		s.CompanyID, string(s.Env), arg); err != nil {
+		return nil, err
+	}
+	return accountsOut(rows), nil
+}

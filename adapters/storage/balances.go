@@ -1,0 +1,78 @@
+package storage
+
+import (
+	"context"
+
+	"github.com/bankauth/bankauth/core/domain"
+)
+
+// --- balances
+
+const balanceCols = "id, company_id, env, account_id, record_id, customer_id, available, ledger, currency, as_of, created_at"
+
+type balanceRow struct {
+	ID         string `db:"id"`
+	CompanyID  string `db:"company_id"`
+	Env        string `db:"env"`
+	AccountID  string `db:"account_id"`
+	RecordID   string `db:"record_id"`
+	CustomerID string `db:"customer_id"`
+	Available  int64  `db:"available"`
+	Ledger     int64  `db:"ledger"`
+	Currency   string `db:"currency"`
+	AsOf       dbTime `db:"as_of"`
+	CreatedAt  dbTime `db:"created_at"`
+}
+
+func (w balanceRow) domain() domain.Balance {
+	return domain.Balance{ID: w.ID, CompanyID: w.CompanyID, Env: domain.Env(w.Env), AccountID: w.AccountID, RecordID: w.RecordID,
+		CustomerID: w.CustomerID, Available: domain.Minor(w.Available), Ledger: domain.Minor(w.Ledger), Currency: w.Currency,
+		AsOf: w.AsOf.Time, CreatedAt: w.CreatedAt.Time}
+}
+
+var balanceList = listSpec{
+	table: "balances", cols: balanceCols, what: "balances",
+	customer:     "balances.customer_id = ?",
+	bank:         "EXISTS (SELECT 1 FROM accounts a WHERE a.id = balances.account_id AND a.bank_id = ?)",
+	account:      "balances.account_id = ?",
+	record:       "balances.record_id = ?",
+	currency:     "UPPER(balances.currency) = UPPER(?)",
+	minAvailable: "balances.available >= ?",
+	minLedger:    "balances.ledger >= ?",
+}
+
+type balanceRepo struct{ r *repos }
+
+func (r balanceRepo) Add(ctx context.Context, b domain.Balance) error {
+	_, err := r.r.named(ctx, "balance", "add balance", insertSQL("balances", balanceCols), balanceRow{
+		b.ID, b.CompanyID, string(b.Env), b.AccountID, b.RecordID, b.CustomerID, int64(b.Available), int64(b.Ledger),
+		b.Currency, ts(b.AsOf), ts(b.CreatedAt)})
+	return err
+}
+
+func (r balanceRepo) Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Balance, error) {
+	var w balanceRow
+	err := r.r.get(ctx, &w, "balance", "SELECT "+balanceCols+" FROM balances WHERE id = ? AND company_id = ? AND env = ?",
+		id, s.CompanyID, string(s.Env))
+	return w.domain(), err
+}
+
+func (r balanceRepo) Latest(ctx context.Context, s domain.Scope, accountID domain.ID) (domain.Balance, error) {
+	var w balanceRow
+	err := r.r.get(ctx, &w, "balance",
+		"SELECT "+balanceCols+" FROM balances WHERE account_id = ? AND company_id = ? AND env = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+		accountID, s.CompanyID, string(s.Env))
+	return w.domain(), err
+}
+
+func (r balanceRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, int, error) {
+	rows, total, err := listOf[balanceRow](ctx, r.r, balanceList, s, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]domain.Balance, len(rows))
+	for i, w := range rows {
+		out[i] = w.domain()
+	}
+	return out, total, nil
+}
