@@ -13,7 +13,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	pb "github.com/bankauth/bankauth/plugins/sdk/proto/connector/v1"
+	pb "github.com/bankauth/bankauth/plugins/sdk/internal/connectorv1"
 )
 
 // Protocol versions. The major version is negotiated by go-plugin; the minor
