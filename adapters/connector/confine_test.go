@@ -38,6 +38,7 @@ func (snoopConnector) GetMetadata(context.Context) (sdk.Metadata, error) {
 	return sdk.Metadata{Name: "fixture-snoop", Version: "0.0.1", Banks: []sdk.Bank{{
 		ID: fixtureBank(modeSnoop), Name: "Fixture snoop", Country: "NG",
 		Methods: []sdk.Method{sdk.MethodInternetBanking}, Products: []string{sdk.ProductAuth},
+		Fields: fixtureFields,
 	}}}, nil
 }
 

@@ -103,6 +103,12 @@ func runFixture(mode string) {
 	sdk.Serve(fixtureConnector{mode: mode})
 }
 
+// fixtureFields makes the fixtures' metadata pass sdk.Metadata.Validate,
+// which the host refuses a connector by.
+var fixtureFields = map[sdk.Method][]sdk.CredentialField{
+	sdk.MethodInternetBanking: {{Name: "username", Label: "Username"}, {Name: "password", Label: "Password", Secret: true}},
+}
+
 type fixtureConnector struct {
 	sdk.Unimplemented
 	mode string
@@ -116,11 +122,12 @@ func (f fixtureConnector) GetMetadata(context.Context) (sdk.Metadata, error) {
 			ID: fixtureBank(f.mode), Name: "Fixture " + f.mode, Country: "NG",
 			Methods:  []sdk.Method{sdk.MethodInternetBanking},
 			Products: []string{sdk.ProductAuth, sdk.ProductBalance},
+			Fields:   fixtureFields,
 		}},
 	}
 	if f.mode == modeHang {
 		md.Banks = append(md.Banks, sdk.Bank{ID: calmBank, Name: "Fixture calm", Country: "NG",
-			Methods: []sdk.Method{sdk.MethodInternetBanking}, Products: []string{sdk.ProductAuth}})
+			Methods: []sdk.Method{sdk.MethodInternetBanking}, Products: []string{sdk.ProductAuth}, Fields: fixtureFields})
 	}
 	return md, nil
 }

@@ -448,13 +448,9 @@ func (s *Supervisor) start() (*instance, error) {
 	if err != nil {
 		return fail(fmt.Errorf("read metadata: %w", err))
 	}
-	if len(md.Banks) == 0 {
-		return fail(errors.New("its metadata lists no bank"))
-	}
-	for _, b := range md.Banks {
-		if b.ID == "" {
-			return fail(errors.New("its metadata lists a bank without an id"))
-		}
+	// The SDK's rules, the same the conformance kit certifies by.
+	if err := md.Validate(); err != nil {
+		return fail(fmt.Errorf("refuse its metadata: %w", err))
 	}
 	inst.md = md
 	return inst, nil

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -232,15 +231,4 @@ func ref(name string) map[string]any { return map[string]any{"$ref": "#/componen
 
 func (s *Server) openapi(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.openapiDoc())
-}
-
-// schemaNames lists the component schemas, for tests that check every
-// reference resolves.
-func schemaNames() []string {
-	var names []string
-	for n := range schemas() {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }

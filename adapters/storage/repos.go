@@ -417,7 +417,7 @@ func cloneBank(b domain.Bank) domain.Bank {
 // every write.
 type cachedBanks struct{ r *repos }
 
-func (c cachedBanks) db() bankRepo { return bankRepo{c.r} }
+func (c cachedBanks) db() bankRepo { return bankRepo(c) }
 
 func (c cachedBanks) snapshot(ctx context.Context) (*bankCache, bool, error) {
 	if c.r.current(ctx) != nil {

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	pb "github.com/bankauth/bankauth/plugins/sdk/proto/connector/v1"
+	pb "github.com/bankauth/bankauth/plugins/sdk/internal/connectorv1"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 

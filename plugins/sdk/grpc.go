@@ -9,7 +9,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	pb "github.com/bankauth/bankauth/plugins/sdk/proto/connector/v1"
+	pb "github.com/bankauth/bankauth/plugins/sdk/internal/connectorv1"
 )
 
 // GRPCPlugin is the go-plugin shim. On the connector side (Impl set) it

@@ -2,9 +2,11 @@ package sdk
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"sync"
 	"testing"
 
@@ -13,7 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	pb "github.com/bankauth/bankauth/plugins/sdk/proto/connector/v1"
+	pb "github.com/bankauth/bankauth/plugins/sdk/internal/connectorv1"
 )
 
 // Protocol versions. The major version is negotiated by go-plugin; the minor
@@ -72,24 +74,132 @@ func NewLogger(name string) hclog.Logger {
 // when the process gets SIGTERM (calls in flight may finish first), or when
 // the host is gone (the connector's parent process changed: the host was
 // killed). It must be called from main; it speaks the handshake on stdout,
-// so a connector must never write to stdout itself.
-func Serve(impl Connector) { ServeContext(context.Background(), impl) }
+// so a connector must never write to stdout itself. Options change how it
+// serves, e.g. [WithDebug] to run under a debugger.
+func Serve(impl Connector, opts ...ServeOpt) { ServeContext(context.Background(), impl, opts...) }
 
 // ServeContext is Serve that also stops, as on SIGTERM, when ctx ends.
-func ServeContext(ctx context.Context, impl Connector) {
+func ServeContext(ctx context.Context, impl Connector, opts ...ServeOpt) {
+	var cfg serveConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	logger := NewLogger("connector")
 	life := &lifetime{log: logger}
 	served := make(chan struct{})
 	defer close(served)
-	life.watch(ctx, served)
-	plugin.Serve(&plugin.ServeConfig{
+	sc := &plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{
 			ProtocolMajor: {PluginName: &GRPCPlugin{Impl: impl, Logger: logger}},
 		},
 		GRPCServer: life.newServer,
 		Logger:     logger,
+	}
+	if cfg.reattach != nil {
+		// No host started this process, so Ctrl-C is the author's way to
+		// stop it (go-plugin ignores SIGINT outside test mode).
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
+		defer stop()
+		sc.Test = reattachServeConfig(ctx, cfg.reattach, logger)
+	}
+	life.watch(ctx, served)
+	plugin.Serve(sc)
+}
+
+// A ServeOpt changes how [Serve] serves a connector.
+type ServeOpt func(*serveConfig)
+
+type serveConfig struct {
+	reattach func(Reattach)
+}
+
+// ReattachEnv is the variable [WithDebug] prints the connector's address
+// in, for a host or tool to attach to instead of starting the binary.
+const ReattachEnv = "BANKAUTH_CONNECTOR_REATTACH"
+
+// Reattach is where a connector served with [WithReattach] listens: what a
+// go-plugin client needs to attach to a process it did not start. It
+// encodes as JSON (plugin.ReattachConfig does not: its address is a
+// net.Addr).
+type Reattach struct {
+	Protocol        string `json:"protocol"`
+	ProtocolVersion int    `json:"protocol_version"`
+	Network         string `json:"network"`
+	Addr            string `json:"addr"`
+	Pid             int    `json:"pid"`
+}
+
+// Config returns r as go-plugin's ClientConfig.Reattach. The client does
+// not kill the process when it closes (Test mode): the author stops it.
+// Such a client names its plugins in ClientConfig.Plugins
+// (PluginSets()[ProtocolMajor]): go-plugin negotiates no version on
+// reattach, so it does not look in VersionedPlugins.
+func (r Reattach) Config() (*plugin.ReattachConfig, error) {
+	var addr net.Addr
+	var err error
+	switch r.Network {
+	case "unix":
+		addr, err = net.ResolveUnixAddr("unix", r.Addr)
+	case "tcp":
+		addr, err = net.ResolveTCPAddr("tcp", r.Addr)
+	default:
+		return nil, fmt.Errorf("reattach: unknown network %q", r.Network)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reattach: resolve %s address %q: %w", r.Network, r.Addr, err)
+	}
+	return &plugin.ReattachConfig{
+		Protocol:        plugin.Protocol(r.Protocol),
+		ProtocolVersion: r.ProtocolVersion,
+		Addr:            addr,
+		Pid:             r.Pid,
+		Test:            true,
+	}, nil
+}
+
+// WithReattach serves without a host: go-plugin's test mode, where the
+// connector listens without the handshake on stdout or the magic cookie,
+// and hands fn the address to attach to. It is for debuggers and tools; a
+// connector the host starts must not use it. Serve then ends on Ctrl-C,
+// SIGTERM or the context, not when a client detaches.
+func WithReattach(fn func(Reattach)) ServeOpt {
+	return func(c *serveConfig) { c.reattach = fn }
+}
+
+// WithDebug is [WithReattach] that prints the address to stderr as
+// BANKAUTH_CONNECTOR_REATTACH='{...}', for running the connector under a
+// debugger (dlv debug ./cmd/acme-connector) and attaching to it.
+func WithDebug() ServeOpt {
+	return WithReattach(func(r Reattach) {
+		b, err := json.Marshal(r)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "connector: encode reattach config: %v\n", err)
+			return
+		}
+		fmt.Fprintf(os.Stderr, "%s='%s'\n", ReattachEnv, b)
 	})
+}
+
+// reattachServeConfig turns go-plugin's reattach channel into a call of fn.
+func reattachServeConfig(ctx context.Context, fn func(Reattach), logger hclog.Logger) *plugin.ServeTestConfig {
+	ch := make(chan *plugin.ReattachConfig, 1)
+	go func() {
+		select {
+		case rc := <-ch:
+			fn(Reattach{
+				Protocol:        string(rc.Protocol),
+				ProtocolVersion: rc.ProtocolVersion,
+				Network:         rc.Addr.Network(),
+				Addr:            rc.Addr.String(),
+				Pid:             rc.Pid,
+			})
+		case <-ctx.Done():
+			logger.Debug("stopped before listening")
+		}
+	}()
+	return &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: ch}
 }
 
 // TestConn serves impl in-process through the real go-plugin gRPC shims

@@ -16,11 +16,8 @@ import (
 )
 
 var (
-	semverRe   = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
-	slugRe     = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	nubanRe    = regexp.MustCompile(`^\d{10}$`)
 	currencyRe = regexp.MustCompile(`^[A-Z]{3}$`)
-	countryRe  = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
 func (r *runner) all(t T) {
@@ -141,98 +138,20 @@ func checkAuthenticated(t T, a *sdk.Authenticated) {
 
 func (r *runner) checkMetadata(t T) {
 	md := r.metadata(t)
-	if md.Name == "" {
-		t.Errorf("name is empty")
-	}
-	if !semverRe.MatchString(md.Version) {
-		t.Errorf("version %q is not a semantic version like 1.2.3", md.Version)
-	}
 	if md.ProtocolMinor > sdk.ProtocolMinor {
 		t.Logf("connector speaks protocol 1.%d, newer than this kit's 1.%d", md.ProtocolMinor, sdk.ProtocolMinor)
 	}
+	// The rules are the SDK's, the same the host refuses a connector by.
+	var invalid *sdk.MetadataError
+	if err := md.Validate(); errors.As(err, &invalid) {
+		for _, p := range invalid.Problems {
+			t.Errorf("%s", p)
+		}
+	} else if err != nil {
+		t.Errorf("%v", err)
+	}
 	if len(md.Banks) == 0 {
-		t.Fatalf("no banks")
-	}
-	for _, k := range md.Capabilities.MFAKinds {
-		if k != sdk.ChallengeOTP && k != sdk.ChallengeSecurityQuestion {
-			t.Errorf("capabilities.mfa_kinds has %q; only otp and security_question are MFA kinds (USSD is a login method)", k)
-		}
-	}
-	seen := map[string]bool{}
-	anyUSSD, anyBalance, anyIdentity := false, false, false
-	for i, b := range md.Banks {
-		where := fmt.Sprintf("bank %d (%q)", i, b.ID)
-		if !slugRe.MatchString(b.ID) {
-			t.Errorf("%s: id is not a slug (lowercase letters, digits, hyphens)", where)
-		}
-		if seen[b.ID] {
-			t.Errorf("bank id %q is not unique", b.ID)
-		}
-		seen[b.ID] = true
-		if b.Name == "" {
-			t.Errorf("%s: name is empty", where)
-		}
-		if !countryRe.MatchString(b.Country) {
-			t.Errorf("%s: country %q is not an ISO 3166 alpha-2 code", where, b.Country)
-		}
-		if b.Code != "" && !bankCodeRe.MatchString(b.Code) {
-			t.Errorf("%s: code %q is not a 3-digit CBN bank code", where, b.Code)
-		}
-		if len(b.Methods) == 0 {
-			t.Errorf("%s: no login methods", where)
-		}
-		dup := map[sdk.Method]bool{}
-		for _, m := range b.Methods {
-			if !m.Valid() {
-				t.Errorf("%s: login method %q is not one of internet_banking, mobile_banking, ussd", where, m)
-				continue
-			}
-			if dup[m] {
-				t.Errorf("%s: login method %q listed twice", where, m)
-			}
-			dup[m] = true
-			if m == sdk.MethodUSSD {
-				anyUSSD = true
-			}
-			fields := b.Fields[m]
-			if len(fields) == 0 {
-				t.Errorf("%s: method %s declares no credential fields", where, m)
-			}
-			for _, f := range fields {
-				if f.Name == "" || f.Label == "" {
-					t.Errorf("%s: method %s has a credential field without a name or label", where, m)
-				}
-			}
-		}
-		for _, k := range b.MFAKinds {
-			if !slices.Contains(md.Capabilities.MFAKinds, k) {
-				t.Errorf("%s asks for %s but capabilities.mfa_kinds does not declare it", where, k)
-			}
-		}
-		if len(b.Products) == 0 {
-			t.Errorf("%s: no products", where)
-		}
-		if slices.Contains(b.Products, sdk.ProductBalance) {
-			anyBalance = true
-		}
-		if slices.Contains(b.Products, sdk.ProductIdentity) {
-			anyIdentity = true
-		}
-	}
-	if anyUSSD != md.Capabilities.USSD {
-		t.Errorf("capabilities.ussd is %v but a bank offering USSD login exists: %v", md.Capabilities.USSD, anyUSSD)
-	}
-	if anyBalance && !md.Capabilities.Balance {
-		t.Errorf("a bank offers the balance product but capabilities.balance is false")
-	}
-	if md.Capabilities.Balance && !anyBalance {
-		t.Errorf("capabilities.balance is true but no bank offers the balance product")
-	}
-	if md.Capabilities.Identity && !anyIdentity {
-		t.Errorf("capabilities.identity is true but no bank offers the identity product")
-	}
-	if md.Capabilities.Identity && md.ProtocolMinor < 1 {
-		t.Errorf("capabilities.identity is true but the connector reports protocol 1.%d; GetIdentity came with 1.1", md.ProtocolMinor)
+		return // reported above; the plan's bank cannot be looked up
 	}
 	var planBank *sdk.Bank
 	for i := range md.Banks {

@@ -1,12 +1,8 @@
 package conformance
 
 import (
-	"regexp"
-
 	"github.com/bankauth/bankauth/plugins/sdk"
 )
-
-var bankCodeRe = regexp.MustCompile(`^\d{3}$`)
 
 // checkNUBANCheckDigits logs in with the plan's success credentials and
 // checks every account's NUBAN against the check digit of its bank's

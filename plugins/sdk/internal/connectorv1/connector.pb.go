@@ -1947,7 +1947,7 @@ const file_connector_v1_connector_proto_rawDesc = "" +
 	"\rResumeSession\x12+.bankauth.connector.v1.ResumeSessionRequest\x1a\x1b.bankauth.connector.v1.Step\x12a\n" +
 	"\n" +
 	"GetBalance\x12(.bankauth.connector.v1.GetBalanceRequest\x1a).bankauth.connector.v1.GetBalanceResponse\x12d\n" +
-	"\vGetIdentity\x12).bankauth.connector.v1.GetIdentityRequest\x1a*.bankauth.connector.v1.GetIdentityResponseBIZGgithub.com/bankauth/bankauth/plugins/sdk/proto/connector/v1;connectorv1b\x06proto3"
+	"\vGetIdentity\x12).bankauth.connector.v1.GetIdentityRequest\x1a*.bankauth.connector.v1.GetIdentityResponseBKZIgithub.com/bankauth/bankauth/plugins/sdk/internal/connectorv1;connectorv1b\x06proto3"
 
 var (
 	file_connector_v1_connector_proto_rawDescOnce sync.Once
