@@ -385,7 +385,9 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 			if err != nil {
 				return Opened{}, err
 			}
-			banks = s.returningBanks(ctx, env, opts, linked)
+			if banks, err = s.returningBanks(ctx, env, opts, linked); err != nil {
+				return Opened{}, err
+			}
 			opts.Returning = len(banks) > 0
 		}
 	}
@@ -553,10 +555,11 @@ func (s *Service) reauthRecord(ctx context.Context, scope domain.Scope, bankRef,
 // returningBanks shapes the banks a returning customer connected, with
 // their accounts and quick-login offers, keeping only banks this session
 // may use.
-func (s *Service) returningBanks(ctx context.Context, env domain.Env, opts sessionOptions, linked []returning.LinkedBank) []SessionBank {
+func (s *Service) returningBanks(ctx context.Context, env domain.Env, opts sessionOptions, linked []returning.LinkedBank) ([]SessionBank, error) {
 	offered, err := s.offeredBanks(ctx, env, opts)
 	if err != nil {
-		return nil
+		// Not "not returning": the bank list failing is an error to report.
+		return nil, err
 	}
 	live := map[domain.ID]SessionBank{}
 	for _, b := range offered {
@@ -580,7 +583,7 @@ func (s *Service) returningBanks(ctx context.Context, env domain.Env, opts sessi
 		}
 		out = append(out, sb)
 	}
-	return out
+	return out, nil
 }
 
 // envOfKey guesses the environment from a key's prefix, for sessions
