@@ -24,9 +24,12 @@ type Config struct {
 	SelfArgs []string
 	// DisableBuiltin leaves the built-in fake bank out of the catalog.
 	DisableBuiltin bool
-	// FakebankScenario is a scenario file handed to the fake bank as
-	// FAKEBANK_SCENARIO; empty uses the fake bank's default scenario.
-	FakebankScenario string
+	// BuiltinEnv is added to the built-in connector's environment, and
+	// BuiltinReadPaths to what its confinement lets it read (the composition
+	// root knows what the built-in connector needs: the host knows no
+	// particular connector).
+	BuiltinEnv       []string
+	BuiltinReadPaths []string
 	// Confine says how every connector process is confined.
 	Confine Confinement
 
@@ -91,12 +94,10 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		c.SelfExecutable = exe
 	}
-	if c.FakebankScenario != "" {
-		abs, err := filepath.Abs(c.FakebankScenario)
-		if err != nil {
+	for i, p := range c.BuiltinReadPaths {
+		if c.BuiltinReadPaths[i], err = filepath.Abs(p); err != nil {
 			return c, err
 		}
-		c.FakebankScenario = abs
 	}
 	if c.Confine, err = c.Confine.withDefaults(); err != nil {
 		return c, err

@@ -135,8 +135,8 @@ func (s *Supervisor) policyFor(path, dir string) (policy, error) {
 			return p, fmt.Errorf("plugin directory: %w", err)
 		}
 		p.readOnly = append(p.readOnly, pd)
-	} else if s.cfg.FakebankScenario != "" {
-		p.readOnly = append(p.readOnly, s.cfg.FakebankScenario)
+	} else {
+		p.readOnly = append(p.readOnly, s.cfg.BuiltinReadPaths...)
 	}
 	p.readOnly = append(p.readOnly, c.ReadPaths...)
 	for _, sys := range systemReadPaths {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/plugins/fakebank"
 	"github.com/bankauth/bankauth/plugins/sdk"
 )
 
@@ -369,7 +370,8 @@ func TestConnectorEnvironment(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 	t.Setenv("LANG", "C.UTF-8")
 	cfg := testConfig(t)
-	cfg.FakebankScenario = filepath.Join("testdata", "fakebank", "flaky-down.json")
+	scenario, _ := filepath.Abs(filepath.Join("testdata", "fakebank", "flaky-down.json"))
+	cfg.BuiltinEnv, cfg.BuiltinReadPaths = []string{fakebank.ScenarioEnv + "=" + scenario}, []string{scenario}
 	h := newTestHost(t, cfg)
 	bin := installFixture(t, cfg.PluginDir, modeEnv)
 	registerBinary(t, h.store, cfg.PluginDir, "env", bin, false)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/plugins/fakebank"
 )
 
 // Repeated BANK_UNAVAILABLE answers turn that bank down while the others
@@ -16,7 +17,8 @@ import (
 func TestFlakyBankHealth(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	cfg.FakebankScenario = filepath.Join("testdata", "fakebank", "flaky-down.json")
+	scenario, _ := filepath.Abs(filepath.Join("testdata", "fakebank", "flaky-down.json"))
+	cfg.BuiltinEnv, cfg.BuiltinReadPaths = []string{fakebank.ScenarioEnv + "=" + scenario}, []string{scenario}
 	h := newTestHost(t, cfg)
 	start(t, h.Host)
 	ctx := context.Background()

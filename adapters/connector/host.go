@@ -21,7 +21,6 @@ import (
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"
-	"github.com/bankauth/bankauth/plugins/fakebank"
 	"github.com/bankauth/bankauth/plugins/sdk"
 )
 
@@ -153,10 +152,7 @@ func (h *Host) specs(ctx context.Context) ([]launchSpec, error) {
 		// The fake bank is a tiny stateless process: one scheduler thread
 		// keeps each call on one CPU instead of handing it between idle
 		// ones, which is most of a call's latency on small machines.
-		env := []string{"GOMAXPROCS=1"}
-		if h.cfg.FakebankScenario != "" {
-			env = append(env, fakebank.ScenarioEnv+"="+h.cfg.FakebankScenario)
-		}
+		env := append([]string{"GOMAXPROCS=1"}, h.cfg.BuiltinEnv...)
 		specs = append(specs, launchSpec{name: BuiltinName, builtin: true, path: h.cfg.SelfExecutable,
 			args: append([]string(nil), h.cfg.SelfArgs...), env: env})
 	}

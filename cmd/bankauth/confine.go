@@ -8,6 +8,7 @@ import (
 
 	"github.com/bankauth/bankauth/adapters/connector"
 	"github.com/bankauth/bankauth/adapters/seal"
+	"github.com/bankauth/bankauth/plugins/fakebank"
 )
 
 // connectorConfig is the connector host's configuration. No connector may
@@ -23,8 +24,17 @@ func connectorConfig(c config) connector.Config {
 			conf.ReadPaths = append(conf.ReadPaths, p)
 		}
 	}
-	return connector.Config{PluginDir: c.PluginDir, CallTimeout: c.BankTimeout,
-		FakebankScenario: c.FakebankScenario, Confine: conf}
+	cc := connector.Config{PluginDir: c.PluginDir, CallTimeout: c.BankTimeout, Confine: conf}
+	if c.FakebankScenario != "" {
+		// The built-in fake bank reads its scenario from the environment.
+		scenario, err := filepath.Abs(c.FakebankScenario)
+		if err != nil {
+			scenario = c.FakebankScenario
+		}
+		cc.BuiltinEnv = []string{fakebank.ScenarioEnv + "=" + scenario}
+		cc.BuiltinReadPaths = []string{scenario}
+	}
+	return cc
 }
 
 // cmdConfine is the launcher every connector process starts as (the host
