@@ -24,7 +24,7 @@ func banksFor(ctx context.Context, l BankLister, env domain.Env) ([]domain.Bank,
 	}
 	out := make([]domain.Bank, 0, len(all))
 	for _, b := range all {
-		if b.Production == (env == domain.EnvProduction) {
+		if b.ServesEnv(env) {
 			out = append(out, b)
 		}
 	}

@@ -662,7 +662,7 @@ func (s *Service) offeredBanks(ctx context.Context, env domain.Env, opts session
 	}
 	out := []SessionBank{}
 	for _, b := range all {
-		if b.Production != (env == domain.EnvProduction) || !b.Supports(opts.Products) {
+		if !b.ServesEnv(env) || !b.Supports(opts.Products) {
 			continue
 		}
 		if len(filter) > 0 && !filter[b.Slug] && !filter[b.ID] {

@@ -63,3 +63,8 @@ type RegisteredConnector struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// ServesEnv reports whether the bank is offered in env: production banks are
+// the ones the operator enabled for production, every other bank is the
+// sandbox's. Data, keys and banks never cross environments.
+func (b Bank) ServesEnv(env Env) bool { return b.Production == (env == EnvProduction) }
