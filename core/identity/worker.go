@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/jobs"
 )
 
 // WorkerConfig tunes the refresh worker.
@@ -51,73 +52,28 @@ func backoff(attempts int) time.Duration {
 type Worker struct {
 	svc *Service
 	cfg WorkerConfig
-
-	stopping chan struct{}
-	abort    context.CancelFunc
-	done     chan struct{}
+	jobs.Loop
 }
 
 // NewWorker builds the refresh worker of s.
-func NewWorker(s *Service) *Worker { return &Worker{svc: s, cfg: s.cfg.Worker} }
+func NewWorker(s *Service) *Worker {
+	w := &Worker{svc: s, cfg: s.cfg.Worker}
+	w.Loop = jobs.Loop{Name: "identity refresh worker", Poll: w.cfg.PollInterval, Wake: s.jobs, RunOne: w.RunOne, Log: s.log}
+	return w
+}
 
-// Start runs the worker in the background; it does not block.
-func (w *Worker) Start(context.Context) error {
-	if w.cfg.Disabled || w.done != nil {
+// Start runs the worker in the background unless it is disabled; it does
+// not block.
+func (w *Worker) Start(ctx context.Context) error {
+	if w.cfg.Disabled {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w.stopping, w.abort, w.done = make(chan struct{}), cancel, make(chan struct{})
-	go w.loop(ctx, w.stopping, w.done)
-	return nil
+	return w.Loop.Start(ctx)
 }
 
 // Stop takes no more jobs and waits for the one in flight; if ctx ends
 // first, the job is interrupted and given back to run again.
-func (w *Worker) Stop(ctx context.Context) error {
-	if w.done == nil {
-		return nil
-	}
-	stopping, abort, done := w.stopping, w.abort, w.done
-	w.stopping, w.abort, w.done = nil, nil, nil
-	close(stopping)
-	select {
-	case <-done:
-		abort()
-		return nil
-	case <-ctx.Done():
-		abort()
-		<-done
-		return ctx.Err()
-	}
-}
-
-func (w *Worker) loop(ctx context.Context, stopping <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	tick := time.NewTicker(w.cfg.PollInterval)
-	defer tick.Stop()
-	for {
-		for {
-			select {
-			case <-stopping:
-				return
-			default:
-			}
-			n, err := w.RunOne(ctx)
-			if err != nil {
-				w.svc.log.Error("identity refresh worker", "error", err.Error())
-			}
-			if err != nil || n == 0 {
-				break
-			}
-		}
-		select {
-		case <-stopping:
-			return
-		case <-w.svc.jobs:
-		case <-tick.C:
-		}
-	}
-}
+func (w *Worker) Stop(ctx context.Context) error { return w.Loop.Stop(ctx) }
 
 // RunOne claims and runs one due identity job; it returns 0 when none
 // was due.
