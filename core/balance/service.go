@@ -34,7 +34,7 @@ func (c Config) withDefaults() Config {
 	if c.DefaultMaxAge <= 0 {
 		c.DefaultMaxAge = DefaultMaxAge
 	}
-	c.Worker = c.Worker.withDefaults()
+	c.Worker = c.Worker.WithDefaults("balance")
 	return c
 }
 

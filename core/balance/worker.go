@@ -2,53 +2,16 @@ package balance
 
 import (
 	"context"
-	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/jobs"
 )
 
 // WorkerConfig tunes the refresh worker.
-type WorkerConfig struct {
-	// ID names this instance in job claims (default: a random id).
-	ID string
-	// PollInterval is how often the worker looks for due jobs when nobody
-	// nudged it (default 2 s).
-	PollInterval time.Duration
-	// ClaimTTL is how long a claimed job is this worker's; a job whose
-	// claim lapsed (its instance died) is claimed again. It must outlast a
-	// bank call (default 2 min).
-	ClaimTTL time.Duration
-	// MaxAttempts a job gets against retryable failures (default 3).
-	MaxAttempts int
-	// Disabled leaves refreshes to other instances (an API-only instance).
-	Disabled bool
-}
-
-func (c WorkerConfig) withDefaults() WorkerConfig {
-	if c.ID == "" {
-		c.ID = "balance-" + domain.NewID()
-	}
-	if c.PollInterval <= 0 {
-		c.PollInterval = 2 * time.Second
-	}
-	if c.ClaimTTL <= 0 {
-		c.ClaimTTL = 2 * time.Minute
-	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = 3
-	}
-	return c
-}
+type WorkerConfig = jobs.Config
 
 // backoff is the wait before the next attempt of a failed refresh.
-func backoff(attempts int) time.Duration {
-	d := 5 * time.Second
-	for i := 1; i < attempts && d < time.Minute; i++ {
-		d *= 2
-	}
-	return d
-}
+var backoff = jobs.Backoff
 
 // Worker runs queued balance refreshes: it claims due jobs (each is
 // claimed by one instance), pulls, stores the result and emits the

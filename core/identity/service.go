@@ -64,7 +64,7 @@ func NewService(d Deps, cfg Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg.Worker = cfg.Worker.withDefaults()
+	cfg.Worker = cfg.Worker.WithDefaults("identity")
 	return &Service{store: d.Store, bank: d.Bank, sealer: d.Sealer, index: d.Index, clock: d.Clock, ids: d.IDs,
 		notify: d.Notify, log: log, cfg: cfg, jobs: make(chan struct{}, 1)}
 }

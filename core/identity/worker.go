@@ -2,51 +2,16 @@ package identity
 
 import (
 	"context"
-	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/jobs"
 )
 
 // WorkerConfig tunes the refresh worker.
-type WorkerConfig struct {
-	// ID names this instance in job claims (default: a random id).
-	ID string
-	// PollInterval is how often the worker looks for due jobs when nobody
-	// nudged it (default 2 s).
-	PollInterval time.Duration
-	// ClaimTTL is how long a claimed job is this worker's; it must outlast
-	// a bank call (default 2 min).
-	ClaimTTL time.Duration
-	// MaxAttempts a job gets against retryable failures (default 3).
-	MaxAttempts int
-	// Disabled leaves refreshes to other instances.
-	Disabled bool
-}
+type WorkerConfig = jobs.Config
 
-func (c WorkerConfig) withDefaults() WorkerConfig {
-	if c.ID == "" {
-		c.ID = "identity-" + domain.NewID()
-	}
-	if c.PollInterval <= 0 {
-		c.PollInterval = 2 * time.Second
-	}
-	if c.ClaimTTL <= 0 {
-		c.ClaimTTL = 2 * time.Minute
-	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = 3
-	}
-	return c
-}
-
-func backoff(attempts int) time.Duration {
-	d := 5 * time.Second
-	for i := 1; i < attempts && d < time.Minute; i++ {
-		d *= 2
-	}
-	return d
-}
+// backoff is the wait before the next attempt of a failed refresh.
+var backoff = jobs.Backoff
 
 // Worker runs queued identity refreshes, each claimed by one instance.
 type Worker struct {
