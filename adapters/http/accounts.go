@@ -4,33 +4,9 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 )
-
-type okraAccount struct {
-	ID          string      `json:"id"`
-	MongoID     string      `json:"_id"`
-	Name        string      `json:"name"`
-	NUBAN       string      `json:"nuban"`
-	Type        string      `json:"type"`
-	Currency    string      `json:"currency"`
-	Connected   bool        `json:"connected"`
-	Customer    customerRef `json:"customer"`
-	Bank        bankRef     `json:"bank"`
-	Record      string      `json:"record"`
-	Owner       string      `json:"owner"`
-	Env         domain.Env  `json:"env"`
-	CreatedAt   string      `json:"created_at"`
-	LastUpdated string      `json:"last_updated"`
-}
-
-func presentAccount(v auth.AccountView) okraAccount {
-	a := v.Account
-	return okraAccount{ID: a.ID, MongoID: a.ID, Name: a.Name, NUBAN: a.NUBAN, Type: a.Type, Currency: a.Currency,
-		Connected: a.Connected, Customer: presentCustomerRef(v.Customer), Bank: presentBankRef(v.Bank),
-		Record: a.RecordID, Owner: a.CompanyID, Env: a.Env, CreatedAt: ts(a.CreatedAt), LastUpdated: ts(a.UpdatedAt)}
-}
 
 var needName = func(b listBody, f *domain.ListFilter) error {
 	if b.Name == "" {
@@ -43,11 +19,11 @@ var needName = func(b listBody, f *domain.ListFilter) error {
 // AccountRoutes are the Okra account routes.
 func AccountRoutes(q Reader) Routes {
 	accountList := func(need func(listBody, *domain.ListFilter) error) http.HandlerFunc {
-		return listHandler("accounts", "Accounts retrieved successfully", need, q.Accounts, presentAccount)
+		return listHandler("accounts", "Accounts retrieved successfully", need, q.Accounts, okra.PresentAccount)
 	}
-	get := func(ctx context.Context, s domain.Scope, id domain.ID) (okraAccount, error) {
+	get := func(ctx context.Context, s domain.Scope, id domain.ID) (okra.Account, error) {
 		v, err := q.Account(ctx, s, id)
-		return presentAccount(v), err
+		return okra.PresentAccount(v), err
 	}
 	return Routes{
 		{Method: http.MethodPost, Path: "products/accounts", Access: SecretKey, Tag: "accounts", Summary: "List accounts.", Request: "PageRequest", Response: "AccountList", Handler: accountList(nil)},

@@ -7,9 +7,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
+	"github.com/bankauth/bankauth/core/reads"
 )
 
 // BalanceService is what the balance routes need (core/balance.Service).
@@ -17,8 +18,8 @@ type BalanceService interface {
 	Check(ctx context.Context, s domain.Scope, req balance.CheckRequest) (balance.CheckResult, error)
 	Refresh(ctx context.Context, s domain.Scope, accountID domain.ID) (balance.Started, error)
 	RefreshResult(ctx context.Context, s domain.Scope, recordID domain.ID) (balance.Callback, error)
-	Balances(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]balance.View, int, error)
-	Balance(ctx context.Context, s domain.Scope, id domain.ID) (balance.View, error)
+	Balances(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]reads.Balance, int, error)
+	Balance(ctx context.Context, s domain.Scope, id domain.ID) (reads.Balance, error)
 }
 
 // needAccountID takes account_id, or account as okra-node 0.1 sent it.
@@ -30,7 +31,7 @@ var needAccountID = needID("account_id", func(b listBody) string {
 }, func(f *domain.ListFilter, v string) { f.AccountID = v })
 
 func balanceList(b BalanceService, need func(listBody, *domain.ListFilter) error) http.HandlerFunc {
-	return listHandler("balance", "Balance retrieved successfully", need, b.Balances, balance.Present)
+	return listHandler("balance", "Balance retrieved successfully", need, b.Balances, okra.PresentBalance)
 }
 
 // checkBody is balance/check's body. Fields are decoded raw so a wrong
@@ -148,10 +149,10 @@ func (b checkBody) checkRequest() (balance.CheckRequest, error) {
 
 // checkAnswer is balance/check's data.
 type checkAnswer struct {
-	Balance    balance.Object `json:"balance"`
-	Sufficient *bool          `json:"sufficient,omitempty"`
-	Shortfall  *domain.Minor  `json:"shortfall,omitempty"`
-	Amount     *domain.Minor  `json:"amount,omitempty"`
+	Balance    okra.Balance  `json:"balance"`
+	Sufficient *bool         `json:"sufficient,omitempty"`
+	Shortfall  *domain.Minor `json:"shortfall,omitempty"`
+	Amount     *domain.Minor `json:"amount,omitempty"`
 }
 
 func checkBalance(b BalanceService) http.HandlerFunc {
@@ -172,7 +173,7 @@ func checkBalance(b BalanceService) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		ok(w, "Balance retrieved successfully", checkAnswer{Balance: balance.Present(res.View),
+		ok(w, "Balance retrieved successfully", checkAnswer{Balance: okra.PresentBalance(res.View),
 			Sufficient: res.Sufficient, Shortfall: res.Shortfall, Amount: req.Amount})
 	}
 }
@@ -272,9 +273,9 @@ func balancesByType(b BalanceService) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		out := make([]balance.Object, 0, len(list))
+		out := make([]okra.Balance, 0, len(list))
 		for _, v := range list {
-			out = append(out, balance.Present(v))
+			out = append(out, okra.PresentBalance(v))
 		}
 		ok(w, "Balance retrieved successfully", map[string]any{"pagination": domain.NewPageInfo(f.Page, total), "balance": out})
 	}
@@ -283,9 +284,9 @@ func balancesByType(b BalanceService) http.HandlerFunc {
 // BalanceRoutes are the Okra balance routes.
 func BalanceRoutes(b BalanceService) Routes {
 	get := getByID("id", "balance", "Balance retrieved successfully",
-		func(ctx context.Context, s domain.Scope, id domain.ID) (balance.Object, error) {
+		func(ctx context.Context, s domain.Scope, id domain.ID) (okra.Balance, error) {
 			v, err := b.Balance(ctx, s, id)
-			return balance.Present(v), err
+			return okra.PresentBalance(v), err
 		})
 	const list = "BalanceList"
 	return Routes{
@@ -307,9 +308,9 @@ func BalanceRoutes(b BalanceService) Routes {
 		{Method: http.MethodPost, Path: "accounts/getByBalance", Access: SecretKey, Tag: "accounts",
 			Summary: "The account a stored balance belongs to.", Request: "BalanceIDRequest", Response: "AccountList",
 			Handler: getByID("balance", "accounts", "Account retrieved successfully",
-				func(ctx context.Context, s domain.Scope, id domain.ID) (okraAccount, error) {
+				func(ctx context.Context, s domain.Scope, id domain.ID) (okra.Account, error) {
 					v, err := b.Balance(ctx, s, id)
-					return presentAccount(auth.AccountView{Account: v.Account, Bank: v.Bank, Customer: v.Customer}), err
+					return okra.PresentAccount(reads.Account{Account: v.Account, Bank: v.Bank, Customer: v.Customer}), err
 				})},
 		{Method: http.MethodPost, Path: "balance/check", Access: SecretKey, Tag: "balance",
 			Summary: "A connected account's balance: the stored one if younger than max_age seconds (default 300; 0 forces a live pull), else pulled live from the bank. With amount (major units) it says whether the available balance covers it and the shortfall.",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/reads"
 )
 
 // fakeBalances records the check it was asked and answers a fixed balance.
@@ -24,7 +25,7 @@ func (f *fakeBalances) Check(_ context.Context, _ domain.Scope, req balance.Chec
 	if f.err != nil {
 		return balance.CheckResult{}, f.err
 	}
-	res := balance.CheckResult{View: balance.View{
+	res := balance.CheckResult{View: reads.Balance{
 		Balance: domain.Balance{ID: "0123456789abcdef01234567", Available: 25_000_000, Ledger: 26_250_000, Currency: "NGN"},
 		Account: domain.Account{ID: req.AccountID, Connected: true}, Source: domain.SourceLive,
 	}}
@@ -43,12 +44,12 @@ func (f *fakeBalances) RefreshResult(context.Context, domain.Scope, domain.ID) (
 	return balance.Callback{}, f.err
 }
 
-func (f *fakeBalances) Balances(context.Context, domain.Scope, domain.ListFilter) ([]balance.View, int, error) {
+func (f *fakeBalances) Balances(context.Context, domain.Scope, domain.ListFilter) ([]reads.Balance, int, error) {
 	return nil, 0, f.err
 }
 
-func (f *fakeBalances) Balance(context.Context, domain.Scope, domain.ID) (balance.View, error) {
-	return balance.View{}, f.err
+func (f *fakeBalances) Balance(context.Context, domain.Scope, domain.ID) (reads.Balance, error) {
+	return reads.Balance{}, f.err
 }
 
 func callBalanceCheck(t *testing.T, svc BalanceService, body string) (int, map[string]any, []byte) {

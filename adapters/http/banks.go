@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 )
 
 // BankLister lists banks with live status (the connector host).
@@ -57,7 +58,7 @@ type okraBank struct {
 }
 
 func presentBank(b domain.Bank) okraBank {
-	ref := presentBankRef(b)
+	ref := okra.PresentBankRefWithStatus(b)
 	mfa := len(b.MFAKinds) > 0
 	nz := func(xs []string) []string {
 		if xs == nil {
@@ -73,7 +74,7 @@ func presentBank(b domain.Bank) okraBank {
 		SecretQuestionOrOTPMobile: mfa && b.HasMethod(domain.MethodMobileBanking),
 		USSD:                      b.HasMethod(domain.MethodUSSD),
 		Individual:                true,
-		CreatedAt:                 ts(b.CreatedAt), LastUpdated: ts(b.UpdatedAt),
+		CreatedAt:                 okra.Time(b.CreatedAt), LastUpdated: okra.Time(b.UpdatedAt),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 )
 
 // CallbackMethod answers one method of GET callback; features add theirs
@@ -63,11 +64,11 @@ type CallbackHandler func(ctx context.Context, s domain.Scope, recordID domain.I
 
 // authCallbackData is GET callback?method=AUTH's data in Okra's shape.
 type authCallbackData struct {
-	Auth     *okraAuth            `json:"auth"`
-	Product  string               `json:"product"`
-	Record   string               `json:"record"`
-	Products balance.ProductFlags `json:"products"`
-	Status   authCallbackStatus   `json:"status"`
+	Auth     *okra.Auth         `json:"auth"`
+	Product  string             `json:"product"`
+	Record   string             `json:"record"`
+	Products okra.ProductFlags  `json:"products"`
+	Status   authCallbackStatus `json:"status"`
 }
 
 type authCallbackStatus struct {
@@ -82,7 +83,7 @@ func authCallback(q Reader) CallbackHandler {
 			return nil, err
 		}
 		out := authCallbackData{
-			Product: "auth", Record: rv.Record.ID, Products: balance.Flags(rv.Record.Products),
+			Product: "auth", Record: rv.Record.ID, Products: okra.Flags(rv.Record.Products),
 			Status: authCallbackStatus{Record: rv.Record.Status, Process: balance.CBProcess{Completed: true}},
 		}
 		if rv.Auth != nil {
@@ -90,7 +91,7 @@ func authCallback(q Reader) CallbackHandler {
 			if err != nil {
 				return nil, err
 			}
-			a := presentAuth(av)
+			a := okra.PresentAuth(av)
 			out.Auth = &a
 		}
 		return out, nil

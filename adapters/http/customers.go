@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 )
 
 // CustomerAdmin finds and removes customers (core/auth.Customers).
@@ -36,9 +37,9 @@ func CustomerRoutes(q Reader, admin CustomerAdmin) Routes {
 			writeError(w, r, err)
 			return
 		}
-		out := make([]okraCustomer, 0, len(list))
+		out := make([]okra.Customer, 0, len(list))
 		for _, cu := range list {
-			out = append(out, presentCustomer(cu))
+			out = append(out, okra.PresentCustomer(cu))
 		}
 		ok(w, "Customers retrieved successfully", map[string]any{
 			"pagination": domain.NewPageInfo(domain.Page{Number: 1, Limit: domain.MaxPageLimit}, len(out)), "customers": out,
@@ -86,7 +87,7 @@ func CustomerRoutes(q Reader, admin CustomerAdmin) Routes {
 			}
 			cu = found[0]
 		}
-		one(w, "customers", "Customer retrieved successfully", presentCustomer(cu))
+		one(w, "customers", "Customer retrieved successfully", okra.PresentCustomer(cu))
 	}
 	flag := func(flagged bool) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {

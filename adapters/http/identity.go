@@ -9,13 +9,15 @@ import (
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/identity"
+	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/ports"
+	"github.com/bankauth/bankauth/core/reads"
 )
 
 // IdentityService is what the identity routes need (core/identity.Service).
 type IdentityService interface {
-	Identities(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]identity.View, int, error)
-	Identity(ctx context.Context, s domain.Scope, id domain.ID) (identity.View, error)
+	Identities(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]reads.Identity, int, error)
+	Identity(ctx context.Context, s domain.Scope, id domain.ID) (reads.Identity, error)
 	Process(ctx context.Context, s domain.Scope, recordID domain.ID) (identity.Started, error)
 	Result(ctx context.Context, s domain.Scope, recordID domain.ID) (identity.Callback, error)
 	Match(ctx context.Context, s domain.Scope, req identity.MatchRequest) (map[string]identity.Result, error)
@@ -123,11 +125,11 @@ func IdentityRoutes(svc IdentityService, sealer ports.Sealer) Routes {
 		list    = "IdentityList"
 	)
 	ls := func(need func(listBody, *domain.ListFilter) error) http.HandlerFunc {
-		return listHandler(key, message, need, svc.Identities, identity.Present)
+		return listHandler(key, message, need, svc.Identities, okra.PresentIdentity)
 	}
-	get := getByID("id", key, message, func(ctx context.Context, s domain.Scope, id domain.ID) (identity.Object, error) {
+	get := getByID("id", key, message, func(ctx context.Context, s domain.Scope, id domain.ID) (okra.Identity, error) {
 		v, err := svc.Identity(ctx, s, id)
-		return identity.Present(v), err
+		return okra.PresentIdentity(v), err
 	})
 	rt := func(path, summary, request, response string, h http.HandlerFunc) Route {
 		return Route{Method: http.MethodPost, Path: path, Access: SecretKey, Tag: "identity", Summary: summary,

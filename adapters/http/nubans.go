@@ -3,9 +3,10 @@ package httpapi
 import (
 	"context"
 
-	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
+	"github.com/bankauth/bankauth/core/reads"
 )
 
 // A company that hides account numbers gets every NUBAN masked. The read
@@ -20,7 +21,7 @@ func shown(ctx context.Context, a domain.Account) domain.Account {
 	return a
 }
 
-func shownObject(ctx context.Context, o *balance.Object) {
+func shownObject(ctx context.Context, o *okra.Balance) {
 	if o != nil {
 		c, _ := callerFrom(ctx)
 		o.Account.NUBAN = c.Company.ShowNUBAN(o.Account.NUBAN)
@@ -32,7 +33,7 @@ func HidingReader(r Reader) Reader { return hidingReader{r} }
 
 type hidingReader struct{ Reader }
 
-func (h hidingReader) Accounts(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]auth.AccountView, int, error) {
+func (h hidingReader) Accounts(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]reads.Account, int, error) {
 	list, total, err := h.Reader.Accounts(ctx, s, f)
 	for i := range list {
 		list[i].Account = shown(ctx, list[i].Account)
@@ -40,13 +41,13 @@ func (h hidingReader) Accounts(ctx context.Context, s domain.Scope, f domain.Lis
 	return list, total, err
 }
 
-func (h hidingReader) Account(ctx context.Context, s domain.Scope, id domain.ID) (auth.AccountView, error) {
+func (h hidingReader) Account(ctx context.Context, s domain.Scope, id domain.ID) (reads.Account, error) {
 	v, err := h.Reader.Account(ctx, s, id)
 	v.Account = shown(ctx, v.Account)
 	return v, err
 }
 
-func (h hidingReader) Records(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]auth.RecordView, int, error) {
+func (h hidingReader) Records(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]reads.Record, int, error) {
 	list, total, err := h.Reader.Records(ctx, s, f)
 	for i := range list {
 		for j := range list[i].Accounts {
@@ -56,7 +57,7 @@ func (h hidingReader) Records(ctx context.Context, s domain.Scope, f domain.List
 	return list, total, err
 }
 
-func (h hidingReader) Record(ctx context.Context, s domain.Scope, id domain.ID) (auth.RecordView, error) {
+func (h hidingReader) Record(ctx context.Context, s domain.Scope, id domain.ID) (reads.Record, error) {
 	v, err := h.Reader.Record(ctx, s, id)
 	for j := range v.Accounts {
 		v.Accounts[j] = shown(ctx, v.Accounts[j])
@@ -75,7 +76,7 @@ func (h hidingBalances) Check(ctx context.Context, s domain.Scope, req balance.C
 	return res, err
 }
 
-func (h hidingBalances) Balances(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]balance.View, int, error) {
+func (h hidingBalances) Balances(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]reads.Balance, int, error) {
 	list, total, err := h.BalanceService.Balances(ctx, s, f)
 	for i := range list {
 		list[i].Account = shown(ctx, list[i].Account)
@@ -83,7 +84,7 @@ func (h hidingBalances) Balances(ctx context.Context, s domain.Scope, f domain.L
 	return list, total, err
 }
 
-func (h hidingBalances) Balance(ctx context.Context, s domain.Scope, id domain.ID) (balance.View, error) {
+func (h hidingBalances) Balance(ctx context.Context, s domain.Scope, id domain.ID) (reads.Balance, error) {
 	v, err := h.BalanceService.Balance(ctx, s, id)
 	v.Account = shown(ctx, v.Account)
 	return v, err

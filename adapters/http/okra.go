@@ -6,22 +6,22 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/bankauth/bankauth/core/auth"
-	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
+	"github.com/bankauth/bankauth/core/reads"
 )
 
-// Reader is the read side the Okra routes serve (core/auth.Queries).
+// Reader is the read side the Okra routes serve (core/reads.Queries).
 type Reader interface {
-	Auths(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]auth.AuthView, int, error)
-	Auth(ctx context.Context, s domain.Scope, id domain.ID) (auth.AuthView, error)
-	AuthByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) (auth.AuthView, error)
+	Auths(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]reads.Auth, int, error)
+	Auth(ctx context.Context, s domain.Scope, id domain.ID) (reads.Auth, error)
+	AuthByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) (reads.Auth, error)
 	Customers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Customer, int, error)
 	Customer(ctx context.Context, s domain.Scope, id domain.ID) (domain.Customer, error)
-	Records(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]auth.RecordView, int, error)
-	Record(ctx context.Context, s domain.Scope, id domain.ID) (auth.RecordView, error)
-	Accounts(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]auth.AccountView, int, error)
-	Account(ctx context.Context, s domain.Scope, id domain.ID) (auth.AccountView, error)
+	Records(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]reads.Record, int, error)
+	Record(ctx context.Context, s domain.Scope, id domain.ID) (reads.Record, error)
+	Accounts(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]reads.Account, int, error)
+	Account(ctx context.Context, s domain.Scope, id domain.ID) (reads.Account, error)
 }
 
 // pageRequest is the paging part every list body has.
@@ -211,16 +211,15 @@ func getByIDWith[V any](field string, get func(context.Context, domain.Scope, do
 // accounts.
 func OkraRoutes(q Reader) Routes {
 	authList := func(need func(listBody, *domain.ListFilter) error) http.HandlerFunc {
-		return listHandler("auths", "Auth retrieved successfully", need, q.Auths, presentAuth)
+		return listHandler("auths", "Auth retrieved successfully", need, q.Auths, okra.PresentAuth)
 	}
-	getAuth := func(ctx context.Context, s domain.Scope, id domain.ID) (okraAuth, error) {
+	getAuth := func(ctx context.Context, s domain.Scope, id domain.ID) (okra.Auth, error) {
 		v, err := q.Auth(ctx, s, id)
-		return presentAuth(v), err
+		return okra.PresentAuth(v), err
 	}
-	getRecord := func(ctx context.Context, s domain.Scope, id domain.ID) (okraRecordDetail, error) {
+	getRecord := func(ctx context.Context, s domain.Scope, id domain.ID) (okra.RecordDetail, error) {
 		v, err := q.Record(ctx, s, id)
-		rec := presentRecord(v)
-		return okraRecordDetail{okraRecord: rec, UsedProduct: balance.Flags(rec.Products)}, err
+		return okra.PresentRecordDetail(v), err
 	}
 	return Routes{
 		{Method: http.MethodPost, Path: "products/auths", Access: SecretKey, Tag: "auth", Summary: "List auths.", Request: "PageRequest", Response: "AuthList",
@@ -236,9 +235,9 @@ func OkraRoutes(q Reader) Routes {
 		{Method: http.MethodPost, Path: "auth/getByCustomerDate", Access: SecretKey, Tag: "auth", Summary: "Auths of a customer between two dates.", Request: "CustomerDatePageRequest", Response: "AuthList",
 			Handler: authList(both(needCustomer, needDates))},
 		{Method: http.MethodPost, Path: "customers/list", Access: SecretKey, Tag: "customers", Summary: "List customers.", Request: "PageRequest", Response: "CustomerList",
-			Handler: listHandler("customers", "Customers retrieved successfully", nil, q.Customers, presentCustomer)},
+			Handler: listHandler("customers", "Customers retrieved successfully", nil, q.Customers, okra.PresentCustomer)},
 		{Method: http.MethodPost, Path: "records/list", Access: SecretKey, Tag: "records", Summary: "List records.", Request: "PageRequest", Response: "RecordList",
-			Handler: listHandler("records", "Records retrieved successfully", nil, q.Records, presentRecord)},
+			Handler: listHandler("records", "Records retrieved successfully", nil, q.Records, okra.PresentRecord)},
 		{Method: http.MethodPost, Path: "products/records/get", Access: SecretKey, Tag: "records", Summary: "One record by record_id, in Okra's shape: records is the object and pagination null.", Request: "RecordIDRequest", Response: "RecordOne",
 			Handler: getObject("record_id", "records", "Record retrieved successfully", getRecord)},
 	}

@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"github.com/bankauth/bankauth/core/auth"
-	"github.com/bankauth/bankauth/core/balance"
-	"github.com/bankauth/bankauth/core/identity"
+	"github.com/bankauth/bankauth/core/okra"
 )
 
 // TestSchemasMatchGoTypes marshals a fully populated value of each main
@@ -21,14 +20,14 @@ func TestSchemasMatchGoTypes(t *testing.T) {
 		schema string
 		value  any
 	}{
-		{"Auth", okraAuth{}},
-		{"Account", okraAccount{}},
-		{"Balance", balance.Object{}},
-		{"Customer", okraCustomer{}},
-		{"Record", okraRecord{}},
-		{"Identity", identity.Object{}},
+		{"Auth", okra.Auth{}},
+		{"Account", okra.Account{}},
+		{"Balance", okra.Balance{}},
+		{"Customer", okra.Customer{}},
+		{"Record", okra.Record{}},
+		{"Identity", okra.Identity{}},
 		{"Step", auth.Step{}},
-		{"SuccessPayload", auth.Payload{}},
+		{"SuccessPayload", okra.Payload{}},
 	} {
 		t.Run(tc.schema, func(t *testing.T) {
 			v := reflect.New(reflect.TypeOf(tc.value)).Elem()

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/partners"
 	"github.com/bankauth/bankauth/core/ports"
 )
@@ -40,13 +40,13 @@ type tokenObject struct {
 
 func presentToken(t domain.ProcessorToken) tokenObject {
 	out := tokenObject{ID: t.ID, MongoID: t.ID, PartnerID: t.PartnerID, AccountID: t.AccountID, Scopes: t.Scopes,
-		Env: t.Env, CreatedAt: ts(t.CreatedAt), Redemptions: t.Redemptions, Revoked: t.Revoked()}
+		Env: t.Env, CreatedAt: okra.Time(t.CreatedAt), Redemptions: t.Redemptions, Revoked: t.Revoked()}
 	if t.LastUsedAt != nil {
-		v := ts(*t.LastUsedAt)
+		v := okra.Time(*t.LastUsedAt)
 		out.LastUsedAt = &v
 	}
 	if t.RevokedAt != nil {
-		v := ts(*t.RevokedAt)
+		v := okra.Time(*t.RevokedAt)
 		out.RevokedAt = &v
 	}
 	if out.Scopes == nil {
@@ -234,7 +234,7 @@ func partnerBalance(p Processor) http.HandlerFunc {
 		ok(w, "Balance retrieved successfully", struct {
 			ProcessorTokenID string `json:"processor_token_id"`
 			checkAnswer
-		}{res.Token.ID, checkAnswer{Balance: balance.Present(res.Check.View), Sufficient: res.Check.Sufficient,
+		}{res.Token.ID, checkAnswer{Balance: okra.PresentBalance(res.Check.View), Sufficient: res.Check.Sufficient,
 			Shortfall: res.Check.Shortfall, Amount: req.Amount}})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/ports"
 	"github.com/bankauth/bankauth/core/webhooks"
 )
@@ -34,7 +35,7 @@ type webhookDelivery struct {
 func presentDelivery(e domain.OutboxEvent) webhookDelivery {
 	d := webhookDelivery{
 		EventID: e.ID, Method: e.Method, Code: e.Code, Record: e.RecordID, Attempts: e.Attempts, Status: e.Status,
-		CreatedAt: ts(e.CreatedAt), LastUpdated: ts(e.UpdatedAt),
+		CreatedAt: okra.Time(e.CreatedAt), LastUpdated: okra.Time(e.UpdatedAt),
 	}
 	if e.LastStatus != 0 {
 		st := e.LastStatus
@@ -45,7 +46,7 @@ func presentDelivery(e domain.OutboxEvent) webhookDelivery {
 		d.LastError = &msg
 	}
 	if e.Status == domain.OutboxPending {
-		next := ts(e.NextAttempt)
+		next := okra.Time(e.NextAttempt)
 		d.NextAttempt = &next
 	}
 	return d

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 )
 
 // The widget: plain HTML, CSS and JavaScript embedded in the
@@ -326,7 +327,7 @@ func expiry(l domain.ShortLink) *string {
 	if l.ExpiresAt == nil {
 		return nil
 	}
-	s := ts(*l.ExpiresAt)
+	s := okra.Time(*l.ExpiresAt)
 	return &s
 }
 

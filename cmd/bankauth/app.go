@@ -19,7 +19,9 @@ import (
 	"github.com/bankauth/bankauth/adapters/webhook"
 	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/company"
+	"github.com/bankauth/bankauth/core/customers"
 	"github.com/bankauth/bankauth/core/ports"
+	"github.com/bankauth/bankauth/core/reads"
 	"github.com/bankauth/bankauth/core/webhooks"
 )
 
@@ -30,10 +32,10 @@ var coreModule = fx.Module("core",
 		func() ports.IDs { return ports.RandomIDs{} },
 		company.NewService,
 		func(s *company.Service) httpapi.KeyAuthenticator { return s },
-		auth.NewQueries,
-		func(q *auth.Queries) httpapi.Reader { return httpapi.HidingReader(q) },
-		auth.NewCustomers,
-		func(c *auth.Customers) httpapi.CustomerAdmin { return c },
+		reads.NewQueries,
+		func(q *reads.Queries) httpapi.Reader { return httpapi.HidingReader(q) },
+		customers.NewService,
+		func(c *customers.Service) httpapi.CustomerAdmin { return c },
 		func(c *company.Service) ports.KeyChecker { return c },
 		newLinkService,
 		func(s *auth.Service) httpapi.LinkFlow { return s },

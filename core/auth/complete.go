@@ -14,7 +14,9 @@ import (
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/events"
 	"github.com/bankauth/bankauth/core/identity"
+	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/ports"
+	"github.com/bankauth/bankauth/core/reads"
 	"github.com/bankauth/bankauth/core/returning"
 )
 
@@ -69,7 +71,7 @@ func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRe
 	balances := s.linkBalances(ctx, bank, &st, opts, chosen)
 	pulled := s.linkIdentity(ctx, bank, &st, opts)
 
-	var payload Payload
+	var payload okra.Payload
 	// Links of the same login or the same bank account write one after the
 	// other (the first creates, the next refresh), never side by side.
 	locks := []string{"login:" + hex.EncodeToString(st.LoginKey)}
@@ -198,28 +200,28 @@ type writer struct {
 }
 
 func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, opts sessionOptions, chosen map[string]bool,
-	balances map[string]domain.BankBalance, pulled *identity.Pulled) (Payload, error) {
+	balances map[string]domain.BankBalance, pulled *identity.Pulled) (okra.Payload, error) {
 	owner := domain.BankOwner{}
 	if st.Owner != nil {
 		owner = *st.Owner
 	}
 	customer, merged, err := w.customer(ctx, l, st, owner, chosen)
 	if err != nil {
-		return Payload{}, err
+		return okra.Payload{}, err
 	}
 	if flagged, err := w.tx.Customers().Flagged(ctx, w.scope, customer.ID); err != nil {
-		return Payload{}, fmt.Errorf("read flag of customer %s: %w", customer.ID, err)
+		return okra.Payload{}, fmt.Errorf("read flag of customer %s: %w", customer.ID, err)
 	} else if flagged {
-		return Payload{}, errFlagged
+		return okra.Payload{}, errFlagged
 	}
 	record, previous, err := w.record(ctx, l, st, customer, opts)
 	if err != nil {
-		return Payload{}, err
+		return okra.Payload{}, err
 	}
 	recordExisted := previous != ""
 	accounts, err := w.accounts(ctx, record, customer, st, chosen)
 	if err != nil {
-		return Payload{}, err
+		return okra.Payload{}, err
 	}
 	var connected []domain.ID
 	for _, a := range accounts {
@@ -238,31 +240,31 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 		AccountIDs: connected, CreatedAt: w.now, UpdatedAt: w.now,
 	})
 	if err != nil {
-		return Payload{}, fmt.Errorf("write auth: %w", err)
+		return okra.Payload{}, fmt.Errorf("write auth: %w", err)
 	}
 	if err := w.identifiers(ctx, customer, st, owner); err != nil {
-		return Payload{}, err
+		return okra.Payload{}, err
 	}
-	var ident *identity.Object
+	var ident *okra.Identity
 	if pulled != nil && slices.Contains(opts.Products, "identity") {
 		saved, err := identity.Saver{Sealer: w.s.sealer, Index: w.s.index, IDs: w.s.ids}.Save(ctx, w.tx, record, pulled.Person, pulled.Source, match, w.now)
 		if err != nil {
-			return Payload{}, err
+			return okra.Payload{}, err
 		}
-		obj := identity.Present(identity.View{Identity: saved.Identity, Person: saved.Person})
+		obj := okra.PresentIdentity(reads.Identity{Identity: saved.Identity, Person: saved.Person})
 		ident = &obj
 	}
-	payload := Payload{
+	payload := okra.Payload{
 		RecordID: record.ID, Record: record.ID, CustomerID: customer.ID, BankID: w.bank.ID,
-		Auth: NewPayloadAuth(auth, w.bank), Identity: ident, CallbackURL: opts.CallbackURL,
+		Auth: okra.PresentPayloadAuth(auth, w.bank), Identity: ident, CallbackURL: opts.CallbackURL,
 		Meta: metaOf(opts), Returning: opts.Returning, Duplicate: recordExisted && authExisted, Merged: merged,
-		Success: true, Done: true, Accounts: []PayloadAccount{},
+		Success: true, Done: true, Accounts: []okra.PayloadAccount{},
 	}
 	for _, a := range accounts {
 		if !chosen[a.offered] {
 			continue
 		}
-		pa := PayloadAccount{ID: a.ID, AccountID: a.ID, Name: a.Name, NUBAN: w.company.ShowNUBAN(a.NUBAN), Type: a.Type,
+		pa := okra.PayloadAccount{ID: a.ID, AccountID: a.ID, Name: a.Name, NUBAN: w.company.ShowNUBAN(a.NUBAN), Type: a.Type,
 			Currency: a.Currency, Connected: a.Connected, Env: a.Env, Customer: customer.ID}
 		if b, ok := balances[a.offered]; ok {
 			avail, ledger := b.Available, b.Ledger
@@ -272,7 +274,7 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 				RecordID: record.ID, CustomerID: customer.ID, Available: b.Available, Ledger: b.Ledger,
 				Currency: b.Currency, AsOf: b.AsOf, CreatedAt: w.now,
 			}); err != nil {
-				return Payload{}, fmt.Errorf("write balance of %s: %w", a.ID, err)
+				return okra.Payload{}, fmt.Errorf("write balance of %s: %w", a.ID, err)
 			}
 		}
 		payload.Accounts = append(payload.Accounts, pa)
@@ -280,7 +282,7 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 	if _, err := events.Emit(ctx, w.tx, w.s.ids, w.now, events.Event{
 		Scope: w.scope, Method: domain.MethodAuth, Code: domain.CodeAuthSuccess, Record: record, Bank: w.bank, Auth: payload.Auth,
 	}); err != nil {
-		return Payload{}, err
+		return okra.Payload{}, err
 	}
 	if previous == domain.RecordTokenRequired || previous == domain.RecordInvalid {
 		// A repaired record: tell the company it works again.
@@ -288,7 +290,7 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 			Scope: w.scope, Method: domain.MethodRecord, Code: domain.CodeReauthSuccess, Record: record, Bank: w.bank,
 			Message: "the customer reauthenticated; the record works again (was " + string(previous) + ")",
 		}); err != nil {
-			return Payload{}, err
+			return okra.Payload{}, err
 		}
 	}
 	detail, _ := json.Marshal(map[string]any{"record": record.ID, "bank": w.bank.Slug, "accounts": len(connected), "duplicate": payload.Duplicate})
@@ -296,7 +298,7 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 		ID: w.s.ids.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, Actor: "widget",
 		Action: "auth.linked", Subject: auth.ID, Detail: detail, CreatedAt: w.now,
 	}); err != nil {
-		return Payload{}, fmt.Errorf("write audit event: %w", err)
+		return okra.Payload{}, fmt.Errorf("write audit event: %w", err)
 	}
 	return payload, nil
 }

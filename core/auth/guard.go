@@ -11,6 +11,7 @@ import (
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/events"
+	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/ports"
 )
 
@@ -72,7 +73,7 @@ func (s *Service) quickLoginFailed(ctx context.Context, l domain.LinkSession, re
 		}
 		_, err = events.Emit(ctx, tx, s.ids, now, events.Event{
 			Scope: scope, Method: domain.MethodRecord, Code: domain.CodeQuickLoginLocked, Record: rec, Bank: bank,
-			Message: fmt.Sprintf("%d quick logins failed; quick login is locked until %s", n, stamp(until)),
+			Message: fmt.Sprintf("%d quick logins failed; quick login is locked until %s", n, okra.Time(until)),
 		})
 		return err
 	})

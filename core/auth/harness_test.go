@@ -12,6 +12,7 @@ import (
 	"github.com/bankauth/bankauth/adapters/storage"
 	"github.com/bankauth/bankauth/adapters/storage/storagetest"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/ports"
 )
 
@@ -208,23 +209,23 @@ func (w *world) token(req TokenRequest) string {
 }
 
 // link runs a full login of username and connects every account.
-func (w *world) link(l domain.LinkSession, username string) (Payload, error) {
+func (w *world) link(l domain.LinkSession, username string) (okra.Payload, error) {
 	w.t.Helper()
 	ctx := context.Background()
 	step, err := w.svc.Login(ctx, l, LoginRequest{Bank: "fake-bank", Method: domain.MethodInternetBanking,
 		Credentials: map[string]string{"username": username, "password": w.password(username)}})
 	if err != nil {
-		return Payload{}, err
+		return okra.Payload{}, err
 	}
 	l = w.reload(l)
 	if step.Status == domain.StepChallenge {
 		if step, err = w.svc.Answer(ctx, l, "123456"); err != nil {
-			return Payload{}, err
+			return okra.Payload{}, err
 		}
 		l = w.reload(l)
 	}
 	if step.Status != domain.StepAccounts {
-		return Payload{}, stepErr(step)
+		return okra.Payload{}, stepErr(step)
 	}
 	var ids []string
 	for _, a := range step.Accounts {
@@ -232,7 +233,7 @@ func (w *world) link(l domain.LinkSession, username string) (Payload, error) {
 	}
 	done, err := w.svc.Choose(ctx, l, ChooseRequest{Accounts: ids, Consent: true})
 	if err != nil {
-		return Payload{}, err
+		return okra.Payload{}, err
 	}
 	return *done.Payload, nil
 }

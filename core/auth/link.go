@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/ports"
 	"github.com/bankauth/bankauth/core/returning"
 )
@@ -420,7 +421,7 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 		return Opened{}, fmt.Errorf("create link session: %w", err)
 	}
 	out := Opened{
-		SessionID: id, SessionToken: token, ExpiresAt: stamp(l.ExpiresAt), Company: company.Name,
+		SessionID: id, SessionToken: token, ExpiresAt: okra.Time(l.ExpiresAt), Company: company.Name,
 		Env: env, Products: opts.Products, ProductsUnavailable: unavailable, Banks: banks, Returning: opts.Returning, CustomerID: customerID,
 	}
 	return out, nil
@@ -685,7 +686,7 @@ func sessionBank(b domain.Bank) SessionBank {
 		return xs
 	}
 	// Lists are never null: clients (and the OpenAPI document) expect arrays.
-	return SessionBank{ID: b.ID, Slug: b.Slug, Name: b.Name, Icon: BankIcon(b), Status: status,
+	return SessionBank{ID: b.ID, Slug: b.Slug, Name: b.Name, Icon: okra.BankIcon(b), Status: status,
 		Methods: nz(b.Methods), MFAKinds: nz(b.MFAKinds), Products: nz(b.Products), Country: b.Country}
 }
 

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 )
 
 // TokenRequest is what a company's server vouches for when it creates a
@@ -88,7 +89,7 @@ func (s *Service) CreateLinkToken(ctx context.Context, scope domain.Scope, req T
 	if err := s.store.LinkTokens().Create(ctx, t); err != nil {
 		return TokenCreated{}, fmt.Errorf("store link token: %w", err)
 	}
-	return TokenCreated{LinkToken: token, ExpiresAt: stamp(t.ExpiresAt)}, nil
+	return TokenCreated{LinkToken: token, ExpiresAt: okra.Time(t.ExpiresAt)}, nil
 }
 
 // validateGrant checks every field, naming the bad one, and resolves the

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 )
 
 // Step is what every link call answers.
@@ -20,7 +21,7 @@ type Step struct {
 	PollAfterMS int64             `json:"poll_after_ms,omitempty"`
 	Accounts    []StepAccount     `json:"accounts,omitempty"`
 	Error       *StepError        `json:"error,omitempty"`
-	Payload     *Payload          `json:"payload,omitempty"`
+	Payload     *okra.Payload     `json:"payload,omitempty"`
 	// RecordID and CustomerID are all a finished session keeps of its
 	// result; the payload itself is answered once, by the accounts call.
 	RecordID   string `json:"record_id,omitempty"`
@@ -448,7 +449,7 @@ func (s *Service) advance(ctx context.Context, l domain.LinkSession, st linkStat
 		step.Status = domain.StepChallenge
 		step.Challenge = &StepChallenge{Type: c.Kind, Prompt: c.Prompt, USSDCode: c.USSDCode, AttemptsLeft: c.AttemptsLeft}
 		if !c.ExpiresAt.IsZero() {
-			step.Challenge.ExpiresAt = stamp(c.ExpiresAt)
+			step.Challenge.ExpiresAt = okra.Time(c.ExpiresAt)
 		}
 		if l.Status == domain.StepChallenge && prevChallenge == c.Kind && c.Kind != domain.ChallengeUSSD {
 			l.Attempts++

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 )
 
 func TestCheckOrigins(t *testing.T) {
@@ -226,7 +227,7 @@ func TestLinkTokens(t *testing.T) {
 	if !strings.HasPrefix(out.LinkToken, "lt_test_") || len(out.LinkToken) != len("lt_test_")+64 {
 		t.Fatalf("token %q lacks the prefix or the entropy", out.LinkToken)
 	}
-	if want := stamp(w.clock.Now().Add(30 * time.Minute)); out.ExpiresAt != want {
+	if want := okra.Time(w.clock.Now().Add(30 * time.Minute)); out.ExpiresAt != want {
 		t.Fatalf("expires_at %s, want %s", out.ExpiresAt, want)
 	}
 	var rows []struct {

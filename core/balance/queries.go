@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/reads"
 )
 
 // view populates a snapshot with its account, bank and customer.
-func view(ctx context.Context, p *auth.Populator, b domain.Balance) (View, error) {
-	v := View{Balance: b, Source: domain.SourceCached}
+func view(ctx context.Context, p *reads.Populator, b domain.Balance) (reads.Balance, error) {
+	v := reads.Balance{Balance: b, Source: domain.SourceCached}
 	var err error
 	if v.Account, err = p.Account(ctx, b.AccountID); err != nil {
 		return v, err
@@ -29,8 +29,8 @@ func view(ctx context.Context, p *auth.Populator, b domain.Balance) (View, error
 
 // Balances lists stored snapshots matching f, newest first as the store
 // orders them; every one is source "cached".
-func (s *Service) Balances(ctx context.Context, scope domain.Scope, f domain.ListFilter) ([]View, int, error) {
-	p := auth.NewPopulator(s.store, scope)
+func (s *Service) Balances(ctx context.Context, scope domain.Scope, f domain.ListFilter) ([]reads.Balance, int, error) {
+	p := reads.NewPopulator(s.store, scope)
 	if err := p.CheckFilter(ctx, f); err != nil {
 		return nil, 0, err
 	}
@@ -38,14 +38,14 @@ func (s *Service) Balances(ctx context.Context, scope domain.Scope, f domain.Lis
 	if err != nil {
 		return nil, 0, fmt.Errorf("list balances: %w", err)
 	}
-	var refs auth.Refs
+	var refs reads.Refs
 	for _, b := range list {
 		refs.Accounts, refs.Customers = append(refs.Accounts, b.AccountID), append(refs.Customers, b.CustomerID)
 	}
 	if err := p.Prefetch(ctx, refs); err != nil {
 		return nil, 0, err
 	}
-	out := make([]View, 0, len(list))
+	out := make([]reads.Balance, 0, len(list))
 	for _, b := range list {
 		v, err := view(ctx, p, b)
 		if err != nil {
@@ -57,16 +57,16 @@ func (s *Service) Balances(ctx context.Context, scope domain.Scope, f domain.Lis
 }
 
 // Balance returns one stored snapshot.
-func (s *Service) Balance(ctx context.Context, scope domain.Scope, id domain.ID) (View, error) {
+func (s *Service) Balance(ctx context.Context, scope domain.Scope, id domain.ID) (reads.Balance, error) {
 	if !domain.ValidID(id) {
-		return View{}, domain.NotFound("balance")
+		return reads.Balance{}, domain.NotFound("balance")
 	}
 	b, err := s.store.Balances().Get(ctx, scope, id)
 	if err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
-			return View{}, domain.NotFound("balance")
+			return reads.Balance{}, domain.NotFound("balance")
 		}
-		return View{}, fmt.Errorf("get balance %s: %w", id, err)
+		return reads.Balance{}, fmt.Errorf("get balance %s: %w", id, err)
 	}
-	return view(ctx, auth.NewPopulator(s.store, scope), b)
+	return view(ctx, reads.NewPopulator(s.store, scope), b)
 }

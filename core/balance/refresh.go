@@ -8,10 +8,11 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/events"
+	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/ports"
+	"github.com/bankauth/bankauth/core/reads"
 )
 
 // Refresh jobs: the job's subject is the record (the BALANCE callback is
@@ -22,9 +23,9 @@ type jobPayload struct {
 
 // JobResult is what a finished refresh stores and the callback serves.
 type JobResult struct {
-	Status  string    `json:"status"` // "success" or "failed"
-	Balance *Object   `json:"balance,omitempty"`
-	Error   *JobError `json:"error,omitempty"`
+	Status  string        `json:"status"` // "success" or "failed"
+	Balance *okra.Balance `json:"balance,omitempty"`
+	Error   *JobError     `json:"error,omitempty"`
 }
 
 // JobError is why a refresh failed.
@@ -100,13 +101,13 @@ func (s *Service) CallbackURL(env domain.Env, recordID domain.ID) string {
 
 // Callback is the BALANCE callback in Okra's shape.
 type Callback struct {
-	Balance  *Object      `json:"balance"`
-	Balances []Object     `json:"balances"`
-	Product  string       `json:"product"`
-	Record   string       `json:"record"`
-	Products ProductFlags `json:"products"`
-	Status   CBStatus     `json:"status"`
-	Error    *JobError    `json:"error,omitempty"`
+	Balance  *okra.Balance     `json:"balance"`
+	Balances []okra.Balance    `json:"balances"`
+	Product  string            `json:"product"`
+	Record   string            `json:"record"`
+	Products okra.ProductFlags `json:"products"`
+	Status   CBStatus          `json:"status"`
+	Error    *JobError         `json:"error,omitempty"`
 }
 
 // CBStatus says where the record and its latest refresh stand.
@@ -140,7 +141,7 @@ func (s *Service) RefreshResult(ctx context.Context, scope domain.Scope, recordI
 		}
 		return Callback{}, fmt.Errorf("load record %s: %w", recordID, err)
 	}
-	cb := Callback{Product: "balance", Record: r.ID, Products: Flags(r.Products), Balances: []Object{},
+	cb := Callback{Product: "balance", Record: r.ID, Products: okra.Flags(r.Products), Balances: []okra.Balance{},
 		Status: CBStatus{Record: r.Status, Refresh: "none", Process: CBProcess{Completed: true}}}
 	job, err := s.store.Jobs().LatestBySubject(ctx, scope, domain.JobBalanceRefresh, r.ID)
 	switch {
@@ -149,12 +150,12 @@ func (s *Service) RefreshResult(ctx context.Context, scope domain.Scope, recordI
 		return Callback{}, fmt.Errorf("load the latest refresh of record %s: %w", r.ID, err)
 	default:
 		cb.Status.Refresh = job.Status
-		cb.Status.RequestedAt = stamp(job.CreatedAt)
+		cb.Status.RequestedAt = okra.Time(job.CreatedAt)
 		switch job.Status {
 		case domain.JobPending, domain.JobRunning:
 			cb.Status.Process = CBProcess{Running: true}
 		default:
-			cb.Status.FinishedAt = stamp(job.UpdatedAt)
+			cb.Status.FinishedAt = okra.Time(job.UpdatedAt)
 			var res JobResult
 			if err := json.Unmarshal(job.Result, &res); err == nil {
 				cb.Balance, cb.Error = res.Balance, res.Error
@@ -165,7 +166,7 @@ func (s *Service) RefreshResult(ctx context.Context, scope domain.Scope, recordI
 	if err != nil {
 		return Callback{}, fmt.Errorf("list the accounts of record %s: %w", r.ID, err)
 	}
-	q := auth.NewPopulator(s.store, scope)
+	q := reads.NewPopulator(s.store, scope)
 	for _, a := range accounts {
 		if !a.Connected {
 			continue
@@ -181,7 +182,7 @@ func (s *Service) RefreshResult(ctx context.Context, scope domain.Scope, recordI
 		if err != nil {
 			return Callback{}, err
 		}
-		cb.Balances = append(cb.Balances, Present(v))
+		cb.Balances = append(cb.Balances, okra.PresentBalance(v))
 	}
 	return cb, nil
 }
@@ -215,7 +216,7 @@ func (s *Service) runJob(ctx context.Context, j domain.Job, maxAttempts int) err
 	var res JobResult
 	ev := events.Event{Scope: scope, Method: domain.MethodBalance, Record: t.record, Bank: t.bank}
 	if err == nil {
-		obj := Present(View{Balance: b, Account: t.account, Bank: t.bank, Customer: t.customer, Source: domain.SourceLive})
+		obj := okra.PresentBalance(reads.Balance{Balance: b, Account: t.account, Bank: t.bank, Customer: t.customer, Source: domain.SourceLive})
 		res = JobResult{Status: "success", Balance: &obj}
 		j.Status, ev.Code, ev.Balance = domain.JobDone, domain.CodeBalanceSuccess, obj
 	} else {

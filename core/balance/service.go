@@ -10,6 +10,7 @@ import (
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"
+	"github.com/bankauth/bankauth/core/reads"
 )
 
 // DefaultMaxAge is how old a stored balance may be and still be served
@@ -96,7 +97,7 @@ type CheckRequest struct {
 
 // CheckResult is a balance, with sufficiency when an amount was given.
 type CheckResult struct {
-	View       View
+	View       reads.Balance
 	Sufficient *bool
 	// Shortfall is amount − available, never below zero.
 	Shortfall *domain.Minor
@@ -139,7 +140,7 @@ func (s *Service) Check(ctx context.Context, scope domain.Scope, req CheckReques
 	if err != nil {
 		return CheckResult{}, err
 	}
-	res := CheckResult{View: View{Balance: b, Account: t.account, Bank: t.bank, Customer: t.customer, Source: source}}
+	res := CheckResult{View: reads.Balance{Balance: b, Account: t.account, Bank: t.bank, Customer: t.customer, Source: source}}
 	if req.Amount != nil {
 		if req.Currency != "" && !strings.EqualFold(req.Currency, b.Currency) {
 			return CheckResult{}, domain.Invalid("currency", fmt.Sprintf("is %s but the account holds %s; amounts are compared only in the same currency", strings.ToUpper(req.Currency), b.Currency))

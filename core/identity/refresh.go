@@ -11,6 +11,7 @@ import (
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/events"
+	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/ports"
 )
 
@@ -108,13 +109,13 @@ func (s *Service) CallbackURL(env domain.Env, recordID domain.ID) string {
 
 // Callback is the IDENTITY callback in Okra's shape.
 type Callback struct {
-	Identity *Object   `json:"identity"`
-	Product  string    `json:"product"`
-	Record   string    `json:"record"`
-	Products []string  `json:"products"`
-	Status   CBStatus  `json:"status"`
-	History  []Change  `json:"history"`
-	Error    *JobError `json:"error,omitempty"`
+	Identity *okra.Identity `json:"identity"`
+	Product  string         `json:"product"`
+	Record   string         `json:"record"`
+	Products []string       `json:"products"`
+	Status   CBStatus       `json:"status"`
+	History  []Change       `json:"history"`
+	Error    *JobError      `json:"error,omitempty"`
 }
 
 // CBStatus says where the record and its latest refresh stand.
@@ -163,12 +164,12 @@ func (s *Service) Result(ctx context.Context, scope domain.Scope, recordID domai
 	case err != nil:
 		return Callback{}, fmt.Errorf("load the latest identity refresh of record %s: %w", rec.ID, err)
 	default:
-		cb.Status.Refresh, cb.Status.RequestedAt = job.Status, stamp(job.CreatedAt)
+		cb.Status.Refresh, cb.Status.RequestedAt = job.Status, okra.Time(job.CreatedAt)
 		switch job.Status {
 		case domain.JobPending, domain.JobRunning:
 			cb.Status.Process = CBProcess{Running: true}
 		default:
-			cb.Status.FinishedAt = stamp(job.UpdatedAt)
+			cb.Status.FinishedAt = okra.Time(job.UpdatedAt)
 			var res JobResult
 			if json.Unmarshal(job.Result, &res) == nil {
 				cb.Error = res.Error
@@ -182,14 +183,14 @@ func (s *Service) Result(ctx context.Context, scope domain.Scope, recordID domai
 	case err != nil:
 		return Callback{}, err
 	}
-	obj := Present(v)
+	obj := okra.PresentIdentity(v)
 	cb.Identity = &obj
 	changes, err := s.store.Identities().Changes(ctx, scope, v.Identity.ID)
 	if err != nil {
 		return Callback{}, fmt.Errorf("load the history of identity %s: %w", v.Identity.ID, err)
 	}
 	for _, c := range changes {
-		cb.History = append(cb.History, Change{Fields: c.Fields, At: stamp(c.CreatedAt)})
+		cb.History = append(cb.History, Change{Fields: c.Fields, At: okra.Time(c.CreatedAt)})
 	}
 	return cb, nil
 }
@@ -241,7 +242,7 @@ func (s *Service) runJob(ctx context.Context, j domain.Job, maxAttempts int) err
 				return serr
 			}
 			res.Changed = saved.Changed
-			j.Status, ev.Code, ev.Identity = domain.JobDone, domain.CodeIdentitySuccess, PresentRef(saved.Identity)
+			j.Status, ev.Code, ev.Identity = domain.JobDone, domain.CodeIdentitySuccess, okra.PresentIdentityRef(saved.Identity)
 		}
 		var merr error
 		if j.Result, merr = json.Marshal(res); merr != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
-	"github.com/bankauth/bankauth/core/identity"
+	"github.com/bankauth/bankauth/core/okra"
 )
 
 // errTokenNotFound is the one answer for a token that is unknown, another
@@ -170,7 +170,7 @@ func (s *Service) Balance(ctx context.Context, p domain.Partner, env domain.Env,
 // bank reported it at login.
 type IdentityResult struct {
 	Grant
-	Identity *identity.Object
+	Identity *okra.Identity
 	FullName string
 	Complete bool
 }
@@ -185,7 +185,7 @@ func (s *Service) Identity(ctx context.Context, p domain.Partner, env domain.Env
 		v, err := s.identities.ByRecord(ctx, g.Scope(), g.Record.ID)
 		switch {
 		case err == nil:
-			obj := identity.Present(v)
+			obj := okra.PresentIdentity(v)
 			return IdentityResult{Grant: g, Identity: &obj, FullName: obj.Fullname, Complete: true}, nil
 		case !errors.Is(err, domain.ErrNotFound):
 			return IdentityResult{}, fmt.Errorf("load identity of record %s: %w", g.Record.ID, err)

@@ -17,8 +17,8 @@ import (
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/events"
-	"github.com/bankauth/bankauth/core/identity"
 	"github.com/bankauth/bankauth/core/ports"
+	"github.com/bankauth/bankauth/core/reads"
 	"github.com/bankauth/bankauth/core/webhooks"
 )
 
@@ -76,7 +76,7 @@ type Deps struct {
 // IdentityReader finds the identity stored for a record
 // (core/identity.Service).
 type IdentityReader interface {
-	ByRecord(ctx context.Context, scope domain.Scope, recordID domain.ID) (identity.View, error)
+	ByRecord(ctx context.Context, scope domain.Scope, recordID domain.ID) (reads.Identity, error)
 }
 
 // Service is the partners and processor tokens service.

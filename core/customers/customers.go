@@ -1,4 +1,7 @@
-package auth
+// Package customers is customer management beyond the link flow: finding
+// a company's customers by an identifier or name, flagging them, and
+// removing what identifies them.
+package customers
 
 import (
 	"context"
@@ -10,21 +13,21 @@ import (
 	"github.com/bankauth/bankauth/core/ports"
 )
 
-// Customers finds and removes customers within a scope.
-type Customers struct {
+// Service finds, flags and removes customers within a scope.
+type Service struct {
 	store ports.Store
 	index ports.BlindIndexer
 	clock ports.Clock
 }
 
-// NewCustomers builds the customer service.
-func NewCustomers(store ports.Store, index ports.BlindIndexer, clock ports.Clock) *Customers {
-	return &Customers{store: store, index: index, clock: clock}
+// NewService builds the customer service.
+func NewService(store ports.Store, index ports.BlindIndexer, clock ports.Clock) *Service {
+	return &Service{store: store, index: index, clock: clock}
 }
 
 // FindBy finds customers by one key: an identifier (bvn, nin, phone, email,
 // id — the company's own id), our id (_id or customer), or the exact name.
-func (c *Customers) FindBy(ctx context.Context, s domain.Scope, key, value string) ([]domain.Customer, error) {
+func (c *Service) FindBy(ctx context.Context, s domain.Scope, key, value string) ([]domain.Customer, error) {
 	key = strings.TrimSpace(key)
 	if value == "" {
 		return nil, domain.Invalid("value", "is required")
@@ -80,7 +83,7 @@ func (c *Customers) FindBy(ctx context.Context, s domain.Scope, key, value strin
 
 // Remove deletes a customer's identifiers, identities and link sessions
 // and marks its records removed; accounts and auths stay as history.
-func (c *Customers) Remove(ctx context.Context, s domain.Scope, id domain.ID) error {
+func (c *Service) Remove(ctx context.Context, s domain.Scope, id domain.ID) error {
 	if !domain.ValidID(id) {
 		return domain.NotFound("customer")
 	}
@@ -115,7 +118,7 @@ func (c *Customers) Remove(ctx context.Context, s domain.Scope, id domain.ID) er
 // SetFlagged flags a customer (customers/flag) or lifts the flag
 // (customers/unflag). While flagged, the customer's links fail at the
 // final step with FLAGGED_USER.
-func (c *Customers) SetFlagged(ctx context.Context, s domain.Scope, id domain.ID, flagged bool) (domain.Customer, error) {
+func (c *Service) SetFlagged(ctx context.Context, s domain.Scope, id domain.ID, flagged bool) (domain.Customer, error) {
 	if !domain.ValidID(id) {
 		return domain.Customer{}, domain.NotFound("customer")
 	}

@@ -1,4 +1,4 @@
-package auth
+package reads
 
 import (
 	"context"
@@ -8,30 +8,6 @@ import (
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"
 )
-
-// AuthView is an auth with what Okra populated around it: its bank and
-// customer (the auth itself lists its account ids).
-type AuthView struct {
-	Auth     domain.Auth
-	Bank     domain.Bank
-	Customer domain.Customer
-}
-
-// RecordView is a record with its bank and accounts.
-type RecordView struct {
-	Record   domain.Record
-	Bank     domain.Bank
-	Customer domain.Customer
-	Accounts []domain.Account
-	Auth     *domain.Auth
-}
-
-// AccountView is an account with its bank and customer.
-type AccountView struct {
-	Account  domain.Account
-	Bank     domain.Bank
-	Customer domain.Customer
-}
 
 // Queries answers the read side of the API, always within a scope.
 type Queries struct {
@@ -178,8 +154,8 @@ func (p *Populator) CheckFilter(ctx context.Context, f domain.ListFilter) error 
 	return nil
 }
 
-func (p *Populator) auth(ctx context.Context, a domain.Auth) (AuthView, error) {
-	v := AuthView{Auth: a}
+func (p *Populator) auth(ctx context.Context, a domain.Auth) (Auth, error) {
+	v := Auth{Auth: a}
 	var err error
 	if v.Bank, err = p.Bank(ctx, a.BankID); err != nil {
 		return v, err
@@ -198,7 +174,7 @@ func CheckFilter(ctx context.Context, r ports.Repos, s domain.Scope, f domain.Li
 }
 
 // Auths lists auths matching f.
-func (q *Queries) Auths(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]AuthView, int, error) {
+func (q *Queries) Auths(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]Auth, int, error) {
 	p := NewPopulator(q.store, s)
 	if err := p.CheckFilter(ctx, f); err != nil {
 		return nil, 0, err
@@ -214,7 +190,7 @@ func (q *Queries) Auths(ctx context.Context, s domain.Scope, f domain.ListFilter
 	if err := p.Prefetch(ctx, refs); err != nil {
 		return nil, 0, err
 	}
-	out := make([]AuthView, 0, len(list))
+	out := make([]Auth, 0, len(list))
 	for _, a := range list {
 		v, err := p.auth(ctx, a)
 		if err != nil {
@@ -226,25 +202,25 @@ func (q *Queries) Auths(ctx context.Context, s domain.Scope, f domain.ListFilter
 }
 
 // Auth returns one auth.
-func (q *Queries) Auth(ctx context.Context, s domain.Scope, id domain.ID) (AuthView, error) {
+func (q *Queries) Auth(ctx context.Context, s domain.Scope, id domain.ID) (Auth, error) {
 	if !domain.ValidID(id) {
-		return AuthView{}, domain.NotFound("auth")
+		return Auth{}, domain.NotFound("auth")
 	}
 	a, err := q.store.Auths().Get(ctx, s, id)
 	if err != nil {
-		return AuthView{}, fmt.Errorf("get auth %s: %w", id, err)
+		return Auth{}, fmt.Errorf("get auth %s: %w", id, err)
 	}
 	return NewPopulator(q.store, s).auth(ctx, a)
 }
 
 // AuthByRecord returns the auth of a record (the AUTH callback).
-func (q *Queries) AuthByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) (AuthView, error) {
+func (q *Queries) AuthByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) (Auth, error) {
 	if !domain.ValidID(recordID) {
-		return AuthView{}, domain.NotFound("record")
+		return Auth{}, domain.NotFound("record")
 	}
 	a, err := q.store.Auths().GetByRecord(ctx, s, recordID)
 	if err != nil {
-		return AuthView{}, fmt.Errorf("get auth of record %s: %w", recordID, err)
+		return Auth{}, fmt.Errorf("get auth of record %s: %w", recordID, err)
 	}
 	return NewPopulator(q.store, s).auth(ctx, a)
 }
@@ -272,9 +248,9 @@ func (q *Queries) Customer(ctx context.Context, s domain.Scope, id domain.ID) (d
 
 // recordViews populates records: their banks and customers, and the
 // accounts and auths of all of them, one query per kind.
-func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain.Record) ([]RecordView, error) {
+func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain.Record) ([]Record, error) {
 	if len(list) == 0 {
-		return []RecordView{}, nil
+		return []Record{}, nil
 	}
 	p := NewPopulator(q.store, s)
 	var refs Refs
@@ -302,9 +278,9 @@ func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain
 	for i := range auths {
 		authOf[auths[i].RecordID] = &auths[i]
 	}
-	out := make([]RecordView, 0, len(list))
+	out := make([]Record, 0, len(list))
 	for _, r := range list {
-		v := RecordView{Record: r, Accounts: byRecord[r.ID], Auth: authOf[r.ID]}
+		v := Record{Record: r, Accounts: byRecord[r.ID], Auth: authOf[r.ID]}
 		if v.Bank, err = p.Bank(ctx, r.BankID); err != nil {
 			return nil, err
 		}
@@ -317,7 +293,7 @@ func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain
 }
 
 // Records lists records.
-func (q *Queries) Records(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]RecordView, int, error) {
+func (q *Queries) Records(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]Record, int, error) {
 	list, total, err := q.store.Records().List(ctx, s, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
@@ -330,23 +306,23 @@ func (q *Queries) Records(ctx context.Context, s domain.Scope, f domain.ListFilt
 }
 
 // Record returns one record.
-func (q *Queries) Record(ctx context.Context, s domain.Scope, id domain.ID) (RecordView, error) {
+func (q *Queries) Record(ctx context.Context, s domain.Scope, id domain.ID) (Record, error) {
 	if !domain.ValidID(id) {
-		return RecordView{}, domain.NotFound("record")
+		return Record{}, domain.NotFound("record")
 	}
 	r, err := q.store.Records().Get(ctx, s, id)
 	if err != nil {
-		return RecordView{}, fmt.Errorf("get record %s: %w", id, err)
+		return Record{}, fmt.Errorf("get record %s: %w", id, err)
 	}
 	out, err := q.recordViews(ctx, s, []domain.Record{r})
 	if err != nil {
-		return RecordView{}, err
+		return Record{}, err
 	}
 	return out[0], nil
 }
 
 // Accounts lists accounts.
-func (q *Queries) Accounts(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]AccountView, int, error) {
+func (q *Queries) Accounts(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]Account, int, error) {
 	p := NewPopulator(q.store, s)
 	if err := p.CheckFilter(ctx, f); err != nil {
 		return nil, 0, err
@@ -362,9 +338,9 @@ func (q *Queries) Accounts(ctx context.Context, s domain.Scope, f domain.ListFil
 	if err := p.Prefetch(ctx, refs); err != nil {
 		return nil, 0, err
 	}
-	out := make([]AccountView, 0, len(list))
+	out := make([]Account, 0, len(list))
 	for _, a := range list {
-		v := AccountView{Account: a}
+		v := Account{Account: a}
 		if v.Bank, err = p.Bank(ctx, a.BankID); err != nil {
 			return nil, 0, err
 		}
@@ -377,16 +353,16 @@ func (q *Queries) Accounts(ctx context.Context, s domain.Scope, f domain.ListFil
 }
 
 // Account returns one account.
-func (q *Queries) Account(ctx context.Context, s domain.Scope, id domain.ID) (AccountView, error) {
+func (q *Queries) Account(ctx context.Context, s domain.Scope, id domain.ID) (Account, error) {
 	if !domain.ValidID(id) {
-		return AccountView{}, domain.NotFound("account")
+		return Account{}, domain.NotFound("account")
 	}
 	a, err := q.store.Accounts().Get(ctx, s, id)
 	if err != nil {
-		return AccountView{}, fmt.Errorf("get account %s: %w", id, err)
+		return Account{}, fmt.Errorf("get account %s: %w", id, err)
 	}
 	p := NewPopulator(q.store, s)
-	v := AccountView{Account: a}
+	v := Account{Account: a}
 	if v.Bank, err = p.Bank(ctx, a.BankID); err != nil {
 		return v, err
 	}

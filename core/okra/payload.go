@@ -1,16 +1,13 @@
-package auth
+package okra
 
-import (
-	"time"
+import "github.com/bankauth/bankauth/core/domain"
 
-	"github.com/bankauth/bankauth/core/domain"
-)
+// The success payload and the auth it carries. The link API answers it,
+// the widget posts it to the host page, and the AUTH webhook sends the
+// same auth, so both are shaped here.
 
-// The success payload and the Okra-shaped auth it carries. The
-// link API answers it, the widget posts it to the host page, and the AUTH
-// webhook sends the same facts, so it is built once, here.
-
-// BankDetails is the bank as the success payload names it.
+// BankDetails is the bank as the payload's auth names it: the same facts
+// as a BankRef but logo before icon, the order Okra's payload had.
 type BankDetails struct {
 	ID   string `json:"_id"`
 	Name string `json:"name"`
@@ -19,19 +16,13 @@ type BankDetails struct {
 	Icon string `json:"icon"`
 }
 
-// BankIcon is the served path of a bank's icon.
-func BankIcon(b domain.Bank) string {
-	if b.Slug == "" {
-		return ""
-	}
-	return "/widget/assets/bank.svg#" + b.Slug
-}
-
-func bankDetails(b domain.Bank) BankDetails {
+// PresentBankDetails names b for the payload.
+func PresentBankDetails(b domain.Bank) BankDetails {
 	return BankDetails{ID: b.ID, Name: b.Name, Slug: b.Slug, Logo: BankIcon(b), Icon: BankIcon(b)}
 }
 
-// PayloadAuth is the Auth object inside the payload.
+// PayloadAuth is the auth inside the payload and the AUTH webhook: ids
+// rather than populated references, with the bank's details beside them.
 type PayloadAuth struct {
 	ID             string      `json:"id"`
 	MongoID        string      `json:"_id"`
@@ -50,6 +41,18 @@ type PayloadAuth struct {
 	BankDetails    BankDetails `json:"bank_details"`
 	CreatedAt      string      `json:"created_at"`
 	LastUpdated    string      `json:"last_updated"`
+}
+
+// PresentPayloadAuth shapes an auth at bank b for the payload and the
+// AUTH webhook.
+func PresentPayloadAuth(a domain.Auth, b domain.Bank) PayloadAuth {
+	return PayloadAuth{
+		ID: a.ID, MongoID: a.ID, Validated: a.Validated, ValidationNote: a.ValidationNote,
+		Bank: a.BankID, BankID: a.BankID, Customer: a.CustomerID, CustomerID: a.CustomerID,
+		Record: a.RecordID, Owner: a.CompanyID, Env: a.Env, Accounts: orEmpty(a.AccountIDs),
+		Status: a.Validated, Type: "validate", BankDetails: PresentBankDetails(b),
+		CreatedAt: Time(a.CreatedAt), LastUpdated: Time(a.UpdatedAt),
+	}
 }
 
 // PayloadAccount is one account in the payload.
@@ -85,23 +88,4 @@ type Payload struct {
 	Merged  bool `json:"merged,omitempty"`
 	Success bool `json:"success"`
 	Done    bool `json:"done"`
-}
-
-// stamp writes times the way Okra's API did: ISO 8601 UTC with
-// milliseconds.
-func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-
-// NewPayloadAuth shapes an auth for the payload and the AUTH webhook.
-func NewPayloadAuth(a domain.Auth, b domain.Bank) PayloadAuth {
-	ids := a.AccountIDs
-	if ids == nil {
-		ids = []string{}
-	}
-	return PayloadAuth{
-		ID: a.ID, MongoID: a.ID, Validated: a.Validated, ValidationNote: a.ValidationNote,
-		Bank: a.BankID, BankID: a.BankID, Customer: a.CustomerID, CustomerID: a.CustomerID,
-		Record: a.RecordID, Owner: a.CompanyID, Env: a.Env, Accounts: ids,
-		Status: a.Validated, Type: "validate", BankDetails: bankDetails(b),
-		CreatedAt: stamp(a.CreatedAt), LastUpdated: stamp(a.UpdatedAt),
-	}
 }
