@@ -16,8 +16,10 @@ func Time(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+	return t.UTC().Format(stampLayout)
 }
+
+const stampLayout = "2006-01-02T15:04:05.000Z"
 
 // BankIcon is the served path of a bank's icon.
 func BankIcon(b domain.Bank) string {
