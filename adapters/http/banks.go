@@ -32,52 +32,6 @@ func banksFor(ctx context.Context, l BankLister, env domain.Env) ([]domain.Bank,
 	return out, nil
 }
 
-type okraBank struct {
-	ID        string   `json:"id"`
-	MongoID   string   `json:"_id"`
-	Name      string   `json:"name"`
-	Slug      string   `json:"slug"`
-	Icon      string   `json:"icon"`
-	Logo      string   `json:"logo"`
-	V2Icon    string   `json:"v2_icon"`
-	V2Logo    string   `json:"v2_logo"`
-	Status    string   `json:"status"`
-	Country   string   `json:"country"`
-	Countries []string `json:"countries"`
-	Methods   []string `json:"methods"`
-	MFAKinds  []string `json:"mfa_kinds"`
-	Products  []string `json:"products"`
-	// Okra's auth-method flags, derived from methods and MFA kinds.
-	SecretQuestionOrOTP       bool   `json:"secret_question_or_otp"`
-	SecretQuestionOrOTPMobile bool   `json:"secret_question_or_otp_mobile"`
-	USSD                      bool   `json:"ussd"`
-	Individual                bool   `json:"individual"`
-	Corporate                 bool   `json:"corporate"`
-	CreatedAt                 string `json:"created_at"`
-	LastUpdated               string `json:"last_updated"`
-}
-
-func presentBank(b domain.Bank) okraBank {
-	ref := okra.PresentBankRefWithStatus(b)
-	mfa := len(b.MFAKinds) > 0
-	nz := func(xs []string) []string {
-		if xs == nil {
-			return []string{}
-		}
-		return xs
-	}
-	return okraBank{
-		ID: b.ID, MongoID: b.ID, Name: b.Name, Slug: b.Slug, Icon: ref.Icon, Logo: ref.Logo,
-		V2Icon: ref.Icon, V2Logo: ref.Logo, Status: ref.Status, Country: b.Country,
-		Countries: []string{b.Country}, Methods: nz(b.Methods), MFAKinds: nz(b.MFAKinds), Products: nz(b.Products),
-		SecretQuestionOrOTP:       mfa && b.HasMethod(domain.MethodInternetBanking),
-		SecretQuestionOrOTPMobile: mfa && b.HasMethod(domain.MethodMobileBanking),
-		USSD:                      b.HasMethod(domain.MethodUSSD),
-		Individual:                true,
-		CreatedAt:                 okra.Time(b.CreatedAt), LastUpdated: okra.Time(b.UpdatedAt),
-	}
-}
-
 // BankRoutes are GET banks/list and GET banks/getById?id=.
 func BankRoutes(l BankLister) Routes {
 	list := func(w http.ResponseWriter, r *http.Request) {
@@ -87,9 +41,9 @@ func BankRoutes(l BankLister) Routes {
 			writeError(w, r, err)
 			return
 		}
-		out := make([]okraBank, 0, len(banks))
+		out := make([]okra.Bank, 0, len(banks))
 		for _, b := range banks {
-			out = append(out, presentBank(b))
+			out = append(out, okra.PresentBank(b))
 		}
 		ok(w, "Banks retrieved successfully", map[string]any{
 			"pagination": domain.NewPageInfo(domain.Page{Number: 1, Limit: domain.MaxPageLimit}, len(out)),
@@ -110,7 +64,7 @@ func BankRoutes(l BankLister) Routes {
 		}
 		for _, b := range banks {
 			if b.ID == id || b.Slug == id {
-				one(w, "banks", "Bank retrieved successfully", presentBank(b))
+				one(w, "banks", "Bank retrieved successfully", okra.PresentBank(b))
 				return
 			}
 		}
