@@ -32,34 +32,10 @@ type ChooseRequest struct {
 // leaves nothing half-written; the session stays at the accounts step so
 // the customer may try again.
 func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRequest) (Step, error) {
-	if err := s.usable(l); err != nil {
-		return Step{}, err
-	}
-	if l.Status != domain.StepAccounts {
-		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "NOT_LOGGED_IN", Message: "log in before choosing accounts"}
-	}
-	if !req.Consent {
-		return Step{}, domain.Invalid("consent", "must be true: the customer has to agree to share the accounts")
-	}
-	if len(req.Accounts) == 0 {
-		return Step{}, domain.Invalid("accounts", "choose at least one account")
-	}
-	st, err := s.openState(l)
+	c, err := s.choice(l, req)
 	if err != nil {
 		return Step{}, err
 	}
-	chosen := map[string]bool{}
-	for _, id := range req.Accounts {
-		found := false
-		for _, a := range st.Accounts {
-			found = found || a.ID == id
-		}
-		if !found {
-			return Step{}, domain.Invalid("accounts", fmt.Sprintf("%q is not one of the accounts the bank showed", id))
-		}
-		chosen[id] = true
-	}
-	opts := options(l)
 	bank, err := s.store.Banks().Get(ctx, l.BankID)
 	if err != nil {
 		return Step{}, fmt.Errorf("load bank %s: %w", l.BankID, err)
@@ -68,51 +44,22 @@ func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRe
 	if err != nil {
 		return Step{}, fmt.Errorf("load company %s: %w", l.CompanyID, err)
 	}
-	balances := s.linkBalances(ctx, bank, &st, opts, chosen)
-	pulled := s.linkIdentity(ctx, bank, &st, opts)
+	c.balances = s.linkBalances(ctx, bank, &c.st, c.opts, c.chosen)
+	c.pulled = s.linkIdentity(ctx, bank, &c.st, c.opts)
 
 	var payload okra.Payload
-	// Links of the same login or the same bank account write one after the
-	// other (the first creates, the next refresh), never side by side.
-	locks := []string{"login:" + hex.EncodeToString(st.LoginKey)}
-	for _, a := range st.Accounts {
-		locks = append(locks, "account:"+l.CompanyID+":"+string(l.Env)+":"+l.BankID+":"+a.NUBAN)
-	}
-	write := func(ctx context.Context, tx ports.Repos) error {
+	locks := linkLocks(l, c.st)
+	err = s.withinLinkTx(ctx, func(ctx context.Context, tx ports.Repos) error {
 		if err := tx.Lock(ctx, locks...); err != nil {
 			return err
 		}
 		w := writer{s: s, tx: tx, scope: domain.Scope{CompanyID: l.CompanyID, Env: l.Env}, now: s.clock.Now(), bank: bank, company: company}
 		var err error
-		payload, err = w.write(ctx, l, st, opts, chosen, balances, pulled)
-		if err != nil {
+		if payload, err = w.write(ctx, c); err != nil {
 			return err
 		}
-		// The stored step keeps no account numbers or balances: the payload
-		// is answered once, here, and goes to the company's webhook.
-		step := Step{SessionID: l.ID, Status: domain.StepDone, Bank: bank.Slug, RecordID: payload.RecordID, CustomerID: payload.CustomerID}
-		l.Status, l.RecordID, l.CustomerID = domain.StepDone, payload.RecordID, payload.CustomerID
-		l.SealedState = nil
-		l.ExpiresAt = w.now.Add(s.cfg.FinishedGrace)
-		if l.Step, err = json.Marshal(step); err != nil {
-			return fmt.Errorf("encode step: %w", err)
-		}
-		l.UpdatedAt = w.now
-		if _, err := tx.LinkSessions().Update(ctx, l); err != nil {
-			if domain.KindOf(err) == domain.KindConflict {
-				return &domain.Error{Kind: domain.KindConflict, Code: domain.CodeSessionBusy, Message: "another call finished this session first", Err: err}
-			}
-			return fmt.Errorf("finish link session %s: %w", l.ID, err)
-		}
-		return nil
-	}
-	err = s.store.WithinTx(ctx, write)
-	if de, isDomain := domain.AsError(err); isDomain && de.Kind == domain.KindConflict && de.Code != domain.CodeSessionBusy {
-		// Another link of the same login or account committed first (two
-		// instances, or a double click): a second pass finds its rows and
-		// refreshes them instead of duplicating them.
-		err = s.store.WithinTx(ctx, write)
-	}
+		return w.finish(ctx, l, payload)
+	})
 	if err != nil {
 		return Step{}, err
 	}
@@ -120,6 +67,96 @@ func (s *Service) Choose(ctx context.Context, l domain.LinkSession, req ChooseRe
 		s.notify.Notify()
 	}
 	return Step{SessionID: l.ID, Status: domain.StepDone, Bank: bank.Slug, Payload: &payload}, nil
+}
+
+// choice is the customer's choice of accounts with what the link writes
+// for them.
+type choice struct {
+	l        domain.LinkSession
+	st       linkState
+	opts     sessionOptions
+	chosen   map[string]bool
+	balances map[string]domain.BankBalance
+	pulled   *identity.Pulled
+}
+
+// choice checks that the session is logged in and that the request
+// consents and names only accounts the bank showed.
+func (s *Service) choice(l domain.LinkSession, req ChooseRequest) (choice, error) {
+	if err := s.usable(l); err != nil {
+		return choice{}, err
+	}
+	if l.Status != domain.StepAccounts {
+		return choice{}, &domain.Error{Kind: domain.KindConflict, Code: "NOT_LOGGED_IN", Message: "log in before choosing accounts"}
+	}
+	if !req.Consent {
+		return choice{}, domain.Invalid("consent", "must be true: the customer has to agree to share the accounts")
+	}
+	if len(req.Accounts) == 0 {
+		return choice{}, domain.Invalid("accounts", "choose at least one account")
+	}
+	st, err := s.openState(l)
+	if err != nil {
+		return choice{}, err
+	}
+	chosen := map[string]bool{}
+	for _, id := range req.Accounts {
+		found := false
+		for _, a := range st.Accounts {
+			found = found || a.ID == id
+		}
+		if !found {
+			return choice{}, domain.Invalid("accounts", fmt.Sprintf("%q is not one of the accounts the bank showed", id))
+		}
+		chosen[id] = true
+	}
+	return choice{l: l, st: st, opts: options(l), chosen: chosen}, nil
+}
+
+// linkLocks are the locks a link's transaction takes: links of the same
+// login or the same bank account write one after the other (the first
+// creates, the next refresh), never side by side.
+func linkLocks(l domain.LinkSession, st linkState) []string {
+	locks := []string{"login:" + hex.EncodeToString(st.LoginKey)}
+	for _, a := range st.Accounts {
+		locks = append(locks, "account:"+l.CompanyID+":"+string(l.Env)+":"+l.BankID+":"+a.NUBAN)
+	}
+	return locks
+}
+
+// withinLinkTx runs write in a transaction, and once more when another
+// link of the same login or account committed first (two instances, or a
+// double click): the second pass finds its rows and refreshes them
+// instead of duplicating them. A session another call finished is not
+// retried.
+func (s *Service) withinLinkTx(ctx context.Context, write func(ctx context.Context, tx ports.Repos) error) error {
+	err := s.store.WithinTx(ctx, write)
+	if de, isDomain := domain.AsError(err); isDomain && de.Kind == domain.KindConflict && de.Code != domain.CodeSessionBusy {
+		err = s.store.WithinTx(ctx, write)
+	}
+	return err
+}
+
+// finish moves the session to done. The stored step keeps no account
+// numbers or balances: the payload is answered once, by Choose, and goes
+// to the company's webhook.
+func (w writer) finish(ctx context.Context, l domain.LinkSession, payload okra.Payload) error {
+	step := Step{SessionID: l.ID, Status: domain.StepDone, Bank: w.bank.Slug, RecordID: payload.RecordID, CustomerID: payload.CustomerID}
+	l.Status, l.RecordID, l.CustomerID = domain.StepDone, payload.RecordID, payload.CustomerID
+	l.SealedState = nil
+	l.ExpiresAt = w.now.Add(w.s.cfg.FinishedGrace)
+	var err error
+	if l.Step, err = json.Marshal(step); err != nil {
+		return fmt.Errorf("encode step: %w", err)
+	}
+	l.UpdatedAt = w.now
+	if _, err := w.tx.LinkSessions().Update(ctx, l); err != nil {
+		if domain.KindOf(err) == domain.KindConflict {
+			return &domain.Error{Kind: domain.KindConflict, Code: domain.CodeSessionBusy, Message: "another call finished this session first", Err: err}
+		}
+		return fmt.Errorf("finish link session %s: %w", l.ID, err)
+	}
+	return nil
 }
 
 // errFlagged ends a link of a customer the company flagged
@@ -199,74 +236,133 @@ type writer struct {
 	company domain.Company
 }
 
-func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, opts sessionOptions, chosen map[string]bool,
-	balances map[string]domain.BankBalance, pulled *identity.Pulled) (okra.Payload, error) {
+// write writes the link: who linked, the record and its accounts, the
+// auth with its validation, the identity and balances asked for, and the
+// events that tell the company.
+func (w writer) write(ctx context.Context, c choice) (okra.Payload, error) {
 	owner := domain.BankOwner{}
-	if st.Owner != nil {
-		owner = *st.Owner
+	if c.st.Owner != nil {
+		owner = *c.st.Owner
 	}
-	customer, merged, err := w.customer(ctx, l, st, owner, chosen)
+	customer, merged, err := w.customer(ctx, c.l, c.st, owner, c.chosen)
 	if err != nil {
 		return okra.Payload{}, err
 	}
-	if flagged, err := w.tx.Customers().Flagged(ctx, w.scope, customer.ID); err != nil {
-		return okra.Payload{}, fmt.Errorf("read flag of customer %s: %w", customer.ID, err)
-	} else if flagged {
-		return okra.Payload{}, errFlagged
+	if err := w.refuseFlagged(ctx, customer); err != nil {
+		return okra.Payload{}, err
 	}
-	record, previous, err := w.record(ctx, l, st, customer, opts)
+	record, previous, err := w.record(ctx, c.l, c.st, customer, c.opts)
 	if err != nil {
 		return okra.Payload{}, err
 	}
-	recordExisted := previous != ""
-	accounts, err := w.accounts(ctx, record, customer, st, chosen)
+	accounts, err := w.accounts(ctx, record, customer, c.st, c.chosen)
 	if err != nil {
 		return okra.Payload{}, err
 	}
-	var connected []domain.ID
-	for _, a := range accounts {
-		if a.Connected && a.RecordID == record.ID {
-			connected = append(connected, a.ID)
-		}
-	}
-	reported := domain.PersonFromOwner(owner)
-	if pulled != nil {
-		reported = pulled.Person
-	}
-	validated, note, match := validate(st, owner, reported, len(connected) > 0)
-	auth, authExisted, err := w.tx.Auths().Upsert(ctx, domain.Auth{
-		ID: w.s.ids.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, RecordID: record.ID,
-		CustomerID: customer.ID, BankID: w.bank.ID, Validated: validated, ValidationNote: note,
-		AccountIDs: connected, CreatedAt: w.now, UpdatedAt: w.now,
-	})
+	connected := connectedTo(accounts, record)
+	validated, note, match := validate(c.st, owner, c.reported(owner), len(connected) > 0)
+	auth, authExisted, err := w.auth(ctx, record, customer, connected, validated, note)
 	if err != nil {
-		return okra.Payload{}, fmt.Errorf("write auth: %w", err)
-	}
-	if err := w.identifiers(ctx, customer, st, owner); err != nil {
 		return okra.Payload{}, err
 	}
-	var ident *okra.Identity
-	if pulled != nil && slices.Contains(opts.Products, "identity") {
-		saved, err := identity.Saver{Sealer: w.s.sealer, Index: w.s.index, IDs: w.s.ids}.Save(ctx, w.tx, record, pulled.Person, pulled.Source, match, w.now)
-		if err != nil {
-			return okra.Payload{}, err
-		}
-		obj := okra.PresentIdentity(reads.Identity{Identity: saved.Identity, Person: saved.Person})
-		ident = &obj
+	if err := w.identifiers(ctx, customer, c.st, owner); err != nil {
+		return okra.Payload{}, err
+	}
+	ident, err := w.identity(ctx, record, c, match)
+	if err != nil {
+		return okra.Payload{}, err
 	}
 	payload := okra.Payload{
 		RecordID: record.ID, Record: record.ID, CustomerID: customer.ID, BankID: w.bank.ID,
-		Auth: okra.PresentPayloadAuth(auth, w.bank), Identity: ident, CallbackURL: opts.CallbackURL,
-		Meta: metaOf(opts), Returning: opts.Returning, Duplicate: recordExisted && authExisted, Merged: merged,
-		Success: true, Done: true, Accounts: []okra.PayloadAccount{},
+		Auth: okra.PresentPayloadAuth(auth, w.bank), Identity: ident, CallbackURL: c.opts.CallbackURL,
+		Meta: metaOf(c.opts), Returning: c.opts.Returning, Duplicate: previous != "" && authExisted, Merged: merged,
+		Success: true, Done: true,
 	}
+	if payload.Accounts, err = w.payloadAccounts(ctx, record, customer, accounts, c); err != nil {
+		return okra.Payload{}, err
+	}
+	if err := w.announce(ctx, record, previous, payload.Auth); err != nil {
+		return okra.Payload{}, err
+	}
+	if err := w.audit(ctx, auth, record, len(connected), payload.Duplicate); err != nil {
+		return okra.Payload{}, err
+	}
+	return payload, nil
+}
+
+// reported is the person the bank reports: the identity pulled, else the
+// login's owner.
+func (c choice) reported(owner domain.BankOwner) domain.Person {
+	if c.pulled != nil {
+		return c.pulled.Person
+	}
+	return domain.PersonFromOwner(owner)
+}
+
+// refuseFlagged ends the link of a customer the company flagged.
+func (w writer) refuseFlagged(ctx context.Context, c domain.Customer) error {
+	flagged, err := w.tx.Customers().Flagged(ctx, w.scope, c.ID)
+	if err != nil {
+		return fmt.Errorf("read flag of customer %s: %w", c.ID, err)
+	}
+	if flagged {
+		return errFlagged
+	}
+	return nil
+}
+
+// connectedTo lists the connected accounts that belong to record (not
+// those left with another owner).
+func connectedTo(accounts []linkedAccount, record domain.Record) []domain.ID {
+	var out []domain.ID
 	for _, a := range accounts {
-		if !chosen[a.offered] {
+		if a.Connected && a.RecordID == record.ID {
+			out = append(out, a.ID)
+		}
+	}
+	return out
+}
+
+// auth writes (or refreshes) the record's auth; it reports whether one
+// existed.
+func (w writer) auth(ctx context.Context, record domain.Record, c domain.Customer, connected []domain.ID, validated bool, note string) (domain.Auth, bool, error) {
+	auth, existed, err := w.tx.Auths().Upsert(ctx, domain.Auth{
+		ID: w.s.ids.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, RecordID: record.ID,
+		CustomerID: c.ID, BankID: w.bank.ID, Validated: validated, ValidationNote: note,
+		AccountIDs: connected, CreatedAt: w.now, UpdatedAt: w.now,
+	})
+	if err != nil {
+		return domain.Auth{}, false, fmt.Errorf("write auth: %w", err)
+	}
+	return auth, existed, nil
+}
+
+// identity saves the identity pulled when the session asked for the
+// identity product; nil otherwise (a date of birth to check pulls one
+// without saving it).
+func (w writer) identity(ctx context.Context, record domain.Record, c choice, match map[string]identity.Result) (*okra.Identity, error) {
+	if c.pulled == nil || !slices.Contains(c.opts.Products, "identity") {
+		return nil, nil
+	}
+	saved, err := identity.Saver{Sealer: w.s.sealer, Index: w.s.index, IDs: w.s.ids}.Save(ctx, w.tx, record, c.pulled.Person, c.pulled.Source, match, w.now)
+	if err != nil {
+		return nil, err
+	}
+	obj := okra.PresentIdentity(reads.Identity{Identity: saved.Identity, Person: saved.Person})
+	return &obj, nil
+}
+
+// payloadAccounts presents the chosen accounts, writing the balances
+// fetched for them.
+func (w writer) payloadAccounts(ctx context.Context, record domain.Record, customer domain.Customer, accounts []linkedAccount, c choice) ([]okra.PayloadAccount, error) {
+	out := []okra.PayloadAccount{}
+	for _, a := range accounts {
+		if !c.chosen[a.offered] {
 			continue
 		}
 		pa := okra.PayloadAccount{ID: a.ID, AccountID: a.ID, Name: a.Name, NUBAN: w.company.ShowNUBAN(a.NUBAN), Type: a.Type,
 			Currency: a.Currency, Connected: a.Connected, Env: a.Env, Customer: customer.ID}
-		if b, ok := balances[a.offered]; ok {
+		if b, ok := c.balances[a.offered]; ok {
 			avail, ledger := b.Available, b.Ledger
 			pa.Available, pa.Ledger = &avail, &ledger
 			if err := w.tx.Balances().Add(ctx, domain.Balance{
@@ -274,33 +370,42 @@ func (w writer) write(ctx context.Context, l domain.LinkSession, st linkState, o
 				RecordID: record.ID, CustomerID: customer.ID, Available: b.Available, Ledger: b.Ledger,
 				Currency: b.Currency, AsOf: b.AsOf, CreatedAt: w.now,
 			}); err != nil {
-				return okra.Payload{}, fmt.Errorf("write balance of %s: %w", a.ID, err)
+				return nil, fmt.Errorf("write balance of %s: %w", a.ID, err)
 			}
 		}
-		payload.Accounts = append(payload.Accounts, pa)
+		out = append(out, pa)
 	}
+	return out, nil
+}
+
+// announce emits the AUTH success event, and for a repaired record the
+// event that tells the company it works again.
+func (w writer) announce(ctx context.Context, record domain.Record, previous domain.RecordStatus, auth okra.PayloadAuth) error {
 	if _, err := events.Emit(ctx, w.tx, w.s.ids, w.now, events.Event{
-		Scope: w.scope, Method: domain.MethodAuth, Code: domain.CodeAuthSuccess, Record: record, Bank: w.bank, Auth: payload.Auth,
+		Scope: w.scope, Method: domain.MethodAuth, Code: domain.CodeAuthSuccess, Record: record, Bank: w.bank, Auth: auth,
 	}); err != nil {
-		return okra.Payload{}, err
+		return err
 	}
-	if previous == domain.RecordTokenRequired || previous == domain.RecordInvalid {
-		// A repaired record: tell the company it works again.
-		if _, err := events.Emit(ctx, w.tx, w.s.ids, w.now, events.Event{
-			Scope: w.scope, Method: domain.MethodRecord, Code: domain.CodeReauthSuccess, Record: record, Bank: w.bank,
-			Message: "the customer reauthenticated; the record works again (was " + string(previous) + ")",
-		}); err != nil {
-			return okra.Payload{}, err
-		}
+	if previous != domain.RecordTokenRequired && previous != domain.RecordInvalid {
+		return nil
 	}
-	detail, _ := json.Marshal(map[string]any{"record": record.ID, "bank": w.bank.Slug, "accounts": len(connected), "duplicate": payload.Duplicate})
+	_, err := events.Emit(ctx, w.tx, w.s.ids, w.now, events.Event{
+		Scope: w.scope, Method: domain.MethodRecord, Code: domain.CodeReauthSuccess, Record: record, Bank: w.bank,
+		Message: "the customer reauthenticated; the record works again (was " + string(previous) + ")",
+	})
+	return err
+}
+
+// audit records the link in the company's audit trail.
+func (w writer) audit(ctx context.Context, auth domain.Auth, record domain.Record, connected int, duplicate bool) error {
+	detail, _ := json.Marshal(map[string]any{"record": record.ID, "bank": w.bank.Slug, "accounts": connected, "duplicate": duplicate})
 	if err := w.tx.Audit().Add(ctx, domain.AuditEvent{
 		ID: w.s.ids.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, Actor: "widget",
 		Action: "auth.linked", Subject: auth.ID, Detail: detail, CreatedAt: w.now,
 	}); err != nil {
-		return okra.Payload{}, fmt.Errorf("write audit event: %w", err)
+		return fmt.Errorf("write audit event: %w", err)
 	}
-	return payload, nil
+	return nil
 }
 
 func metaOf(o sessionOptions) any {

@@ -249,6 +249,50 @@ type sessionOptions struct {
 // or short link; a customer given on the page is kept as a hint for after
 // the bank login and changes nothing in the answer.
 func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, error) {
+	env, err := s.admitOpen(ctx, &req)
+	if err != nil {
+		return Opened{}, err
+	}
+	company, err := s.authenticateOpen(ctx, req, env)
+	if err != nil {
+		return Opened{}, err
+	}
+	// Everything the page sent is checked before a token is spent, so a
+	// typo does not burn it.
+	opts, who, err := pageOptions(req)
+	if err != nil {
+		return Opened{}, err
+	}
+	if err := s.spend("session opens for this customer", s.cfg.Budgets.OpenPerCustomer, identKeys(who.hints)...); err != nil {
+		return Opened{}, err
+	}
+	scope := domain.Scope{CompanyID: company.ID, Env: env}
+	g, err := s.requestGrant(ctx, scope, req)
+	if err != nil {
+		return Opened{}, err
+	}
+	unavailable, err := applyGrant(g, &opts, &who)
+	if err != nil {
+		return Opened{}, err
+	}
+	t, err := s.openTarget(ctx, scope, g, who.trusted, &opts)
+	if err != nil {
+		return Opened{}, err
+	}
+	l, token, err := s.createSession(ctx, scope, opts, who, t)
+	if err != nil {
+		return Opened{}, err
+	}
+	return Opened{
+		SessionID: l.ID, SessionToken: token, ExpiresAt: okra.Time(l.ExpiresAt), Company: company.Name,
+		Env: env, Products: opts.Products, ProductsUnavailable: unavailable, Banks: t.banks, Returning: opts.Returning, CustomerID: t.customerID,
+	}, nil
+}
+
+// admitOpen checks what needs no lookup (key, environment, exp) and
+// spends the caller's address budget before the key is looked up. It
+// returns the session's environment.
+func (s *Service) admitOpen(ctx context.Context, req *OpenRequest) (domain.Env, error) {
 	if req.Key == "" {
 		req.Key = req.OkraKey
 	}
@@ -257,69 +301,106 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 		env, err = envOfKey(req.Key), nil
 	}
 	if err != nil {
-		return Opened{}, err
+		return "", err
 	}
 	if req.Key == "" {
-		return Opened{}, domain.Invalid("key", "is required (the public key; okra-js also calls it okraKey)")
+		return "", domain.Invalid("key", "is required (the public key; okra-js also calls it okraKey)")
 	}
 	if err := checkExp(req.Exp, s.clock.Now()); err != nil {
-		return Opened{}, err
+		return "", err
 	}
 	if err := s.spend("session opens from this address", s.cfg.Budgets.OpenPerAddress, clientOf(ctx)); err != nil {
-		return Opened{}, err
+		return "", err
 	}
+	return env, nil
+}
+
+// authenticateOpen finds the company of the public key, spends its budget,
+// and checks the client token and the origins the request came from.
+func (s *Service) authenticateOpen(ctx context.Context, req OpenRequest, env domain.Env) (domain.Company, error) {
 	company, err := s.keys.Authenticate(ctx, req.Key, domain.KeyPublic, env)
 	if err != nil {
-		return Opened{}, err
+		return domain.Company{}, err
 	}
 	if err := s.spend("session opens for this key", s.cfg.Budgets.OpenPerKey, company.ID+"/"+string(env)); err != nil {
-		return Opened{}, err
+		return domain.Company{}, err
 	}
 	if req.Token != "" && req.Token != company.ID {
-		return Opened{}, &domain.Error{Kind: domain.KindUnauthorized, Code: "INVALID_TOKEN", Message: "the token does not match the key"}
+		return domain.Company{}, &domain.Error{Kind: domain.KindUnauthorized, Code: "INVALID_TOKEN", Message: "the token does not match the key"}
 	}
 	origins := req.Origins
 	origins.Parent = strings.TrimSpace(req.ParentOrigin)
 	if err := checkOrigins(company, origins, req.ShortURL != ""); err != nil {
-		return Opened{}, err
+		return domain.Company{}, err
 	}
+	return company, nil
+}
+
+// customerFacts are what a session knows of its customer before the bank
+// login: what a link token or short link vouched for, and what the page
+// only hinted.
+type customerFacts struct {
+	trusted, hints                             map[domain.IdentifierKind]string
+	trustedName, trustedDOB, hintName, hintDOB string
+}
+
+// pageHints reads the page's customer, which is only ever a hint.
+func pageHints(c *CustomerInput) (customerFacts, error) {
+	if c == nil {
+		return customerFacts{}, nil
+	}
+	hints, err := c.Identifiers()
+	if err != nil {
+		return customerFacts{}, err
+	}
+	if err := c.validateProfile(); err != nil {
+		return customerFacts{}, err
+	}
+	return customerFacts{hints: hints, hintName: strings.TrimSpace(c.Name), hintDOB: c.DOB}, nil
+}
+
+// trust replaces the page's hints with the customer the server named.
+func (f *customerFacts) trust(c *CustomerInput) error {
+	trusted, err := c.Identifiers()
+	if err != nil {
+		return err
+	}
+	*f = customerFacts{trusted: trusted, trustedName: strings.TrimSpace(c.Name), trustedDOB: c.DOB}
+	return nil
+}
+
+func (f customerFacts) state() linkState {
+	return linkState{Identifiers: identStrings(f.trusted), Hints: identStrings(f.hints), TrustedName: f.trustedName,
+		TrustedDOB: f.trustedDOB, HintName: f.hintName, HintDOB: f.hintDOB}
+}
+
+// pageOptions checks what the page sent and keeps it as the session's
+// options and customer hints.
+func pageOptions(req OpenRequest) (sessionOptions, customerFacts, error) {
 	if req.ReauthAccount != "" || req.ReauthBank != "" {
-		return Opened{}, errPageReauth
+		return sessionOptions{}, customerFacts{}, errPageReauth
 	}
 	if req.LinkToken != "" && req.ShortURL != "" {
-		return Opened{}, domain.Invalid("link_token", "give either link_token or short_url, not both")
+		return sessionOptions{}, customerFacts{}, domain.Invalid("link_token", "give either link_token or short_url, not both")
 	}
-	// Everything the page sent is checked before a token is spent, so a
-	// typo does not burn it.
 	products, err := normalizeProducts(req.Products)
 	if err != nil {
-		return Opened{}, err
+		return sessionOptions{}, customerFacts{}, err
 	}
-	var hints map[domain.IdentifierKind]string
-	var hintName, hintDOB string
-	if req.Customer != nil {
-		if hints, err = req.Customer.Identifiers(); err != nil {
-			return Opened{}, err
-		}
-		if err := req.Customer.validateProfile(); err != nil {
-			return Opened{}, err
-		}
-		hintName, hintDOB = strings.TrimSpace(req.Customer.Name), req.Customer.DOB
+	who, err := pageHints(req.Customer)
+	if err != nil {
+		return sessionOptions{}, customerFacts{}, err
 	}
 	if err := checkURLs(req.CallbackURL, req.RedirectURL); err != nil {
-		return Opened{}, err
+		return sessionOptions{}, customerFacts{}, err
 	}
 	// Every open stores these: an anonymous caller gets a bounded row.
 	if len(req.Meta) > 8<<10 {
-		return Opened{}, domain.Invalid("meta", "must be at most 8 KiB of JSON")
+		return sessionOptions{}, customerFacts{}, domain.Invalid("meta", "must be at most 8 KiB of JSON")
 	}
 	if len(req.Options) > 16<<10 {
-		return Opened{}, domain.Invalid("options", "must be at most 16 KiB of JSON")
+		return sessionOptions{}, customerFacts{}, domain.Invalid("options", "must be at most 16 KiB of JSON")
 	}
-	if err := s.spend("session opens for this customer", s.cfg.Budgets.OpenPerCustomer, identKeys(hints)...); err != nil {
-		return Opened{}, err
-	}
-	scope := domain.Scope{CompanyID: company.ID, Env: env}
 	opts := sessionOptions{
 		Products: products, Options: req.Options, Meta: req.Meta, CallbackURL: req.CallbackURL, RedirectURL: req.RedirectURL,
 		Name: req.Name, Color: req.Color, Logo: req.Logo,
@@ -327,104 +408,137 @@ func (s *Service) OpenSession(ctx context.Context, req OpenRequest) (Opened, err
 	if req.Filter != nil {
 		opts.FilterBanks = req.Filter.Banks
 	}
-	var g *grant
+	return opts, who, nil
+}
+
+// requestGrant spends the link token, or reads the short link, the
+// request names; nil when it names neither.
+func (s *Service) requestGrant(ctx context.Context, scope domain.Scope, req OpenRequest) (*grant, error) {
+	var g grant
+	var err error
 	switch {
 	case req.LinkToken != "":
-		got, err := s.consumeLinkToken(ctx, scope, req.LinkToken)
-		if err != nil {
-			return Opened{}, err
-		}
-		g = &got
+		g, err = s.consumeLinkToken(ctx, scope, req.LinkToken)
 	case req.ShortURL != "":
-		got, err := s.shortLinkGrant(ctx, scope, req.ShortURL)
-		if err != nil {
-			return Opened{}, err
-		}
-		g = &got
+		g, err = s.shortLinkGrant(ctx, scope, req.ShortURL)
+	default:
+		return nil, nil
 	}
-	var trusted map[domain.IdentifierKind]string
-	var trustedName, trustedDOB string
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// applyGrant lets what the server asserted (if anything) override the
+// page, and splits off the products this server does not offer, which it
+// returns.
+func applyGrant(g *grant, opts *sessionOptions, who *customerFacts) ([]string, error) {
 	if g != nil {
-		if err := g.apply(&opts); err != nil {
-			return Opened{}, err
+		if err := g.apply(opts); err != nil {
+			return nil, err
 		}
 	}
 	var unavailable []string
 	opts.Products, unavailable = offeredProducts(opts.Products)
-	if g != nil {
-		if g.Customer != nil {
-			// The server's customer replaces the page's hint.
-			if trusted, err = g.Customer.Identifiers(); err != nil {
-				return Opened{}, err
-			}
-			hints, trustedName, trustedDOB = nil, strings.TrimSpace(g.Customer.Name), g.Customer.DOB
-			hintName, hintDOB = "", ""
+	if g != nil && g.Customer != nil {
+		if err := who.trust(g.Customer); err != nil {
+			return nil, err
 		}
 	}
-	var customerID, recordID domain.ID
-	var banks []SessionBank
+	return unavailable, nil
+}
+
+// sessionTarget is whom and what a new session targets: the customer and
+// record it was opened for, and the banks it offers.
+type sessionTarget struct {
+	customerID, recordID domain.ID
+	banks                []SessionBank
+}
+
+// openTarget resolves the record a grant reauthenticates or the returning
+// customer the trusted identifiers name; a session that is not a
+// returning customer's offers the environment's banks.
+func (s *Service) openTarget(ctx context.Context, scope domain.Scope, g *grant, trusted map[domain.IdentifierKind]string, opts *sessionOptions) (sessionTarget, error) {
+	var t sessionTarget
+	var err error
 	switch {
 	case g != nil && g.ReauthAccount != "":
-		r, err := s.grantRecord(ctx, scope, *g)
-		if err != nil {
-			return Opened{}, err
-		}
-		customerID, recordID, opts.ReauthRecord = r.CustomerID, r.ID, r.ID
-		bank, err := s.store.Banks().Get(ctx, r.BankID)
-		if err != nil {
-			return Opened{}, fmt.Errorf("load bank %s: %w", r.BankID, err)
-		}
-		opts.FilterBanks = []string{bank.Slug}
+		t, err = s.reauthTarget(ctx, scope, *g, opts)
 	case len(trusted) > 0:
-		c, found, err := s.known.Recognize(ctx, scope, trusted)
-		if err != nil {
-			return Opened{}, err
-		}
-		if found {
-			customerID = c.ID
-			linked, err := s.known.LinkedBanks(ctx, scope, c.ID)
-			if err != nil {
-				return Opened{}, err
-			}
-			if banks, err = s.returningBanks(ctx, env, opts, linked); err != nil {
-				return Opened{}, err
-			}
-			opts.Returning = len(banks) > 0
-		}
+		t, err = s.returningTarget(ctx, scope, trusted, opts)
+	}
+	if err != nil {
+		return sessionTarget{}, err
 	}
 	if !opts.Returning {
-		var err error
-		if banks, err = s.offeredBanks(ctx, env, opts); err != nil {
-			return Opened{}, err
+		if t.banks, err = s.offeredBanks(ctx, scope.Env, *opts); err != nil {
+			return sessionTarget{}, err
 		}
 	}
+	return t, nil
+}
+
+// reauthTarget targets the record a grant reauthenticates, offering only
+// its bank.
+func (s *Service) reauthTarget(ctx context.Context, scope domain.Scope, g grant, opts *sessionOptions) (sessionTarget, error) {
+	r, err := s.grantRecord(ctx, scope, g)
+	if err != nil {
+		return sessionTarget{}, err
+	}
+	opts.ReauthRecord = r.ID
+	bank, err := s.store.Banks().Get(ctx, r.BankID)
+	if err != nil {
+		return sessionTarget{}, fmt.Errorf("load bank %s: %w", r.BankID, err)
+	}
+	opts.FilterBanks = []string{bank.Slug}
+	return sessionTarget{customerID: r.CustomerID, recordID: r.ID}, nil
+}
+
+// returningTarget recognises the customer the trusted identifiers name
+// and offers the banks they linked before; a customer with none of those
+// banks on offer is not returning.
+func (s *Service) returningTarget(ctx context.Context, scope domain.Scope, trusted map[domain.IdentifierKind]string, opts *sessionOptions) (sessionTarget, error) {
+	c, found, err := s.known.Recognize(ctx, scope, trusted)
+	if err != nil || !found {
+		return sessionTarget{}, err
+	}
+	linked, err := s.known.LinkedBanks(ctx, scope, c.ID)
+	if err != nil {
+		return sessionTarget{}, err
+	}
+	banks, err := s.returningBanks(ctx, scope.Env, *opts, linked)
+	if err != nil {
+		return sessionTarget{}, err
+	}
+	opts.Returning = len(banks) > 0
+	return sessionTarget{customerID: c.ID, banks: banks}, nil
+}
+
+// createSession stores the new session at its start step, with the
+// customer facts sealed, and returns it with its token.
+func (s *Service) createSession(ctx context.Context, scope domain.Scope, opts sessionOptions, who customerFacts, t sessionTarget) (domain.LinkSession, string, error) {
 	now := s.clock.Now()
 	id := s.ids.NewID()
 	token := newSessionToken()
 	optJSON, err := json.Marshal(opts)
 	if err != nil {
-		return Opened{}, fmt.Errorf("encode session options: %w", err)
+		return domain.LinkSession{}, "", fmt.Errorf("encode session options: %w", err)
 	}
-	state := linkState{Identifiers: identStrings(trusted), Hints: identStrings(hints), TrustedName: trustedName,
-		TrustedDOB: trustedDOB, HintName: hintName, HintDOB: hintDOB}
-	sealed, err := s.sealState(id, state)
+	sealed, err := s.sealState(id, who.state())
 	if err != nil {
-		return Opened{}, err
+		return domain.LinkSession{}, "", err
 	}
 	l := domain.LinkSession{
-		ID: id, CompanyID: company.ID, Env: env, TokenHash: hashToken(token), Options: optJSON,
+		ID: id, CompanyID: scope.CompanyID, Env: scope.Env, TokenHash: hashToken(token), Options: optJSON,
 		Status: domain.StepStart, SealedState: sealed, ExpiresAt: now.Add(s.cfg.SessionTTL),
-		CustomerID: customerID, RecordID: recordID, CreatedAt: now, UpdatedAt: now,
+		CustomerID: t.customerID, RecordID: t.recordID, CreatedAt: now, UpdatedAt: now,
 	}
 	l.Step, _ = json.Marshal(Step{SessionID: id, Status: domain.StepStart})
 	if err := s.store.LinkSessions().Create(ctx, l); err != nil {
-		return Opened{}, fmt.Errorf("create link session: %w", err)
+		return domain.LinkSession{}, "", fmt.Errorf("create link session: %w", err)
 	}
-	out := Opened{
-		SessionID: id, SessionToken: token, ExpiresAt: okra.Time(l.ExpiresAt), Company: company.Name,
-		Env: env, Products: opts.Products, ProductsUnavailable: unavailable, Banks: banks, Returning: opts.Returning, CustomerID: customerID,
-	}
-	return out, nil
+	return l, token, nil
 }
 
 // apply lets what the server asserted override the page's options.

@@ -113,6 +113,18 @@ func (s *Service) validateGrant(ctx context.Context, scope domain.Scope, g *gran
 			return err
 		}
 	}
+	if err := g.checkLook(); err != nil {
+		return err
+	}
+	if err := checkURLs(g.CallbackURL, g.RedirectURL); err != nil {
+		return err
+	}
+	return s.resolveReauth(ctx, scope, g)
+}
+
+// checkLook checks what the widget shows (name, colour, logo) and the
+// meta it passes on; a null meta is dropped.
+func (g *grant) checkLook() error {
 	if utf8.RuneCountInString(g.Name) > 100 {
 		return domain.Invalid("name", "must be at most 100 characters")
 	}
@@ -122,34 +134,39 @@ func (s *Service) validateGrant(ctx context.Context, scope domain.Scope, g *gran
 	if g.Logo != "" && (!strings.HasPrefix(g.Logo, "https://") || len(g.Logo) > 2048) {
 		return domain.Invalid("logo", "must be an https URL of at most 2048 characters")
 	}
-	if m := bytes.TrimSpace(g.Meta); len(m) > 0 && string(m) != "null" {
-		if m[0] != '{' {
-			return domain.Invalid("meta", "must be a JSON object")
-		}
-		if len(m) > 8<<10 {
-			return domain.Invalid("meta", "must be at most 8 KiB of JSON")
-		}
-	} else {
+	m := bytes.TrimSpace(g.Meta)
+	if len(m) == 0 || string(m) == "null" {
 		g.Meta = nil
+		return nil
 	}
-	if err := checkURLs(g.CallbackURL, g.RedirectURL); err != nil {
-		return err
+	if m[0] != '{' {
+		return domain.Invalid("meta", "must be a JSON object")
 	}
+	if len(m) > 8<<10 {
+		return domain.Invalid("meta", "must be at most 8 KiB of JSON")
+	}
+	return nil
+}
+
+// resolveReauth checks the reauth fields and resolves the record they
+// name.
+func (s *Service) resolveReauth(ctx context.Context, scope domain.Scope, g *grant) error {
 	if (g.ReauthAccount == "") != (g.ReauthBank == "") {
 		return domain.Invalid("reauth_account", "reauth_account and reauth_bank go together")
 	}
-	if g.ReauthAccount != "" {
-		if !nubanShape.MatchString(g.ReauthAccount) {
-			return domain.Invalid("reauth_account", "must be a 10-digit account number (NUBAN)")
-		}
-		// The caller holds the secret key: telling it which of its own
-		// accounts exist reveals nothing it could not list.
-		r, err := s.reauthRecord(ctx, scope, g.ReauthBank, g.ReauthAccount)
-		if err != nil {
-			return err
-		}
-		g.ReauthRecord = r.ID
+	if g.ReauthAccount == "" {
+		return nil
 	}
+	if !nubanShape.MatchString(g.ReauthAccount) {
+		return domain.Invalid("reauth_account", "must be a 10-digit account number (NUBAN)")
+	}
+	// The caller holds the secret key: telling it which of its own
+	// accounts exist reveals nothing it could not list.
+	r, err := s.reauthRecord(ctx, scope, g.ReauthBank, g.ReauthAccount)
+	if err != nil {
+		return err
+	}
+	g.ReauthRecord = r.ID
 	return nil
 }
 

@@ -196,38 +196,20 @@ type LoginRequest struct {
 
 // Login starts (or restarts) the login at a bank.
 func (s *Service) Login(ctx context.Context, l domain.LinkSession, req LoginRequest) (Step, error) {
-	if err := s.usable(l); err != nil {
-		return Step{}, err
-	}
-	st, err := s.openState(l)
+	st, err := s.loginState(l)
 	if err != nil {
 		return Step{}, err
-	}
-	if l.Status == domain.StepFailed && !st.Retryable {
-		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: domain.CodeSessionFailed, Message: "this link session failed and cannot be retried; open a new one"}
-	}
-	if l.Status == domain.StepAccounts {
-		return Step{}, &domain.Error{Kind: domain.KindConflict, Code: "ALREADY_LOGGED_IN", Message: "already logged in; choose accounts or cancel"}
 	}
 	if req.Bank == "" {
 		return Step{}, domain.Invalid("bank", "is required")
 	}
 	opts := options(l)
-	banks, err := s.offeredBanks(ctx, l.Env, opts)
+	bank, err := s.offeredBank(ctx, l.Env, opts, req.Bank)
 	if err != nil {
 		return Step{}, err
 	}
-	var bank *SessionBank
-	for i := range banks {
-		if banks[i].Slug == req.Bank || banks[i].ID == req.Bank {
-			bank = &banks[i]
-		}
-	}
-	if bank == nil {
-		return Step{}, domain.Invalid("bank", fmt.Sprintf("%q is not offered in this session", req.Bank))
-	}
 	if req.Method == domain.MethodReturning {
-		return s.quickLogin(ctx, l, st, *bank, req.Credentials)
+		return s.quickLogin(ctx, l, st, bank, req.Credentials)
 	}
 	method := req.Method
 	if !slices.Contains(bank.Methods, method) {
@@ -237,24 +219,14 @@ func (s *Service) Login(ctx context.Context, l domain.LinkSession, req LoginRequ
 	if err := s.spend("logins from this address", s.cfg.Budgets.LoginPerAddress, clientOf(ctx)); err != nil {
 		return Step{}, err
 	}
-	var login string
-	if method == domain.MethodUSSD {
-		phone, err := domain.NormalizeIdentifier(domain.IdentPhone, creds["phone"], "credentials.phone")
-		if err != nil {
-			return Step{}, err
-		}
-		login = "phone:" + phone
-	} else {
-		if strings.TrimSpace(creds["username"]) == "" {
-			return Step{}, domain.Invalid("credentials.username", "is required")
-		}
-		if creds["password"] == "" {
-			return Step{}, domain.Invalid("credentials.password", "is required")
-		}
-		login = "user:" + strings.ToLower(strings.TrimSpace(creds["username"]))
-		st.Username = strings.TrimSpace(creds["username"])
+	login, username, err := loginName(method, creds)
+	if err != nil {
+		return Step{}, err
 	}
-	username := st.Username
+	if username == "" {
+		// A USSD login names no user: keep the one remembered.
+		username = st.Username
+	}
 	st = st.carry()
 	st.LoginKey, st.Username = s.index.BlindIndex(l.CompanyID, "login", bank.Slug+"\x00"+login), username
 	// A reauthentication targets its record; the bank's answer decides
@@ -268,28 +240,73 @@ func (s *Service) Login(ctx context.Context, l domain.LinkSession, req LoginRequ
 	})
 }
 
+// loginState opens the state of a session that may (re)start a login:
+// not finished, not failed for good, not already logged in.
+func (s *Service) loginState(l domain.LinkSession) (linkState, error) {
+	if err := s.usable(l); err != nil {
+		return linkState{}, err
+	}
+	st, err := s.openState(l)
+	if err != nil {
+		return linkState{}, err
+	}
+	if l.Status == domain.StepFailed && !st.Retryable {
+		return linkState{}, &domain.Error{Kind: domain.KindConflict, Code: domain.CodeSessionFailed, Message: "this link session failed and cannot be retried; open a new one"}
+	}
+	if l.Status == domain.StepAccounts {
+		return linkState{}, &domain.Error{Kind: domain.KindConflict, Code: "ALREADY_LOGGED_IN", Message: "already logged in; choose accounts or cancel"}
+	}
+	return st, nil
+}
+
+// offeredBank is the bank ref names (slug or id) among those the session
+// offers.
+func (s *Service) offeredBank(ctx context.Context, env domain.Env, opts sessionOptions, ref string) (SessionBank, error) {
+	banks, err := s.offeredBanks(ctx, env, opts)
+	if err != nil {
+		return SessionBank{}, err
+	}
+	var bank *SessionBank
+	for i := range banks {
+		if banks[i].Slug == ref || banks[i].ID == ref {
+			bank = &banks[i]
+		}
+	}
+	if bank == nil {
+		return SessionBank{}, domain.Invalid("bank", fmt.Sprintf("%q is not offered in this session", ref))
+	}
+	return *bank, nil
+}
+
+// loginName checks a full login's credentials and names the login they
+// are (by phone for USSD, else by username); for a username login it also
+// returns the username as typed, to remember.
+func loginName(method string, creds map[string]string) (login, username string, err error) {
+	if method == domain.MethodUSSD {
+		phone, err := domain.NormalizeIdentifier(domain.IdentPhone, creds["phone"], "credentials.phone")
+		if err != nil {
+			return "", "", err
+		}
+		return "phone:" + phone, "", nil
+	}
+	if strings.TrimSpace(creds["username"]) == "" {
+		return "", "", domain.Invalid("credentials.username", "is required")
+	}
+	if creds["password"] == "" {
+		return "", "", domain.Invalid("credentials.password", "is required")
+	}
+	return "user:" + strings.ToLower(strings.TrimSpace(creds["username"])), strings.TrimSpace(creds["username"]), nil
+}
+
 // quickLogin logs a returning customer in at a bank they linked before:
 // with the stored bank session (the bank may step up with an OTP), or with
 // the remembered username and the password they type.
 func (s *Service) quickLogin(ctx context.Context, l domain.LinkSession, st linkState, bank SessionBank, creds map[string]string) (Step, error) {
-	if l.CustomerID == "" {
-		return Step{}, domain.Invalid("method", "quick login is for returning customers; open the session with the customer's identifier")
-	}
-	scope := domain.Scope{CompanyID: l.CompanyID, Env: l.Env}
-	linked, err := s.known.LinkedBanks(ctx, scope, l.CustomerID)
+	rec, err := s.quickRecord(ctx, l, bank)
 	if err != nil {
 		return Step{}, err
 	}
-	var rec *domain.Record
-	for i := range linked {
-		if linked[i].Bank.ID == bank.ID {
-			rec = &linked[i].Record
-		}
-	}
-	if rec == nil {
-		return Step{}, domain.Invalid("bank", "this customer has not linked "+bank.Name+" before; use a full login")
-	}
-	if err := s.quickLoginOpen(*rec); err != nil {
+	if err := s.quickLoginOpen(rec); err != nil {
 		return Step{}, err
 	}
 	if err := s.spend("logins from this address", s.cfg.Budgets.LoginPerAddress, clientOf(ctx)); err != nil {
@@ -302,21 +319,54 @@ func (s *Service) quickLogin(ctx context.Context, l domain.LinkSession, st linkS
 		return Step{}, err
 	}
 	if password, typed := creds["password"]; typed {
-		if password == "" {
-			return Step{}, domain.Invalid("credentials.password", "is required")
-		}
-		if len(rec.SealedUsername) == 0 {
-			return Step{}, domain.Invalid("credentials", "no username is remembered for this bank; use the OTP quick login or a full login")
-		}
-		username, err := s.sealer.Open(rec.SealedUsername, domain.RecordUsernameAD(rec.ID))
-		if err != nil {
-			return Step{}, fmt.Errorf("open remembered username of %s: %w", rec.ID, err)
-		}
-		st.Username = string(username)
-		return s.advance(ctx, l, st, func(ctx context.Context, slug string) (domain.BankStep, error) {
-			return s.bank.BeginLogin(ctx, slug, rec.Method, map[string]string{"username": string(username), "password": password})
-		})
+		return s.passwordQuickLogin(ctx, l, st, rec, password)
 	}
+	return s.resumeQuickLogin(ctx, l, st, rec)
+}
+
+// quickRecord is the record of the session's returning customer at bank.
+func (s *Service) quickRecord(ctx context.Context, l domain.LinkSession, bank SessionBank) (domain.Record, error) {
+	if l.CustomerID == "" {
+		return domain.Record{}, domain.Invalid("method", "quick login is for returning customers; open the session with the customer's identifier")
+	}
+	scope := domain.Scope{CompanyID: l.CompanyID, Env: l.Env}
+	linked, err := s.known.LinkedBanks(ctx, scope, l.CustomerID)
+	if err != nil {
+		return domain.Record{}, err
+	}
+	var rec *domain.Record
+	for i := range linked {
+		if linked[i].Bank.ID == bank.ID {
+			rec = &linked[i].Record
+		}
+	}
+	if rec == nil {
+		return domain.Record{}, domain.Invalid("bank", "this customer has not linked "+bank.Name+" before; use a full login")
+	}
+	return *rec, nil
+}
+
+// passwordQuickLogin logs in with the record's remembered username and the
+// password the customer typed.
+func (s *Service) passwordQuickLogin(ctx context.Context, l domain.LinkSession, st linkState, rec domain.Record, password string) (Step, error) {
+	if password == "" {
+		return Step{}, domain.Invalid("credentials.password", "is required")
+	}
+	if len(rec.SealedUsername) == 0 {
+		return Step{}, domain.Invalid("credentials", "no username is remembered for this bank; use the OTP quick login or a full login")
+	}
+	username, err := s.sealer.Open(rec.SealedUsername, domain.RecordUsernameAD(rec.ID))
+	if err != nil {
+		return Step{}, fmt.Errorf("open remembered username of %s: %w", rec.ID, err)
+	}
+	st.Username = string(username)
+	return s.advance(ctx, l, st, func(ctx context.Context, slug string) (domain.BankStep, error) {
+		return s.bank.BeginLogin(ctx, slug, rec.Method, map[string]string{"username": string(username), "password": password})
+	})
+}
+
+// resumeQuickLogin resumes the record's stored bank session.
+func (s *Service) resumeQuickLogin(ctx context.Context, l domain.LinkSession, st linkState, rec domain.Record) (Step, error) {
 	if len(rec.SealedSession) == 0 {
 		return Step{}, domain.Invalid("method", "no bank session is stored for this bank; use a full login")
 	}
@@ -325,6 +375,8 @@ func (s *Service) quickLogin(ctx context.Context, l domain.LinkSession, st linkS
 		return Step{}, fmt.Errorf("open bank session of %s: %w", rec.ID, err)
 	}
 	if len(rec.SealedUsername) > 0 {
+		// Best effort: when it does not open, the record keeps the sealed
+		// username it has.
 		if username, err := s.sealer.Open(rec.SealedUsername, domain.RecordUsernameAD(rec.ID)); err == nil {
 			st.Username = string(username)
 		}
@@ -405,115 +457,161 @@ func (s *Service) advance(ctx context.Context, l domain.LinkSession, st linkStat
 		return Step{}, fmt.Errorf("load bank %s: %w", l.BankID, err)
 	}
 	bs, callErr := call(ctx, bank.Slug)
-	step := Step{SessionID: l.ID, Bank: bank.Slug}
-	prevChallenge := st.Challenge
+	m := &move{l: l, st: st, bank: bank, step: Step{SessionID: l.ID, Bank: bank.Slug}}
 	switch {
 	case callErr != nil:
-		de, isDomain := domain.AsError(callErr)
-		if !isDomain || de.Kind == domain.KindInternal || de.Kind == domain.KindNotFound {
-			return Step{}, callErr
-		}
-		step.Status = domain.StepFailed
-		step.Error = &StepError{Type: de.Kind.OkraType(), Code: codeOr(de.Code, de.Kind.OkraType()),
-			Message: de.Message, Retryable: true, Kind: de.Kind}
-		st.Retryable = true
+		err = m.callFailed(callErr)
 	case bs.Rejected != nil:
-		kind := rejectionKind(bs.Rejected.Reason)
-		step.Status = domain.StepFailed
-		step.Error = &StepError{Type: bs.Rejected.Reason, Code: bs.Rejected.Reason, Message: rejectionMessage(bs.Rejected),
-			Retryable: bs.Rejected.Retryable || bs.Rejected.Reason == domain.RejectInvalidCredentials ||
-				bs.Rejected.Reason == domain.RejectSessionExpired, Kind: kind}
-		if bs.Rejected.Reason == domain.RejectSessionExpired {
-			// The stored session is refused: the customer logs in in full,
-			// in this same session.
-			step.Error.Fallback = "full_login"
-		}
-		if bs.Rejected.Reason == domain.RejectInvalidCredentials {
-			// Password guessing is bounded per session as well as per
-			// customer and address.
-			st.LoginFailures++
-			if st.LoginFailures >= s.cfg.MaxLoginFailures {
-				step.Error.Retryable = false
-				step.Error.Message += "; too many failed logins in this session, open a new one"
-			}
-		}
-		if st.QuickRecord != "" && (bs.Rejected.Reason == domain.RejectInvalidCredentials || bs.Rejected.Reason == domain.RejectMFAFailed) {
-			if err := s.quickLoginFailed(ctx, l, st.QuickRecord, bank, &step); err != nil {
-				return Step{}, err
-			}
-		}
-		st.Retryable = step.Error.Retryable
-		st.FlowState = nil
+		err = s.rejected(ctx, m, bs.Rejected)
 	case bs.Challenge != nil:
-		c := bs.Challenge
-		step.Status = domain.StepChallenge
-		step.Challenge = &StepChallenge{Type: c.Kind, Prompt: c.Prompt, USSDCode: c.USSDCode, AttemptsLeft: c.AttemptsLeft}
-		if !c.ExpiresAt.IsZero() {
-			step.Challenge.ExpiresAt = okra.Time(c.ExpiresAt)
-		}
-		if l.Status == domain.StepChallenge && prevChallenge == c.Kind && c.Kind != domain.ChallengeUSSD {
-			l.Attempts++
-			step.Challenge.Wrong = true
-		} else if prevChallenge != c.Kind {
-			l.Attempts = 0
-		}
-		if left := s.cfg.MaxAttempts - l.Attempts; step.Challenge.AttemptsLeft <= 0 || step.Challenge.AttemptsLeft > left {
-			step.Challenge.AttemptsLeft = left
-		}
-		st.FlowState, st.Challenge = bs.FlowState, c.Kind
-		if step.Challenge.Wrong && st.QuickRecord != "" {
-			if err := s.quickLoginFailed(ctx, l, st.QuickRecord, bank, &step); err != nil {
-				return Step{}, err
-			}
-			if step.Status == domain.StepFailed {
-				st.FlowState, st.Challenge, st.Retryable = nil, "", step.Error.Retryable
-			}
-		}
+		err = s.challenged(ctx, m, bs.Challenge, bs.FlowState)
 	case bs.Pending != nil:
-		step.Status = domain.StepPending
-		step.PollAfterMS = bs.Pending.PollAfter.Milliseconds()
-		if step.PollAfterMS <= 0 {
-			step.PollAfterMS = 1000
-		}
-		st.FlowState = bs.FlowState
+		m.pending(bs.Pending, bs.FlowState)
 	case bs.Authenticated != nil:
-		if reason, err := s.reauthRefusal(ctx, l, st, *bs.Authenticated); err != nil {
-			return Step{}, err
-		} else if reason != "" {
-			// Another person's login must not repair, and so take over,
-			// the record: fail and keep nothing of this login.
-			step.Status = domain.StepFailed
-			step.Error = &StepError{Type: domain.CodeReauthMismatch, Code: domain.CodeReauthMismatch, Kind: domain.KindForbidden,
-				Message: "this login does not belong to the account being reauthenticated: " + reason}
-			st = st.carry()
-			st.Retryable = false
-			break
-		}
-		if st.QuickRecord != "" {
-			if err := s.store.Records().SetQuickLoginLock(ctx, domain.Scope{CompanyID: l.CompanyID, Env: l.Env}, st.QuickRecord, nil); err != nil {
-				return Step{}, fmt.Errorf("reset quick login failures of %s: %w", st.QuickRecord, err)
-			}
-		}
-		step.Status = domain.StepAccounts
-		accounts, err := s.assignAccounts(ctx, l, bs.Authenticated.Accounts)
-		if err != nil {
-			return Step{}, err
-		}
-		owner := bs.Authenticated.Owner
-		st.BankSession, st.Accounts, st.Owner, st.FlowState, st.Challenge = bs.Authenticated.Session, accounts, &owner, nil, ""
-		st.Identity = bs.Authenticated.Identity
-		step.Accounts, err = s.stepAccounts(ctx, l, accounts)
-		if err != nil {
-			return Step{}, err
-		}
+		err = s.authenticated(ctx, m, *bs.Authenticated)
 	default:
 		return Step{}, &domain.Error{Kind: domain.KindConnectorFailed, Message: "the connector answered an empty step"}
 	}
-	l.Status = step.Status
-	if err := s.save(ctx, l, st, step); err != nil {
+	if err != nil {
 		return Step{}, err
 	}
-	return step, nil
+	m.l.Status = m.step.Status
+	if err := s.save(ctx, m.l, m.st, m.step); err != nil {
+		return Step{}, err
+	}
+	return m.step, nil
+}
+
+// move is one bank answer being recorded: the session, its sealed state
+// and the step it answers, all saved together once the answer is read.
+type move struct {
+	l    domain.LinkSession
+	st   linkState
+	bank domain.Bank
+	step Step
+}
+
+// callFailed records a connector call that failed with a domain error the
+// customer may retry past; any other error fails the call itself.
+func (m *move) callFailed(callErr error) error {
+	de, isDomain := domain.AsError(callErr)
+	if !isDomain || de.Kind == domain.KindInternal || de.Kind == domain.KindNotFound {
+		return callErr
+	}
+	m.step.Status = domain.StepFailed
+	m.step.Error = &StepError{Type: de.Kind.OkraType(), Code: codeOr(de.Code, de.Kind.OkraType()),
+		Message: de.Message, Retryable: true, Kind: de.Kind}
+	m.st.Retryable = true
+	return nil
+}
+
+// rejected records the bank's refusal, counting failed logins against the
+// session's and the quick-login record's budgets.
+func (s *Service) rejected(ctx context.Context, m *move, r *domain.BankRejection) error {
+	m.step.Status = domain.StepFailed
+	m.step.Error = &StepError{Type: r.Reason, Code: r.Reason, Message: rejectionMessage(r),
+		Retryable: r.Retryable || r.Reason == domain.RejectInvalidCredentials || r.Reason == domain.RejectSessionExpired,
+		Kind:      rejectionKind(r.Reason)}
+	if r.Reason == domain.RejectSessionExpired {
+		// The stored session is refused: the customer logs in in full,
+		// in this same session.
+		m.step.Error.Fallback = "full_login"
+	}
+	if r.Reason == domain.RejectInvalidCredentials {
+		// Password guessing is bounded per session as well as per
+		// customer and address.
+		m.st.LoginFailures++
+		if m.st.LoginFailures >= s.cfg.MaxLoginFailures {
+			m.step.Error.Retryable = false
+			m.step.Error.Message += "; too many failed logins in this session, open a new one"
+		}
+	}
+	if m.st.QuickRecord != "" && (r.Reason == domain.RejectInvalidCredentials || r.Reason == domain.RejectMFAFailed) {
+		if err := s.quickLoginFailed(ctx, m.l, m.st.QuickRecord, m.bank, &m.step); err != nil {
+			return err
+		}
+	}
+	m.st.Retryable = m.step.Error.Retryable
+	m.st.FlowState = nil
+	return nil
+}
+
+// challenged records the bank's question. The same question asked again
+// means the last answer was wrong: it costs an attempt, and in a quick
+// login counts against the record's budget.
+func (s *Service) challenged(ctx context.Context, m *move, c *domain.BankChallenge, flow []byte) error {
+	prev := m.st.Challenge
+	m.step.Status = domain.StepChallenge
+	ch := &StepChallenge{Type: c.Kind, Prompt: c.Prompt, USSDCode: c.USSDCode, AttemptsLeft: c.AttemptsLeft}
+	m.step.Challenge = ch
+	if !c.ExpiresAt.IsZero() {
+		ch.ExpiresAt = okra.Time(c.ExpiresAt)
+	}
+	if m.l.Status == domain.StepChallenge && prev == c.Kind && c.Kind != domain.ChallengeUSSD {
+		m.l.Attempts++
+		ch.Wrong = true
+	} else if prev != c.Kind {
+		m.l.Attempts = 0
+	}
+	if left := s.cfg.MaxAttempts - m.l.Attempts; ch.AttemptsLeft <= 0 || ch.AttemptsLeft > left {
+		ch.AttemptsLeft = left
+	}
+	m.st.FlowState, m.st.Challenge = flow, c.Kind
+	if !ch.Wrong || m.st.QuickRecord == "" {
+		return nil
+	}
+	if err := s.quickLoginFailed(ctx, m.l, m.st.QuickRecord, m.bank, &m.step); err != nil {
+		return err
+	}
+	if m.step.Status == domain.StepFailed {
+		m.st.FlowState, m.st.Challenge, m.st.Retryable = nil, "", m.step.Error.Retryable
+	}
+	return nil
+}
+
+// pending records that the bank awaits the customer (a USSD confirmation):
+// the widget polls.
+func (m *move) pending(p *domain.BankPending, flow []byte) {
+	m.step.Status = domain.StepPending
+	m.step.PollAfterMS = p.PollAfter.Milliseconds()
+	if m.step.PollAfterMS <= 0 {
+		m.step.PollAfterMS = 1000
+	}
+	m.st.FlowState = flow
+}
+
+// authenticated records a successful login and offers its accounts,
+// unless the session reauthenticates a record this login may not repair.
+func (s *Service) authenticated(ctx context.Context, m *move, login domain.BankLogin) error {
+	reason, err := s.reauthRefusal(ctx, m.l, m.st, login)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		// Another person's login must not repair, and so take over, the
+		// record: fail and keep nothing of this login.
+		m.step.Status = domain.StepFailed
+		m.step.Error = &StepError{Type: domain.CodeReauthMismatch, Code: domain.CodeReauthMismatch, Kind: domain.KindForbidden,
+			Message: "this login does not belong to the account being reauthenticated: " + reason}
+		m.st = m.st.carry()
+		m.st.Retryable = false
+		return nil
+	}
+	if m.st.QuickRecord != "" {
+		if err := s.store.Records().SetQuickLoginLock(ctx, domain.Scope{CompanyID: m.l.CompanyID, Env: m.l.Env}, m.st.QuickRecord, nil); err != nil {
+			return fmt.Errorf("reset quick login failures of %s: %w", m.st.QuickRecord, err)
+		}
+	}
+	m.step.Status = domain.StepAccounts
+	accounts, err := s.assignAccounts(ctx, m.l, login.Accounts)
+	if err != nil {
+		return err
+	}
+	owner := login.Owner
+	m.st.BankSession, m.st.Accounts, m.st.Owner, m.st.FlowState, m.st.Challenge = login.Session, accounts, &owner, nil, ""
+	m.st.Identity = login.Identity
+	m.step.Accounts, err = s.stepAccounts(ctx, m.l, accounts)
+	return err
 }
 
 // save stores the session's new step and state; a concurrent call that

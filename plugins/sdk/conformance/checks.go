@@ -44,40 +44,78 @@ func (r *runner) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), r.plan.callTimeout())
 }
 
+// call makes one connector call under the plan's timeout; an error fails
+// the check, saying "<what> failed".
+func call[R any](r *runner, t T, what string, fn func(ctx context.Context) (R, error)) R {
+	t.Helper()
+	ctx, cancel := r.ctx()
+	defer cancel()
+	res, err := fn(ctx)
+	if err != nil {
+		t.Fatalf("%s failed: %v", what, err)
+	}
+	return res
+}
+
 // metadata fetches metadata from a fresh instance.
 func (r *runner) metadata(t T) sdk.Metadata {
 	t.Helper()
 	c, done := r.target.Open(t)
 	defer done()
-	ctx, cancel := r.ctx()
-	defer cancel()
-	md, err := c.GetMetadata(ctx)
-	if err != nil {
-		t.Fatalf("GetMetadata failed: %v", err)
-	}
-	return md
+	return call(r, t, "GetMetadata", c.GetMetadata)
 }
 
 func (r *runner) begin(t T, c sdk.Connector, bank string, method sdk.Method, creds map[string]string) sdk.Step {
 	t.Helper()
-	ctx, cancel := r.ctx()
-	defer cancel()
-	st, err := c.BeginLogin(ctx, sdk.BeginLoginRequest{Bank: bank, Method: method, Credentials: creds})
-	if err != nil {
-		t.Fatalf("BeginLogin(bank %q, method %q) failed: %v", bank, method, err)
-	}
-	return st
+	return call(r, t, fmt.Sprintf("BeginLogin(bank %q, method %q)", bank, method), func(ctx context.Context) (sdk.Step, error) {
+		return c.BeginLogin(ctx, sdk.BeginLoginRequest{Bank: bank, Method: method, Credentials: creds})
+	})
 }
 
 func (r *runner) cont(t T, c sdk.Connector, flow []byte, answer string) sdk.Step {
 	t.Helper()
-	ctx, cancel := r.ctx()
-	defer cancel()
-	st, err := c.ContinueLogin(ctx, sdk.ContinueLoginRequest{FlowState: flow, Answer: answer})
-	if err != nil {
-		t.Fatalf("ContinueLogin failed: %v", err)
+	return call(r, t, "ContinueLogin", func(ctx context.Context) (sdk.Step, error) {
+		return c.ContinueLogin(ctx, sdk.ContinueLoginRequest{FlowState: flow, Answer: answer})
+	})
+}
+
+// require skips the check unless the connector declares the capability.
+func (r *runner) require(t T, capability string, declared bool) {
+	if !declared {
+		r.skipf(t, "the connector does not declare the %s capability", capability)
 	}
-	return st
+}
+
+// openLoggedIn opens an instance and logs in with the plan's success
+// credentials; done closes the instance.
+func (r *runner) openLoggedIn(t T) (c sdk.Connector, auth *sdk.Authenticated, done func()) {
+	t.Helper()
+	c, done = r.target.Open(t)
+	ok := false
+	defer func() {
+		if !ok {
+			// The login failed the check: close the instance here.
+			done()
+		}
+	}()
+	auth = r.login(t, c, r.plan.Success)
+	ok = true
+	return c, auth, done
+}
+
+// expectForeignSessionRefused checks the answer to a call made with a
+// session the connector never issued: SESSION_EXPIRED, or an
+// invalid-request error.
+func expectForeignSessionRefused(t T, what string, rejected *sdk.Rejected, got string, err error) {
+	t.Helper()
+	switch {
+	case err == nil && rejected != nil && rejected.Reason == sdk.RejectSessionExpired:
+	case errors.Is(err, sdk.ErrInvalidRequest):
+	case err == nil:
+		t.Errorf("%s with a session the connector never issued: want SESSION_EXPIRED, got %s", what, got)
+	default:
+		t.Errorf("%s with a session the connector never issued: want SESSION_EXPIRED, got error %v", what, err)
+	}
 }
 
 func describe(st sdk.Step) string {
@@ -153,6 +191,12 @@ func (r *runner) checkMetadata(t T) {
 	if len(md.Banks) == 0 {
 		return // reported above; the plan's bank cannot be looked up
 	}
+	r.checkPlanBank(t, md)
+}
+
+// checkPlanBank checks that the connector serves the plan's bank with the
+// plan's method.
+func (r *runner) checkPlanBank(t T, md sdk.Metadata) {
 	var planBank *sdk.Bank
 	for i := range md.Banks {
 		if md.Banks[i].ID == r.plan.Bank {
@@ -179,12 +223,9 @@ func (r *runner) checkMethods(t T, path string) {
 				for _, f := range b.Fields[m] {
 					creds[f.Name] = "conformance-probe"
 				}
-				ctx, cancel := r.ctx()
-				defer cancel()
-				st, err := c.BeginLogin(ctx, sdk.BeginLoginRequest{Bank: b.ID, Method: m, Credentials: creds})
-				if err != nil {
-					t.Fatalf("bank %q declares %s but BeginLogin failed: %v", b.ID, m, err)
-				}
+				st := call(r, t, fmt.Sprintf("bank %q declares %s but BeginLogin", b.ID, m), func(ctx context.Context) (sdk.Step, error) {
+					return c.BeginLogin(ctx, sdk.BeginLoginRequest{Bank: b.ID, Method: m, Credentials: creds})
+				})
 				if st.Rejected != nil && st.Rejected.Reason == sdk.RejectUnsupported {
 					t.Errorf("bank %q declares %s but rejects it as UNSUPPORTED", b.ID, m)
 				}
@@ -290,65 +331,76 @@ func (r *runner) checkChallenges(t T, path string) {
 	}
 	for _, cp := range r.plan.Challenges {
 		r.group(t, path, cp.Name, func(t T, path string) {
-			r.check(t, path, "right_answers", func(t T) {
-				c, done := r.target.Open(t)
-				defer done()
-				st := r.walk(t, c, cp, len(cp.Steps))
-				if st.Authenticated == nil {
-					t.Fatalf("after answering every challenge correctly: want authenticated, got %s", describe(st))
-				}
-				checkAuthenticated(t, st.Authenticated)
-			})
+			r.check(t, path, "right_answers", func(t T) { r.checkRightAnswers(t, cp) })
 			for i, step := range cp.Steps {
 				if step.WrongAnswer == "" {
 					continue
 				}
-				r.check(t, path, fmt.Sprintf("step%d_wrong_answers", i+1), func(t T) {
-					c, done := r.target.Open(t)
-					defer done()
-					st := r.walk(t, c, cp, i)
-					ch := expectChallenge(t, st, step.Kind, fmt.Sprintf("step %d", i+1))
-					left := ch.AttemptsLeft
-					for n := 1; ; n++ {
-						st = r.cont(t, c, st.FlowState, step.WrongAnswer)
-						if st.Rejected != nil {
-							if st.Rejected.Reason != sdk.RejectMFAFailed {
-								t.Fatalf("wrong answer %d: want rejection MFA_FAILED, got %s", n, st.Rejected.Reason)
-							}
-							if left != 1 {
-								t.Errorf("wrong answer %d ended the flow while the last challenge said attempts_left %d", n, left)
-							}
-							return
-						}
-						next := expectChallenge(t, st, step.Kind, fmt.Sprintf("after wrong answer %d", n))
-						if next.AttemptsLeft >= left {
-							t.Fatalf("after wrong answer %d: attempts_left is %d, want it to decrease from %d", n, next.AttemptsLeft, left)
-						}
-						left = next.AttemptsLeft
-						if n > 20 {
-							t.Fatalf("still challenged after %d wrong answers; a bank must give up with MFA_FAILED", n)
-						}
-					}
-				})
-				r.check(t, path, fmt.Sprintf("step%d_wrong_then_right", i+1), func(t T) {
-					c, done := r.target.Open(t)
-					defer done()
-					st := r.walk(t, c, cp, i)
-					expectChallenge(t, st, step.Kind, fmt.Sprintf("step %d", i+1))
-					st = r.cont(t, c, st.FlowState, step.WrongAnswer)
-					ch := expectChallenge(t, st, step.Kind, "after one wrong answer")
-					_ = ch
-					st = r.cont(t, c, st.FlowState, step.Answer)
-					for j := i + 1; j < len(cp.Steps); j++ {
-						expectChallenge(t, st, cp.Steps[j].Kind, fmt.Sprintf("step %d", j+1))
-						st = r.cont(t, c, st.FlowState, cp.Steps[j].Answer)
-					}
-					if st.Authenticated == nil {
-						t.Fatalf("a right answer after a wrong one: want authenticated, got %s", describe(st))
-					}
-				})
+				r.check(t, path, fmt.Sprintf("step%d_wrong_answers", i+1), func(t T) { r.checkWrongAnswers(t, cp, i) })
+				r.check(t, path, fmt.Sprintf("step%d_wrong_then_right", i+1), func(t T) { r.checkWrongThenRight(t, cp, i) })
 			}
 		})
+	}
+}
+
+// checkRightAnswers answers every challenge of cp correctly.
+func (r *runner) checkRightAnswers(t T, cp ChallengePlan) {
+	c, done := r.target.Open(t)
+	defer done()
+	st := r.walk(t, c, cp, len(cp.Steps))
+	if st.Authenticated == nil {
+		t.Fatalf("after answering every challenge correctly: want authenticated, got %s", describe(st))
+	}
+	checkAuthenticated(t, st.Authenticated)
+}
+
+// checkWrongAnswers answers step i of cp wrongly until the bank gives
+// up: attempts_left must fall each time and reach 1 before MFA_FAILED.
+func (r *runner) checkWrongAnswers(t T, cp ChallengePlan, i int) {
+	step := cp.Steps[i]
+	c, done := r.target.Open(t)
+	defer done()
+	st := r.walk(t, c, cp, i)
+	left := expectChallenge(t, st, step.Kind, fmt.Sprintf("step %d", i+1)).AttemptsLeft
+	for n := 1; ; n++ {
+		st = r.cont(t, c, st.FlowState, step.WrongAnswer)
+		if st.Rejected != nil {
+			if st.Rejected.Reason != sdk.RejectMFAFailed {
+				t.Fatalf("wrong answer %d: want rejection MFA_FAILED, got %s", n, st.Rejected.Reason)
+			}
+			if left != 1 {
+				t.Errorf("wrong answer %d ended the flow while the last challenge said attempts_left %d", n, left)
+			}
+			return
+		}
+		next := expectChallenge(t, st, step.Kind, fmt.Sprintf("after wrong answer %d", n))
+		if next.AttemptsLeft >= left {
+			t.Fatalf("after wrong answer %d: attempts_left is %d, want it to decrease from %d", n, next.AttemptsLeft, left)
+		}
+		left = next.AttemptsLeft
+		if n > 20 {
+			t.Fatalf("still challenged after %d wrong answers; a bank must give up with MFA_FAILED", n)
+		}
+	}
+}
+
+// checkWrongThenRight answers step i of cp wrongly once, then right, and
+// the rest of the steps right.
+func (r *runner) checkWrongThenRight(t T, cp ChallengePlan, i int) {
+	step := cp.Steps[i]
+	c, done := r.target.Open(t)
+	defer done()
+	st := r.walk(t, c, cp, i)
+	expectChallenge(t, st, step.Kind, fmt.Sprintf("step %d", i+1))
+	st = r.cont(t, c, st.FlowState, step.WrongAnswer)
+	expectChallenge(t, st, step.Kind, "after one wrong answer")
+	st = r.cont(t, c, st.FlowState, step.Answer)
+	for j := i + 1; j < len(cp.Steps); j++ {
+		expectChallenge(t, st, cp.Steps[j].Kind, fmt.Sprintf("step %d", j+1))
+		st = r.cont(t, c, st.FlowState, cp.Steps[j].Answer)
+	}
+	if st.Authenticated == nil {
+		t.Fatalf("a right answer after a wrong one: want authenticated, got %s", describe(st))
 	}
 }
 
@@ -388,13 +440,15 @@ func (r *runner) capabilities(t T) sdk.Capabilities {
 
 func (r *runner) balances(t T, c sdk.Connector, session []byte, ids []string) sdk.BalanceResult {
 	t.Helper()
-	ctx, cancel := r.ctx()
-	defer cancel()
-	res, err := c.GetBalance(ctx, sdk.GetBalanceRequest{Bank: r.plan.Bank, Session: session, AccountIDs: ids})
-	if err != nil {
-		t.Fatalf("GetBalance failed: %v", err)
-	}
-	return res
+	return r.balancesAs(t, c, "GetBalance", session, ids)
+}
+
+// balancesAs is balances, naming the call what when it fails.
+func (r *runner) balancesAs(t T, c sdk.Connector, what string, session []byte, ids []string) sdk.BalanceResult {
+	t.Helper()
+	return call(r, t, what, func(ctx context.Context) (sdk.BalanceResult, error) {
+		return c.GetBalance(ctx, sdk.GetBalanceRequest{Bank: r.plan.Bank, Session: session, AccountIDs: ids})
+	})
 }
 
 func checkBalances(t T, label string, auth *sdk.Authenticated, res sdk.BalanceResult) {
@@ -433,12 +487,9 @@ func checkBalances(t T, label string, auth *sdk.Authenticated, res sdk.BalanceRe
 
 func (r *runner) checkBalance(t T, path string) {
 	r.check(t, path, "every_account", func(t T) {
-		if !r.capabilities(t).Balance {
-			r.skipf(t, "the connector does not declare the balance capability")
-		}
-		c, done := r.target.Open(t)
+		r.require(t, "balance", r.capabilities(t).Balance)
+		c, auth, done := r.openLoggedIn(t)
 		defer done()
-		auth := r.login(t, c, r.plan.Success)
 		var ids []string
 		for _, a := range auth.Accounts {
 			ids = append(ids, a.ID)
@@ -451,77 +502,73 @@ func (r *runner) checkBalance(t T, path string) {
 			again := r.balances(t, c, res.RotatedSession, nil)
 			checkBalances(t, "GetBalance(rotated session)", auth, again)
 		}
-		for _, want := range r.plan.Balances {
-			found := false
-			for _, acc := range auth.Accounts {
-				if acc.Type != want.Type {
-					continue
-				}
-				for _, b := range res.Balances {
-					if b.AccountID != acc.ID {
-						continue
-					}
-					found = true
-					if b.AvailableMinor != want.AvailableMinor || b.LedgerMinor != want.LedgerMinor || (want.Currency != "" && b.Currency != want.Currency) {
-						t.Errorf("%s account: balance %d/%d %s, want %d/%d %s (available/ledger, minor units)",
-							want.Type, b.AvailableMinor, b.LedgerMinor, b.Currency, want.AvailableMinor, want.LedgerMinor, want.Currency)
-					}
-				}
-			}
-			if !found {
-				t.Errorf("no %s account in the success login, which the plan's balances expect", want.Type)
-			}
-		}
+		r.comparePlanBalances(t, auth, res)
 	})
 }
 
-func (r *runner) checkResume(t T, path string) {
-	r.check(t, path, "quick_login", func(t T) {
-		if !r.capabilities(t).SessionResume {
-			r.skipf(t, "the connector does not declare the session_resume capability")
-		}
-		c, done := r.target.Open(t)
-		defer done()
-		auth := r.login(t, c, r.plan.Success)
-		ctx, cancel := r.ctx()
-		defer cancel()
-		st, err := c.ResumeSession(ctx, sdk.ResumeSessionRequest{Bank: r.plan.Bank, Session: auth.Session})
-		if err != nil {
-			t.Fatalf("ResumeSession failed: %v", err)
-		}
-		if st.Challenge != nil {
-			if r.plan.Resume == nil {
-				t.Fatalf("ResumeSession asked for a %s challenge but the plan has no resume answer", st.Challenge.Kind)
+// comparePlanBalances compares the balances of the plan's account types
+// with what the plan expects.
+func (r *runner) comparePlanBalances(t T, auth *sdk.Authenticated, res sdk.BalanceResult) {
+	for _, want := range r.plan.Balances {
+		found := false
+		for _, acc := range auth.Accounts {
+			if acc.Type != want.Type {
+				continue
 			}
-			expectChallenge(t, st, st.Challenge.Kind, "quick login")
-			st = r.cont(t, c, st.FlowState, r.plan.Resume.Answer)
+			for _, b := range res.Balances {
+				if b.AccountID != acc.ID {
+					continue
+				}
+				found = true
+				if b.AvailableMinor != want.AvailableMinor || b.LedgerMinor != want.LedgerMinor || (want.Currency != "" && b.Currency != want.Currency) {
+					t.Errorf("%s account: balance %d/%d %s, want %d/%d %s (available/ledger, minor units)",
+						want.Type, b.AvailableMinor, b.LedgerMinor, b.Currency, want.AvailableMinor, want.LedgerMinor, want.Currency)
+				}
+			}
 		}
-		if st.Authenticated == nil {
-			t.Fatalf("quick login: want authenticated, got %s", describe(st))
+		if !found {
+			t.Errorf("no %s account in the success login, which the plan's balances expect", want.Type)
 		}
-		checkAuthenticated(t, st.Authenticated)
-		if a, b := nubans(auth), nubans(st.Authenticated); !slices.Equal(a, b) {
-			t.Errorf("quick login reached different accounts: login %v, quick login %v", a, b)
-		}
-	})
+	}
+}
+
+func (r *runner) checkResume(t T, path string) {
+	r.check(t, path, "quick_login", r.checkQuickLogin)
 	r.check(t, path, "garbage_session", func(t T) {
-		if !r.capabilities(t).SessionResume {
-			r.skipf(t, "the connector does not declare the session_resume capability")
-		}
+		r.require(t, "session_resume", r.capabilities(t).SessionResume)
 		c, done := r.target.Open(t)
 		defer done()
 		ctx, cancel := r.ctx()
 		defer cancel()
 		st, err := c.ResumeSession(ctx, sdk.ResumeSessionRequest{Bank: r.plan.Bank, Session: []byte("conformance: not a session")})
-		switch {
-		case err == nil && st.Rejected != nil && st.Rejected.Reason == sdk.RejectSessionExpired:
-		case errors.Is(err, sdk.ErrInvalidRequest):
-		case err == nil:
-			t.Errorf("ResumeSession with a session the connector never issued: want SESSION_EXPIRED, got %s", describe(st))
-		default:
-			t.Errorf("ResumeSession with a session the connector never issued: want SESSION_EXPIRED, got error %v", err)
-		}
+		expectForeignSessionRefused(t, "ResumeSession", st.Rejected, describe(st), err)
 	})
+}
+
+// checkQuickLogin resumes the success login's session, answering the
+// plan's resume challenge if the bank steps up; it must reach the same
+// accounts.
+func (r *runner) checkQuickLogin(t T) {
+	r.require(t, "session_resume", r.capabilities(t).SessionResume)
+	c, auth, done := r.openLoggedIn(t)
+	defer done()
+	st := call(r, t, "ResumeSession", func(ctx context.Context) (sdk.Step, error) {
+		return c.ResumeSession(ctx, sdk.ResumeSessionRequest{Bank: r.plan.Bank, Session: auth.Session})
+	})
+	if st.Challenge != nil {
+		if r.plan.Resume == nil {
+			t.Fatalf("ResumeSession asked for a %s challenge but the plan has no resume answer", st.Challenge.Kind)
+		}
+		expectChallenge(t, st, st.Challenge.Kind, "quick login")
+		st = r.cont(t, c, st.FlowState, r.plan.Resume.Answer)
+	}
+	if st.Authenticated == nil {
+		t.Fatalf("quick login: want authenticated, got %s", describe(st))
+	}
+	checkAuthenticated(t, st.Authenticated)
+	if a, b := nubans(auth), nubans(st.Authenticated); !slices.Equal(a, b) {
+		t.Errorf("quick login reached different accounts: login %v, quick login %v", a, b)
+	}
 }
 
 func (r *runner) checkExpiredSession(t T) {
@@ -549,15 +596,7 @@ func (r *runner) checkExpiredSession(t T) {
 		}
 	}
 	if caps.Balance {
-		res := func() sdk.BalanceResult {
-			ctx, cancel := r.ctx()
-			defer cancel()
-			res, err := c.GetBalance(ctx, sdk.GetBalanceRequest{Bank: r.plan.Bank, Session: auth.Session})
-			if err != nil {
-				t.Fatalf("GetBalance with an expired session failed: %v", err)
-			}
-			return res
-		}()
+		res := r.balancesAs(t, c, "GetBalance with an expired session", auth.Session, nil)
 		if res.Rejected == nil || res.Rejected.Reason != sdk.RejectSessionExpired {
 			t.Errorf("GetBalance with an expired session: want SESSION_EXPIRED, got %d balances, rejection %v", len(res.Balances), res.Rejected)
 		}
@@ -594,6 +633,12 @@ func (r *runner) poll(t T, c sdk.Connector, st sdk.Step, deadline time.Time) sdk
 	}
 }
 
+// ussdCase is a USSD phone of the plan and what its flow must end in.
+type ussdCase struct {
+	name, phone string
+	want        func(t T, st sdk.Step, ch *sdk.Challenge)
+}
+
 func (r *runner) checkUSSD(t T, path string) {
 	u := r.plan.USSD
 	if u == nil {
@@ -604,29 +649,19 @@ func (r *runner) checkUSSD(t T, path string) {
 	if bank == "" {
 		bank = r.plan.Bank
 	}
-	start := func(t T, c sdk.Connector, phone string) (sdk.Step, *sdk.Challenge) {
-		if !r.capabilities(t).USSD {
-			r.skipf(t, "the connector does not declare the ussd capability")
-		}
-		st := r.begin(t, c, bank, sdk.MethodUSSD, map[string]string{"phone": phone})
-		return st, expectChallenge(t, st, sdk.ChallengeUSSD, "USSD login")
-	}
-	cases := []struct {
-		name, phone string
-		want        func(t T, st sdk.Step, ch *sdk.Challenge, began time.Time)
-	}{
-		{"confirm", u.ConfirmPhone, func(t T, st sdk.Step, _ *sdk.Challenge, _ time.Time) {
+	cases := []ussdCase{
+		{"confirm", u.ConfirmPhone, func(t T, st sdk.Step, _ *sdk.Challenge) {
 			if st.Authenticated == nil {
 				t.Fatalf("USSD confirm phone: want authenticated, got %s", describe(st))
 			}
 			checkAuthenticated(t, st.Authenticated)
 		}},
-		{"decline", u.DeclinePhone, func(t T, st sdk.Step, _ *sdk.Challenge, _ time.Time) {
+		{"decline", u.DeclinePhone, func(t T, st sdk.Step, _ *sdk.Challenge) {
 			if st.Rejected == nil || st.Rejected.Reason != sdk.RejectUSSDDeclined {
 				t.Fatalf("USSD decline phone: want rejection USSD_DECLINED, got %s", describe(st))
 			}
 		}},
-		{"expire", u.ExpirePhone, func(t T, st sdk.Step, ch *sdk.Challenge, _ time.Time) {
+		{"expire", u.ExpirePhone, func(t T, st sdk.Step, ch *sdk.Challenge) {
 			if st.Rejected == nil || st.Rejected.Reason != sdk.RejectExpired {
 				t.Fatalf("USSD expire phone: want rejection EXPIRED, got %s", describe(st))
 			}
@@ -636,25 +671,31 @@ func (r *runner) checkUSSD(t T, path string) {
 		}},
 	}
 	for _, tc := range cases {
-		r.check(t, path, tc.name, func(t T) {
-			if tc.phone == "" {
-				r.skipf(t, "the plan has no %s phone", tc.name)
-			}
-			c, done := r.target.Open(t)
-			defer done()
-			began := time.Now()
-			st, ch := start(t, c, tc.phone)
-			deadline := began.Add(r.plan.maxWait())
-			if tc.name == "expire" {
-				if ch.ExpiresAt.After(deadline) {
-					r.skipf(t, "the USSD challenge expires in %s, beyond max_wait %s; use a shorter USSD expiry to exercise it",
-						time.Until(ch.ExpiresAt).Round(time.Second), r.plan.maxWait())
-				}
-				deadline = ch.ExpiresAt.Add(3 * time.Second)
-			}
-			tc.want(t, r.poll(t, c, st, deadline), ch, began)
-		})
+		r.check(t, path, tc.name, func(t T) { r.checkUSSDCase(t, bank, tc) })
 	}
+}
+
+// checkUSSDCase starts a USSD login with tc's phone and polls it until it
+// ends; the expire case waits for the challenge's own expiry.
+func (r *runner) checkUSSDCase(t T, bank string, tc ussdCase) {
+	if tc.phone == "" {
+		r.skipf(t, "the plan has no %s phone", tc.name)
+	}
+	c, done := r.target.Open(t)
+	defer done()
+	began := time.Now()
+	r.require(t, "ussd", r.capabilities(t).USSD)
+	st := r.begin(t, c, bank, sdk.MethodUSSD, map[string]string{"phone": tc.phone})
+	ch := expectChallenge(t, st, sdk.ChallengeUSSD, "USSD login")
+	deadline := began.Add(r.plan.maxWait())
+	if tc.name == "expire" {
+		if ch.ExpiresAt.After(deadline) {
+			r.skipf(t, "the USSD challenge expires in %s, beyond max_wait %s; use a shorter USSD expiry to exercise it",
+				time.Until(ch.ExpiresAt).Round(time.Second), r.plan.maxWait())
+		}
+		deadline = ch.ExpiresAt.Add(3 * time.Second)
+	}
+	tc.want(t, r.poll(t, c, st, deadline), ch)
 }
 
 // checkStateless continues flows and sessions in fresh instances.
@@ -678,10 +719,7 @@ func (r *runner) checkStateless(t T, path string) {
 		}
 	})
 	r.check(t, path, "session_in_fresh_instance", func(t T) {
-		caps := r.capabilities(t)
-		if !caps.Balance {
-			r.skipf(t, "the connector does not declare the balance capability")
-		}
+		r.require(t, "balance", r.capabilities(t).Balance)
 		c1, done1 := r.target.Open(t)
 		auth := r.login(t, c1, r.plan.Success)
 		done1()
@@ -690,9 +728,7 @@ func (r *runner) checkStateless(t T, path string) {
 		checkBalances(t, "GetBalance in a fresh instance", auth, r.balances(t, c2, auth.Session, nil))
 	})
 	r.check(t, path, "identity_in_fresh_instance", func(t T) {
-		if !r.capabilities(t).Identity {
-			r.skipf(t, "the connector does not declare the identity capability")
-		}
+		r.require(t, "identity", r.capabilities(t).Identity)
 		c1, done1 := r.target.Open(t)
 		auth := r.login(t, c1, r.plan.Success)
 		done1()

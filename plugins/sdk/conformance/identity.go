@@ -1,7 +1,7 @@
 package conformance
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,13 +11,9 @@ import (
 
 func (r *runner) identity(t T, c sdk.Connector, session []byte) sdk.IdentityResult {
 	t.Helper()
-	ctx, cancel := r.ctx()
-	defer cancel()
-	res, err := sdk.GetIdentity(ctx, c, sdk.GetIdentityRequest{Bank: r.plan.Bank, Session: session})
-	if err != nil {
-		t.Fatalf("GetIdentity failed: %v", err)
-	}
-	return res
+	return call(r, t, "GetIdentity", func(ctx context.Context) (sdk.IdentityResult, error) {
+		return sdk.GetIdentity(ctx, c, sdk.GetIdentityRequest{Bank: r.plan.Bank, Session: session})
+	})
 }
 
 func describeIdentity(res sdk.IdentityResult) string {
@@ -64,12 +60,9 @@ func nameWords(s string) []string {
 
 func (r *runner) checkIdentity(t T, path string) {
 	r.check(t, path, "well_formed", func(t T) {
-		if !r.capabilities(t).Identity {
-			r.skipf(t, "the connector does not declare the identity capability")
-		}
-		c, done := r.target.Open(t)
+		r.require(t, "identity", r.capabilities(t).Identity)
+		c, auth, done := r.openLoggedIn(t)
 		defer done()
-		auth := r.login(t, c, r.plan.Success)
 		if auth.Identity != nil {
 			if err := auth.Identity.Validate(); err != nil {
 				t.Errorf("the login's identity: %v", err)
@@ -85,22 +78,13 @@ func (r *runner) checkIdentity(t T, path string) {
 		}
 	})
 	r.check(t, path, "garbage_session", func(t T) {
-		if !r.capabilities(t).Identity {
-			r.skipf(t, "the connector does not declare the identity capability")
-		}
+		r.require(t, "identity", r.capabilities(t).Identity)
 		c, done := r.target.Open(t)
 		defer done()
 		ctx, cancel := r.ctx()
 		defer cancel()
 		res, err := sdk.GetIdentity(ctx, c, sdk.GetIdentityRequest{Bank: r.plan.Bank, Session: []byte("conformance: not a session")})
-		switch {
-		case err == nil && res.Rejected != nil && res.Rejected.Reason == sdk.RejectSessionExpired:
-		case errors.Is(err, sdk.ErrInvalidRequest):
-		case err == nil:
-			t.Errorf("GetIdentity with a session the connector never issued: want SESSION_EXPIRED, got %s", describeIdentity(res))
-		default:
-			t.Errorf("GetIdentity with a session the connector never issued: want SESSION_EXPIRED, got error %v", err)
-		}
+		expectForeignSessionRefused(t, "GetIdentity", res.Rejected, describeIdentity(res), err)
 	})
 }
 
