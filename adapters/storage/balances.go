@@ -30,6 +30,14 @@ func (w balanceRow) domain() domain.Balance {
 		AsOf: w.AsOf.Time, CreatedAt: w.CreatedAt.Time}
 }
 
+// scan reads balance rows into w, one at a time.
+func (w *balanceRow) scan() rowScan[domain.Balance] {
+	return rowScan[domain.Balance]{
+		dest: []any{&w.ID, &w.CompanyID, &w.Env, &w.AccountID, &w.RecordID, &w.CustomerID, &w.Available, &w.Ledger, &w.Currency, &w.AsOf, &w.CreatedAt},
+		take: func() domain.Balance { return w.domain() },
+	}
+}
+
 var balanceList = listSpec{
 	table: "balances", cols: balanceCols, what: "balances",
 	customer:     "balances.customer_id = ?",
@@ -52,27 +60,18 @@ func (r balanceRepo) Add(ctx context.Context, b domain.Balance) error {
 
 func (r balanceRepo) Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Balance, error) {
 	var w balanceRow
-	err := r.r.get(ctx, &w, "balance", "SELECT "+balanceCols+" FROM balances WHERE id = ? AND company_id = ? AND env = ?",
-		id, s.CompanyID, string(s.Env))
-	return w.domain(), err
+	return scanOne(ctx, r.r, "balance", "SELECT "+balanceCols+" FROM balances WHERE id = ? AND company_id = ? AND env = ?",
+		w.scan(), id, s.CompanyID, string(s.Env))
 }
 
 func (r balanceRepo) Latest(ctx context.Context, s domain.Scope, accountID domain.ID) (domain.Balance, error) {
 	var w balanceRow
-	err := r.r.get(ctx, &w, "balance",
+	return scanOne(ctx, r.r, "balance",
 		"SELECT "+balanceCols+" FROM balances WHERE account_id = ? AND company_id = ? AND env = ? ORDER BY created_at DESC, id DESC LIMIT 1",
-		accountID, s.CompanyID, string(s.Env))
-	return w.domain(), err
+		w.scan(), accountID, s.CompanyID, string(s.Env))
 }
 
 func (r balanceRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, int, error) {
-	rows, total, err := listOf[balanceRow](ctx, r.r, balanceList, s, f)
-	if err != nil {
-		return nil, 0, err
-	}
-	out := make([]domain.Balance, len(rows))
-	for i, w := range rows {
-		out[i] = w.domain()
-	}
-	return out, total, nil
+	var w balanceRow
+	return listOf(ctx, r.r, balanceList, balanceCols, w.scan(), s, f)
 }
