@@ -118,7 +118,7 @@ func (r *repos) statement(ctx context.Context, query string) runner {
 	if tx != nil {
 		q = tx
 	}
-	bound := q.Rebind(query)
+	bound := r.s.rebind(query)
 	r.s.counted(ctx, bound)
 	if tx == nil {
 		if st := r.s.stmts.get(ctx, r.s.db, bound); st != nil {
