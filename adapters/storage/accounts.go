@@ -42,6 +42,14 @@ func (w *accountRow) scan() rowScan[domain.Account] {
 	}
 }
 
+// accountScopedCols is accountCols without company_id and env, for queries scoped in WHERE.
+var accountScopedCols = scopedCols(accountCols)
+
+// scanIn is scan for rows of accountScopedCols, which carry s's company and env.
+func (w *accountRow) scanIn(s domain.Scope) rowScan[domain.Account] {
+	return inScope(w.scan(), &w.CompanyID, &w.Env, s)
+}
+
 var accountList = listSpec{
 	table: "accounts", cols: accountCols, what: "accounts",
 	customer: "accounts.customer_id = ?",
@@ -75,8 +83,8 @@ func (r accountRepo) Upsert(ctx context.Context, a domain.Account) (domain.Accou
 
 func (r accountRepo) Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Account, error) {
 	var w accountRow
-	return scanOne(ctx, r.r, "account", "SELECT "+accountCols+" FROM accounts WHERE id = ? AND company_id = ? AND env = ?",
-		w.scan(), id, s.CompanyID, string(s.Env))
+	return scanOne(ctx, r.r, "account", "SELECT "+accountScopedCols+" FROM accounts WHERE id = ? AND company_id = ? AND env = ?",
+		w.scanIn(s), id, s.CompanyID, string(s.Env))
 }
 
 func (r accountRepo) FindByNUBAN(ctx context.Context, s domain.Scope, bankID domain.ID, nuban string) (domain.Account, error) {
@@ -89,14 +97,14 @@ func (r accountRepo) FindByNUBAN(ctx context.Context, s domain.Scope, bankID dom
 
 func (r accountRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, int, error) {
 	var w accountRow
-	return listOf(ctx, r.r, accountList, accountCols, w.scan(), s, f)
+	return listOf(ctx, r.r, accountList, accountScopedCols, w.scanIn(s), s, f)
 }
 
 func (r accountRepo) ListByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) ([]domain.Account, error) {
 	var w accountRow
 	return scanAll(ctx, r.r, "accounts",
-		"SELECT "+accountCols+" FROM accounts WHERE company_id = ? AND env = ? AND record_id = ? ORDER BY created_at DESC, id DESC",
-		4, w.scan(), s.CompanyID, string(s.Env), recordID)
+		"SELECT "+accountScopedCols+" FROM accounts WHERE company_id = ? AND env = ? AND record_id = ? ORDER BY created_at DESC, id DESC",
+		4, w.scanIn(s), s.CompanyID, string(s.Env), recordID)
 }
 
 // GetMany returns the accounts of ids in the scope that exist, in no
@@ -108,8 +116,8 @@ func (r accountRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.I
 	}
 	cond, arg := r.r.s.d.inIDs("id", ids)
 	var w accountRow
-	return scanAll(ctx, r.r, "accounts", "SELECT "+accountCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond,
-		len(ids), w.scan(), s.CompanyID, string(s.Env), arg)
+	return scanAll(ctx, r.r, "accounts", "SELECT "+accountScopedCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond,
+		len(ids), w.scanIn(s), s.CompanyID, string(s.Env), arg)
 }
 
 // ListByRecords returns the accounts of records, newest first as
@@ -122,6 +130,6 @@ func (r accountRepo) ListByRecords(ctx context.Context, s domain.Scope, recordID
 	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
 	var w accountRow
 	return scanAll(ctx, r.r, "accounts",
-		"SELECT "+accountCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond+" ORDER BY created_at DESC, id DESC",
-		2*len(recordIDs), w.scan(), s.CompanyID, string(s.Env), arg)
+		"SELECT "+accountScopedCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond+" ORDER BY created_at DESC, id DESC",
+		2*len(recordIDs), w.scanIn(s), s.CompanyID, string(s.Env), arg)
 }

@@ -37,6 +37,14 @@ func (w *authRow) scan() rowScan[domain.Auth] {
 	}
 }
 
+// authScopedCols is authCols without company_id and env, for queries scoped in WHERE.
+var authScopedCols = scopedCols(authCols)
+
+// scanIn is scan for rows of authScopedCols, which carry s's company and env.
+func (w *authRow) scanIn(s domain.Scope) rowScan[domain.Auth] {
+	return inScope(w.scan(), &w.CompanyID, &w.Env, s)
+}
+
 var authList = listSpec{
 	table: "auths", cols: authCols, what: "auths",
 	customer: "auths.customer_id = ?",
@@ -125,21 +133,26 @@ func (w *authReadRow) scan() rowScan[domain.Auth] {
 	return rowScan[domain.Auth]{dest: append(rs.dest, &w.AccountIDs), take: func() domain.Auth { return w.domain() }}
 }
 
-// readCols are authCols and account_ids, for a query on auths.
+// scanIn is scan for rows of readCols, which carry s's company and env.
+func (w *authReadRow) scanIn(s domain.Scope) rowScan[domain.Auth] {
+	return inScope(w.scan(), &w.CompanyID, &w.Env, s)
+}
+
+// readCols are authScopedCols and account_ids, for a scoped query on auths.
 func (r authRepo) readCols() string {
-	return authCols + ", COALESCE((SELECT " + r.r.s.d.joinIDs + "(aa.account_id, ',' ORDER BY aa.position)" +
+	return authScopedCols + ", COALESCE((SELECT " + r.r.s.d.joinIDs + "(aa.account_id, ',' ORDER BY aa.position)" +
 		" FROM auth_accounts aa WHERE aa.auth_id = auths.id), '') AS account_ids"
 }
 
 func (r authRepo) one(ctx context.Context, cond, arg string, s domain.Scope) (domain.Auth, error) {
 	var w authReadRow
 	return scanOne(ctx, r.r, "auth", "SELECT "+r.readCols()+" FROM auths WHERE "+cond+" AND company_id = ? AND env = ?",
-		w.scan(), arg, s.CompanyID, string(s.Env))
+		w.scanIn(s), arg, s.CompanyID, string(s.Env))
 }
 
 func (r authRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Auth, int, error) {
 	var w authRow
-	out, total, err := listOf(ctx, r.r, authList, authCols, w.scan(), s, f)
+	out, total, err := listOf(ctx, r.r, authList, authScopedCols, w.scanIn(s), s, f)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -154,8 +167,8 @@ func (r authRepo) ListByRecords(ctx context.Context, s domain.Scope, recordIDs [
 	}
 	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
 	var w authRow
-	out, err := scanAll(ctx, r.r, "auths", "SELECT "+authCols+" FROM auths WHERE company_id = ? AND env = ? AND "+cond,
-		len(recordIDs), w.scan(), s.CompanyID, string(s.Env), arg)
+	out, err := scanAll(ctx, r.r, "auths", "SELECT "+authScopedCols+" FROM auths WHERE company_id = ? AND env = ? AND "+cond,
+		len(recordIDs), w.scanIn(s), s.CompanyID, string(s.Env), arg)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,14 @@ func (w *balanceRow) scan() rowScan[domain.Balance] {
 	}
 }
 
+// balanceScopedCols is balanceCols without company_id and env, for queries scoped in WHERE.
+var balanceScopedCols = scopedCols(balanceCols)
+
+// scanIn is scan for rows of balanceScopedCols, which carry s's company and env.
+func (w *balanceRow) scanIn(s domain.Scope) rowScan[domain.Balance] {
+	return inScope(w.scan(), &w.CompanyID, &w.Env, s)
+}
+
 var balanceList = listSpec{
 	table: "balances", cols: balanceCols, what: "balances",
 	customer:     "balances.customer_id = ?",
@@ -60,18 +68,18 @@ func (r balanceRepo) Add(ctx context.Context, b domain.Balance) error {
 
 func (r balanceRepo) Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Balance, error) {
 	var w balanceRow
-	return scanOne(ctx, r.r, "balance", "SELECT "+balanceCols+" FROM balances WHERE id = ? AND company_id = ? AND env = ?",
-		w.scan(), id, s.CompanyID, string(s.Env))
+	return scanOne(ctx, r.r, "balance", "SELECT "+balanceScopedCols+" FROM balances WHERE id = ? AND company_id = ? AND env = ?",
+		w.scanIn(s), id, s.CompanyID, string(s.Env))
 }
 
 func (r balanceRepo) Latest(ctx context.Context, s domain.Scope, accountID domain.ID) (domain.Balance, error) {
 	var w balanceRow
 	return scanOne(ctx, r.r, "balance",
-		"SELECT "+balanceCols+" FROM balances WHERE account_id = ? AND company_id = ? AND env = ? ORDER BY created_at DESC, id DESC LIMIT 1",
-		w.scan(), accountID, s.CompanyID, string(s.Env))
+		"SELECT "+balanceScopedCols+" FROM balances WHERE account_id = ? AND company_id = ? AND env = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+		w.scanIn(s), accountID, s.CompanyID, string(s.Env))
 }
 
 func (r balanceRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, int, error) {
 	var w balanceRow
-	return listOf(ctx, r.r, balanceList, balanceCols, w.scan(), s, f)
+	return listOf(ctx, r.r, balanceList, balanceScopedCols, w.scanIn(s), s, f)
 }

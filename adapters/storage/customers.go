@@ -31,6 +31,14 @@ func (w *customerRow) scan() rowScan[domain.Customer] {
 	return rowScan[domain.Customer]{dest: []any{&w.ID, &w.CompanyID, &w.Env, &w.Name, &w.CreatedAt, &w.UpdatedAt}, take: func() domain.Customer { return w.domain() }}
 }
 
+// customerScopedCols is customerCols without company_id and env, for queries scoped in WHERE.
+var customerScopedCols = scopedCols(customerCols)
+
+// scanIn is scan for rows of customerScopedCols, which carry s's company and env.
+func (w *customerRow) scanIn(s domain.Scope) rowScan[domain.Customer] {
+	return inScope(w.scan(), &w.CompanyID, &w.Env, s)
+}
+
 func customerToRow(c domain.Customer) customerRow {
 	return customerRow{c.ID, c.CompanyID, string(c.Env), c.Name, ts(c.CreatedAt), ts(c.UpdatedAt)}
 }
@@ -52,8 +60,8 @@ func (c customerRepo) Create(ctx context.Context, cu domain.Customer) error {
 
 func (c customerRepo) Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Customer, error) {
 	var w customerRow
-	return scanOne(ctx, c.r, "customer", "SELECT "+customerCols+" FROM customers WHERE id = ? AND company_id = ? AND env = ?",
-		w.scan(), id, s.CompanyID, string(s.Env))
+	return scanOne(ctx, c.r, "customer", "SELECT "+customerScopedCols+" FROM customers WHERE id = ? AND company_id = ? AND env = ?",
+		w.scanIn(s), id, s.CompanyID, string(s.Env))
 }
 
 func (c customerRepo) Update(ctx context.Context, cu domain.Customer) error {
@@ -65,7 +73,7 @@ func (c customerRepo) Update(ctx context.Context, cu domain.Customer) error {
 
 func (c customerRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Customer, int, error) {
 	var w customerRow
-	return listOf(ctx, c.r, customerList, customerCols, w.scan(), s, f)
+	return listOf(ctx, c.r, customerList, customerScopedCols, w.scanIn(s), s, f)
 }
 
 // GetMany returns the customers of ids in the scope that exist, in no
@@ -77,8 +85,8 @@ func (c customerRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.
 	}
 	cond, arg := c.r.s.d.inIDs("id", ids)
 	var w customerRow
-	return scanAll(ctx, c.r, "customers", "SELECT "+customerCols+" FROM customers WHERE company_id = ? AND env = ? AND "+cond,
-		len(ids), w.scan(), s.CompanyID, string(s.Env), arg)
+	return scanAll(ctx, c.r, "customers", "SELECT "+customerScopedCols+" FROM customers WHERE company_id = ? AND env = ? AND "+cond,
+		len(ids), w.scanIn(s), s.CompanyID, string(s.Env), arg)
 }
 
 const identifierCols = "id, company_id, env, customer_id, kind, blind_index, sealed, created_at"

@@ -51,6 +51,14 @@ func (w *recordRow) scan() rowScan[domain.Record] {
 	}
 }
 
+// recordScopedCols is recordCols without company_id and env, for queries scoped in WHERE.
+var recordScopedCols = scopedCols(recordCols)
+
+// scanIn is scan for rows of recordScopedCols, which carry s's company and env.
+func (w *recordRow) scanIn(s domain.Scope) rowScan[domain.Record] {
+	return inScope(w.scan(), &w.CompanyID, &w.Env, s)
+}
+
 var recordList = listSpec{
 	table: "records", cols: recordCols, what: "records",
 	customer: "records.customer_id = ?",
@@ -68,8 +76,8 @@ func (r recordRepo) Create(ctx context.Context, rec domain.Record) error {
 
 func (r recordRepo) Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Record, error) {
 	var w recordRow
-	return scanOne(ctx, r.r, "record", "SELECT "+recordCols+" FROM records WHERE id = ? AND company_id = ? AND env = ?",
-		w.scan(), id, s.CompanyID, string(s.Env))
+	return scanOne(ctx, r.r, "record", "SELECT "+recordScopedCols+" FROM records WHERE id = ? AND company_id = ? AND env = ?",
+		w.scanIn(s), id, s.CompanyID, string(s.Env))
 }
 
 func (r recordRepo) Update(ctx context.Context, rec domain.Record) error {
@@ -93,14 +101,14 @@ func (r recordRepo) FindByLogin(ctx context.Context, s domain.Scope, bankID doma
 
 func (r recordRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Record, int, error) {
 	var w recordRow
-	return listOf(ctx, r.r, recordList, recordCols, w.scan(), s, f)
+	return listOf(ctx, r.r, recordList, recordScopedCols, w.scanIn(s), s, f)
 }
 
 func (r recordRepo) ListByCustomer(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.Record, error) {
 	var w recordRow
 	return scanAll(ctx, r.r, "records",
-		"SELECT "+recordCols+" FROM records WHERE company_id = ? AND env = ? AND customer_id = ? ORDER BY created_at DESC, id DESC",
-		4, w.scan(), s.CompanyID, string(s.Env), customerID)
+		"SELECT "+recordScopedCols+" FROM records WHERE company_id = ? AND env = ? AND customer_id = ? ORDER BY created_at DESC, id DESC",
+		4, w.scanIn(s), s.CompanyID, string(s.Env), customerID)
 }
 
 // AddQuickLoginFailure counts a failed quick login in one statement, so

@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
+
+	"github.com/bankauth/bankauth/core/domain"
 )
 
 // rowScan is how one row type is read without reflection: dest are the
@@ -67,4 +70,24 @@ func scanOne[D any](ctx context.Context, r *repos, what, query string, rs rowSca
 		return zero, fmt.Errorf("get %s: %w", what, err)
 	}
 	return rs.take(), nil
+}
+
+// inScope is rs without the company_id and env columns, the second and
+// third of every scoped row type, for a query whose WHERE fixes both: its
+// rows carry the scope's, so they are set once here instead of sent and
+// decoded row by row. company and env point into rs's row.
+func inScope[D any](rs rowScan[D], company, env *string, s domain.Scope) rowScan[D] {
+	*company, *env = s.CompanyID, string(s.Env)
+	dest := make([]any, 0, len(rs.dest)-2)
+	dest = append(append(dest, rs.dest[0]), rs.dest[3:]...)
+	return rowScan[D]{dest: dest, take: rs.take}
+}
+
+// scopedCols is cols without company_id and env, as inScope reads them.
+func scopedCols(cols string) string {
+	const scope = "id, company_id, env, "
+	if !strings.HasPrefix(cols, scope) {
+		panic("storage: scoped columns must start with " + scope)
+	}
+	return "id, " + strings.TrimPrefix(cols, scope)
 }
