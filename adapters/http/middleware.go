@@ -173,10 +173,28 @@ func (s *Server) edge(next http.Handler) http.Handler {
 			drainBody(rec, r, body)
 			return
 		}
-		r.Body = http.MaxBytesReader(rec, r.Body, s.cfg.MaxBodyBytes)
+		read := &eofReader{ReadCloser: body}
+		r.Body = http.MaxBytesReader(rec, read, s.cfg.MaxBodyBytes)
 		next.ServeHTTP(rec, r)
-		drainBody(rec, r, body)
+		if !read.eof {
+			drainBody(rec, r, body)
+		}
 	})
+}
+
+// eofReader remembers that its body was read to the end, so the common
+// request that left nothing to drain skips the drain and its deadline.
+type eofReader struct {
+	io.ReadCloser
+	eof bool
+}
+
+func (e *eofReader) Read(p []byte) (int, error) {
+	n, err := e.ReadCloser.Read(p)
+	if err == io.EOF {
+		e.eof = true
+	}
+	return n, err
 }
 
 // drainBody reads and drops what is left of a request body, bounded in bytes

@@ -10,19 +10,13 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/bankauth/bankauth/core/domain"
 )
-
-// envelope is Okra's success envelope.
-type envelope struct {
-	Status  string `json:"status"`
-	Message string `json:"message"`
-	Data    any    `json:"data"`
-}
 
 // bodyBuffers are reused across responses; one that grew past
 // maxPooledBody (a rare, huge answer) is left to the collector.
@@ -32,7 +26,14 @@ const maxPooledBody = 1 << 20
 
 var encodeFailure = []byte(`{"status":"error","message":"could not encode the response","type":"API","code":"API"}` + "\n")
 
+// writeJSON answers v as json.Marshal would write it, with a newline.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeBody(w, status, func(buf *bytes.Buffer) error { return encodeInto(buf, v) })
+}
+
+// writeBody builds a body with fill in a pooled buffer and sends it, or
+// the 500 of encodeFailure when fill fails.
+func writeBody(w http.ResponseWriter, status int, fill func(*bytes.Buffer) error) {
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
@@ -40,10 +41,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 			bodyBuffers.Put(buf)
 		}
 	}()
-	// Encode writes what Marshal would, HTML escaping included, and the
-	// newline, straight into the reused buffer.
 	body := encodeFailure
-	if err := json.NewEncoder(buf).Encode(v); err == nil {
+	if err := fill(buf); err == nil {
 		body = buf.Bytes()
 	} else {
 		// Only our own types are marshalled here; a failure is a bug.
@@ -54,9 +53,63 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(body)
 }
 
-// ok answers 200 with the success envelope.
+// encodeInto appends v's JSON and a newline to buf. Encode writes what
+// Marshal would, HTML escaping included.
+func encodeInto(buf *bytes.Buffer, v any) error {
+	return json.NewEncoder(buf).Encode(v)
+}
+
+// ok answers 200 with Okra's success envelope,
+// {"status":"success","message":…,"data":…}. The envelope is written by
+// hand and a map[string]any data (every list's {pagination, key}) field by
+// field in sorted key order, as encoding/json orders map keys, so the
+// bytes are the same as marshalling the whole without the map's
+// reflection and a second pass over the page.
 func ok(w http.ResponseWriter, message string, data any) {
-	writeJSON(w, http.StatusOK, envelope{Status: "success", Message: message, Data: data})
+	writeBody(w, http.StatusOK, func(buf *bytes.Buffer) error {
+		enc := json.NewEncoder(buf)
+		put := func(v any) error {
+			if err := enc.Encode(v); err != nil {
+				return err
+			}
+			buf.Truncate(buf.Len() - 1) // Encode's newline
+			return nil
+		}
+		buf.WriteString(`{"status":"success","message":`)
+		if err := put(message); err != nil {
+			return err
+		}
+		buf.WriteString(`,"data":`)
+		m, isMap := data.(map[string]any)
+		if !isMap || m == nil {
+			if err := put(data); err != nil {
+				return err
+			}
+			buf.WriteString("}\n")
+			return nil
+		}
+		var small [4]string
+		keys := small[:0]
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		buf.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := put(k); err != nil {
+				return err
+			}
+			buf.WriteByte(':')
+			if err := put(m[k]); err != nil {
+				return err
+			}
+		}
+		buf.WriteString("}}\n")
+		return nil
+	})
 }
 
 // decodeBody reads a JSON body into dst. An empty body decodes as {}.

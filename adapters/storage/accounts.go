@@ -33,12 +33,21 @@ func (w accountRow) domain() domain.Account {
 		Connected: w.Connected, CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
 }
 
-func accountsOut(rows []accountRow) []domain.Account {
-	out := make([]domain.Account, len(rows))
-	for i, w := range rows {
-		out[i] = w.domain()
+// scan reads account rows into w, one at a time.
+func (w *accountRow) scan() rowScan[domain.Account] {
+	return rowScan[domain.Account]{
+		dest: []any{&w.ID, &w.CompanyID, &w.Env, &w.RecordID, &w.CustomerID, &w.BankID, &w.ConnectorRef, &w.NUBAN, &w.Name,
+			&w.Type, &w.Currency, &w.Connected, &w.CreatedAt, &w.UpdatedAt},
+		take: func() domain.Account { return w.domain() },
 	}
-	return out
+}
+
+// accountScopedCols is accountCols without company_id and env, for queries scoped in WHERE.
+var accountScopedCols = scopedCols(accountCols)
+
+// scanIn is scan for rows of accountScopedCols, which carry s's company and env.
+func (w *accountRow) scanIn(s domain.Scope) rowScan[domain.Account] {
+	return inScope(w.scan(), &w.CompanyID, &w.Env, s)
 }
 
 var accountList = listSpec{
@@ -74,9 +83,8 @@ func (r accountRepo) Upsert(ctx context.Context, a domain.Account) (domain.Accou
 
 func (r accountRepo) Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Account, error) {
 	var w accountRow
-	err := r.r.get(ctx, &w, "account", "SELECT "+accountCols+" FROM accounts WHERE id = ? AND company_id = ? AND env = ?",
-		id, s.CompanyID, string(s.Env))
-	return w.domain(), err
+	return scanOne(ctx, r.r, "account", "SELECT "+accountScopedCols+" FROM accounts WHERE id = ? AND company_id = ? AND env = ?",
+		w.scanIn(s), id, s.CompanyID, string(s.Env))
 }
 
 func (r accountRepo) FindByNUBAN(ctx context.Context, s domain.Scope, bankID domain.ID, nuban string) (domain.Account, error) {
@@ -88,21 +96,15 @@ func (r accountRepo) FindByNUBAN(ctx context.Context, s domain.Scope, bankID dom
 }
 
 func (r accountRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, int, error) {
-	rows, total, err := listOf[accountRow](ctx, r.r, accountList, s, f)
-	if err != nil {
-		return nil, 0, err
-	}
-	return accountsOut(rows), total, nil
+	var w accountRow
+	return listOf(ctx, r.r, accountList, accountScopedCols, w.scanIn(s), s, f)
 }
 
 func (r accountRepo) ListByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) ([]domain.Account, error) {
-	var rows []accountRow
-	if err := r.r.sel(ctx, &rows, "accounts",
-		"SELECT "+accountCols+" FROM accounts WHERE company_id = ? AND env = ? AND record_id = ? ORDER BY created_at DESC, id DESC",
-		s.CompanyID, string(s.Env), recordID); err != nil {
-		return nil, err
-	}
-	return accountsOut(rows), nil
+	var w accountRow
+	return scanAll(ctx, r.r, "accounts",
+		"SELECT "+accountScopedCols+" FROM accounts WHERE company_id = ? AND env = ? AND record_id = ? ORDER BY created_at DESC, id DESC",
+		4, w.scanIn(s), s.CompanyID, string(s.Env), recordID)
 }
 
 // GetMany returns the accounts of ids in the scope that exist, in no
@@ -113,12 +115,9 @@ func (r accountRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.I
 		return nil, nil
 	}
 	cond, arg := r.r.s.d.inIDs("id", ids)
-	var rows []accountRow
-	if err := r.r.sel(ctx, &rows, "accounts", "SELECT "+accountCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond,
-		s.CompanyID, string(s.Env), arg); err != nil {
-		return nil, err
-	}
-	return accountsOut(rows), nil
+	var w accountRow
+	return scanAll(ctx, r.r, "accounts", "SELECT "+accountScopedCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond,
+		len(ids), w.scanIn(s), s.CompanyID, string(s.Env), arg)
 }
 
 // ListByRecords returns the accounts of records, newest first as
@@ -129,11 +128,8 @@ func (r accountRepo) ListByRecords(ctx context.Context, s domain.Scope, recordID
 		return nil, nil
 	}
 	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
-	var rows []accountRow
-	if err := r.r.sel(ctx, &rows, "accounts",
-		"SELECT "+accountCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond+" ORDER BY created_at DESC, id DESC",
-		s.CompanyID, string(s.Env), arg); err != nil {
-		return nil, err
-	}
-	return accountsOut(rows), nil
+	var w accountRow
+	return scanAll(ctx, r.r, "accounts",
+		"SELECT "+accountScopedCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond+" ORDER BY created_at DESC, id DESC",
+		2*len(recordIDs), w.scanIn(s), s.CompanyID, string(s.Env), arg)
 }

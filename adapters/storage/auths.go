@@ -29,6 +29,22 @@ func (w authRow) domain() domain.Auth {
 		BankID: w.BankID, Validated: w.Validated, ValidationNote: w.ValidationNote, CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
 }
 
+// scan reads auth rows into w, one at a time.
+func (w *authRow) scan() rowScan[domain.Auth] {
+	return rowScan[domain.Auth]{
+		dest: []any{&w.ID, &w.CompanyID, &w.Env, &w.RecordID, &w.CustomerID, &w.BankID, &w.Validated, &w.ValidationNote, &w.CreatedAt, &w.UpdatedAt},
+		take: func() domain.Auth { return w.domain() },
+	}
+}
+
+// authScopedCols is authCols without company_id and env, for queries scoped in WHERE.
+var authScopedCols = scopedCols(authCols)
+
+// scanIn is scan for rows of authScopedCols, which carry s's company and env.
+func (w *authRow) scanIn(s domain.Scope) rowScan[domain.Auth] {
+	return inScope(w.scan(), &w.CompanyID, &w.Env, s)
+}
+
 var authList = listSpec{
 	table: "auths", cols: authCols, what: "auths",
 	customer: "auths.customer_id = ?",
@@ -111,28 +127,36 @@ func (w authReadRow) domain() domain.Auth {
 	return a
 }
 
-// readCols are authCols and account_ids, for a query on auths.
+// scan reads rows of readCols into w, one at a time.
+func (w *authReadRow) scan() rowScan[domain.Auth] {
+	rs := w.authRow.scan()
+	return rowScan[domain.Auth]{dest: append(rs.dest, &w.AccountIDs), take: func() domain.Auth { return w.domain() }}
+}
+
+// scanIn is scan for rows of readCols, which carry s's company and env.
+func (w *authReadRow) scanIn(s domain.Scope) rowScan[domain.Auth] {
+	return inScope(w.scan(), &w.CompanyID, &w.Env, s)
+}
+
+// readCols are authScopedCols and account_ids, for a scoped query on auths.
 func (r authRepo) readCols() string {
-	return authCols + ", COALESCE((SELECT " + r.r.s.d.joinIDs + "(aa.account_id, ',' ORDER BY aa.position)" +
+	return authScopedCols + ", COALESCE((SELECT " + r.r.s.d.joinIDs + "(aa.account_id, ',' ORDER BY aa.position)" +
 		" FROM auth_accounts aa WHERE aa.auth_id = auths.id), '') AS account_ids"
 }
 
 func (r authRepo) one(ctx context.Context, cond, arg string, s domain.Scope) (domain.Auth, error) {
 	var w authReadRow
-	if err := r.r.get(ctx, &w, "auth", "SELECT "+r.readCols()+" FROM auths WHERE "+cond+" AND company_id = ? AND env = ?",
-		arg, s.CompanyID, string(s.Env)); err != nil {
-		return domain.Auth{}, err
-	}
-	return w.domain(), nil
+	return scanOne(ctx, r.r, "auth", "SELECT "+r.readCols()+" FROM auths WHERE "+cond+" AND company_id = ? AND env = ?",
+		w.scanIn(s), arg, s.CompanyID, string(s.Env))
 }
 
 func (r authRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Auth, int, error) {
-	rows, total, err := listOf[authRow](ctx, r.r, authList, s, f)
+	var w authRow
+	out, total, err := listOf(ctx, r.r, authList, authScopedCols, w.scanIn(s), s, f)
 	if err != nil {
 		return nil, 0, err
 	}
-	out, err := r.withAccounts(ctx, rows)
-	return out, total, err
+	return out, total, r.withAccounts(ctx, out)
 }
 
 // ListByRecords returns the auths of records, in no particular order.
@@ -142,40 +166,43 @@ func (r authRepo) ListByRecords(ctx context.Context, s domain.Scope, recordIDs [
 		return nil, nil
 	}
 	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
-	var rows []authRow
-	if err := r.r.sel(ctx, &rows, "auths", "SELECT "+authCols+" FROM auths WHERE company_id = ? AND env = ? AND "+cond,
-		s.CompanyID, string(s.Env), arg); err != nil {
+	var w authRow
+	out, err := scanAll(ctx, r.r, "auths", "SELECT "+authScopedCols+" FROM auths WHERE company_id = ? AND env = ? AND "+cond,
+		len(recordIDs), w.scanIn(s), s.CompanyID, string(s.Env), arg)
+	if err != nil {
 		return nil, err
 	}
-	return r.withAccounts(ctx, rows)
+	return out, r.withAccounts(ctx, out)
 }
 
-// withAccounts loads the account ids of several auths in one query: for a
-// page, one pass over the links beats a subquery per row, which the
-// planner may answer with a scan each.
-func (r authRepo) withAccounts(ctx context.Context, rows []authRow) ([]domain.Auth, error) {
-	out := make([]domain.Auth, len(rows))
-	if len(rows) == 0 {
-		return out, nil
+// withAccounts fills in the account ids of several auths with one query.
+// A subquery per row in the page query would save the round trip, but
+// once the tables are analysed PostgreSQL answers each with a scan of the
+// links while they are small (2.3 ms for a page of 100, against 0.2 ms
+// for this one pass).
+func (r authRepo) withAccounts(ctx context.Context, auths []domain.Auth) error {
+	if len(auths) == 0 {
+		return nil
 	}
-	ids := make([]string, len(rows))
-	index := make(map[string]int, len(rows))
-	for i, w := range rows {
-		out[i] = w.domain()
-		ids[i] = w.ID
-		index[w.ID] = i
+	ids := make([]string, len(auths))
+	index := make(map[string]int, len(auths))
+	for i, a := range auths {
+		ids[i] = a.ID
+		index[a.ID] = i
 	}
 	cond, arg := r.r.s.d.inIDs("auth_id", ids)
-	var links []struct {
-		AuthID     string `db:"auth_id"`
-		AccountIDs string `db:"account_ids"`
-	}
-	if err := r.r.sel(ctx, &links, "auth accounts", "SELECT auth_id, "+r.r.s.d.joinIDs+"(account_id, ',' ORDER BY position) AS account_ids"+
-		" FROM auth_accounts WHERE "+cond+" GROUP BY auth_id", arg); err != nil {
-		return nil, err
+	type link struct{ authID, accountIDs string }
+	var l link
+	links, err := scanAll(ctx, r.r, "auth accounts", "SELECT auth_id, "+r.r.s.d.joinIDs+"(account_id, ',' ORDER BY position) AS account_ids"+
+		" FROM auth_accounts WHERE "+cond+" GROUP BY auth_id", len(auths),
+		rowScan[link]{dest: []any{&l.authID, &l.accountIDs}, take: func() link { return l }}, arg)
+	if err != nil {
+		return err
 	}
 	for _, l := range links {
-		out[index[l.AuthID]].AccountIDs = strings.Split(l.AccountIDs, ",")
+		if i, ok := index[l.authID]; ok {
+			auths[i].AccountIDs = strings.Split(l.accountIDs, ",")
+		}
 	}
-	return out, nil
+	return nil
 }

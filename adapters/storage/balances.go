@@ -30,6 +30,22 @@ func (w balanceRow) domain() domain.Balance {
 		AsOf: w.AsOf.Time, CreatedAt: w.CreatedAt.Time}
 }
 
+// scan reads balance rows into w, one at a time.
+func (w *balanceRow) scan() rowScan[domain.Balance] {
+	return rowScan[domain.Balance]{
+		dest: []any{&w.ID, &w.CompanyID, &w.Env, &w.AccountID, &w.RecordID, &w.CustomerID, &w.Available, &w.Ledger, &w.Currency, &w.AsOf, &w.CreatedAt},
+		take: func() domain.Balance { return w.domain() },
+	}
+}
+
+// balanceScopedCols is balanceCols without company_id and env, for queries scoped in WHERE.
+var balanceScopedCols = scopedCols(balanceCols)
+
+// scanIn is scan for rows of balanceScopedCols, which carry s's company and env.
+func (w *balanceRow) scanIn(s domain.Scope) rowScan[domain.Balance] {
+	return inScope(w.scan(), &w.CompanyID, &w.Env, s)
+}
+
 var balanceList = listSpec{
 	table: "balances", cols: balanceCols, what: "balances",
 	customer:     "balances.customer_id = ?",
@@ -52,27 +68,35 @@ func (r balanceRepo) Add(ctx context.Context, b domain.Balance) error {
 
 func (r balanceRepo) Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Balance, error) {
 	var w balanceRow
-	err := r.r.get(ctx, &w, "balance", "SELECT "+balanceCols+" FROM balances WHERE id = ? AND company_id = ? AND env = ?",
-		id, s.CompanyID, string(s.Env))
-	return w.domain(), err
+	return scanOne(ctx, r.r, "balance", "SELECT "+balanceScopedCols+" FROM balances WHERE id = ? AND company_id = ? AND env = ?",
+		w.scanIn(s), id, s.CompanyID, string(s.Env))
 }
 
 func (r balanceRepo) Latest(ctx context.Context, s domain.Scope, accountID domain.ID) (domain.Balance, error) {
 	var w balanceRow
-	err := r.r.get(ctx, &w, "balance",
-		"SELECT "+balanceCols+" FROM balances WHERE account_id = ? AND company_id = ? AND env = ? ORDER BY created_at DESC, id DESC LIMIT 1",
-		accountID, s.CompanyID, string(s.Env))
-	return w.domain(), err
+	return scanOne(ctx, r.r, "balance",
+		"SELECT "+balanceScopedCols+" FROM balances WHERE account_id = ? AND company_id = ? AND env = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+		w.scanIn(s), accountID, s.CompanyID, string(s.Env))
+}
+
+// LatestMany picks each account's newest snapshot in the database with a
+// window over the accounts' rows (the (account_id, created_at) index
+// answers it), instead of one Latest per account.
+func (r balanceRepo) LatestMany(ctx context.Context, s domain.Scope, accountIDs []domain.ID) ([]domain.Balance, error) {
+	accountIDs = uniqueIDs(accountIDs)
+	if len(accountIDs) == 0 {
+		return nil, nil
+	}
+	cond, arg := r.r.s.d.inIDs("account_id", accountIDs)
+	var w balanceRow
+	return scanAll(ctx, r.r, "balances",
+		"SELECT "+balanceScopedCols+" FROM (SELECT "+balanceScopedCols+
+			", ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY created_at DESC, id DESC) AS newest"+
+			" FROM balances WHERE company_id = ? AND env = ? AND "+cond+") latest WHERE newest = 1",
+		len(accountIDs), w.scanIn(s), s.CompanyID, string(s.Env), arg)
 }
 
 func (r balanceRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, int, error) {
-	rows, total, err := listOf[balanceRow](ctx, r.r, balanceList, s, f)
-	if err != nil {
-		return nil, 0, err
-	}
-	out := make([]domain.Balance, len(rows))
-	for i, w := range rows {
-		out[i] = w.domain()
-	}
-	return out, total, nil
+	var w balanceRow
+	return listOf(ctx, r.r, balanceList, balanceScopedCols, w.scanIn(s), s, f)
 }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
@@ -41,12 +42,52 @@ func (t *dbTime) Scan(v any) error {
 }
 
 func (t *dbTime) parse(s string) error {
+	if p, ok := parseLayout(s); ok {
+		t.Time = p
+		return nil
+	}
 	p, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return fmt.Errorf("scan time: %w", err)
 	}
 	t.Time = p.UTC()
 	return nil
+}
+
+// parseLayout reads a time written in timeLayout, the only form this code
+// stores, without time.Parse's general machinery; anything else is left
+// to time.Parse.
+func parseLayout(s string) (time.Time, bool) {
+	if len(s) != len(timeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(from, to int) (int, bool) {
+		n := 0
+		for i := from; i < to; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 7)
+	day, ok3 := num(8, 10)
+	hour, ok4 := num(11, 13)
+	minute, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	micro, ok7 := num(20, 26)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, micro*1000, time.UTC)
+	if t.Day() != day {
+		// time.Date normalises 31 April to 1 May; time.Parse refuses it.
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // nullTime is an optional time.
@@ -114,6 +155,10 @@ func (l *strList) Scan(v any) error {
 	default:
 		return fmt.Errorf("scan string list from %T", v)
 	}
+	if out, ok := plainStrings(b); ok {
+		*l = out
+		return nil
+	}
 	var out []string
 	if err := json.Unmarshal(b, &out); err != nil {
 		return fmt.Errorf("scan string list: %w", err)
@@ -123,6 +168,45 @@ func (l *strList) Scan(v any) error {
 	}
 	*l = out
 	return nil
+}
+
+// plainStrings reads a JSON array of strings without escapes or spaces
+// (what Value writes for product names and the like) without
+// encoding/json's reflection; anything else is left to json.Unmarshal.
+// An empty array is nil, as Scan has it.
+func plainStrings(b []byte) ([]string, bool) {
+	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return nil, false
+	}
+	body := b[1 : len(b)-1]
+	if len(body) == 0 {
+		return nil, true
+	}
+	out := make([]string, 0, bytes.Count(body, []byte{','})+1)
+	for len(body) > 0 {
+		if body[0] != '"' {
+			return nil, false
+		}
+		end := bytes.IndexByte(body[1:], '"')
+		if end < 0 {
+			return nil, false
+		}
+		v := body[1 : 1+end]
+		for _, c := range v {
+			if c == '\\' || c < 0x20 || c >= 0x80 {
+				return nil, false
+			}
+		}
+		out = append(out, string(v))
+		body = body[2+end:]
+		if len(body) > 0 {
+			if body[0] != ',' || len(body) == 1 {
+				return nil, false
+			}
+			body = body[1:]
+		}
+	}
+	return out, true
 }
 
 // blob makes empty byte slices NULL on the way in and nil on the way out,

@@ -26,6 +26,19 @@ func (w customerRow) domain() domain.Customer {
 		CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
 }
 
+// scan reads customer rows into w, one at a time.
+func (w *customerRow) scan() rowScan[domain.Customer] {
+	return rowScan[domain.Customer]{dest: []any{&w.ID, &w.CompanyID, &w.Env, &w.Name, &w.CreatedAt, &w.UpdatedAt}, take: func() domain.Customer { return w.domain() }}
+}
+
+// customerScopedCols is customerCols without company_id and env, for queries scoped in WHERE.
+var customerScopedCols = scopedCols(customerCols)
+
+// scanIn is scan for rows of customerScopedCols, which carry s's company and env.
+func (w *customerRow) scanIn(s domain.Scope) rowScan[domain.Customer] {
+	return inScope(w.scan(), &w.CompanyID, &w.Env, s)
+}
+
 func customerToRow(c domain.Customer) customerRow {
 	return customerRow{c.ID, c.CompanyID, string(c.Env), c.Name, ts(c.CreatedAt), ts(c.UpdatedAt)}
 }
@@ -47,9 +60,8 @@ func (c customerRepo) Create(ctx context.Context, cu domain.Customer) error {
 
 func (c customerRepo) Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Customer, error) {
 	var w customerRow
-	err := c.r.get(ctx, &w, "customer", "SELECT "+customerCols+" FROM customers WHERE id = ? AND company_id = ? AND env = ?",
-		id, s.CompanyID, string(s.Env))
-	return w.domain(), err
+	return scanOne(ctx, c.r, "customer", "SELECT "+customerScopedCols+" FROM customers WHERE id = ? AND company_id = ? AND env = ?",
+		w.scanIn(s), id, s.CompanyID, string(s.Env))
 }
 
 func (c customerRepo) Update(ctx context.Context, cu domain.Customer) error {
@@ -60,15 +72,8 @@ func (c customerRepo) Update(ctx context.Context, cu domain.Customer) error {
 }
 
 func (c customerRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Customer, int, error) {
-	rows, total, err := listOf[customerRow](ctx, c.r, customerList, s, f)
-	if err != nil {
-		return nil, 0, err
-	}
-	out := make([]domain.Customer, len(rows))
-	for i, w := range rows {
-		out[i] = w.domain()
-	}
-	return out, total, nil
+	var w customerRow
+	return listOf(ctx, c.r, customerList, customerScopedCols, w.scanIn(s), s, f)
 }
 
 // GetMany returns the customers of ids in the scope that exist, in no
@@ -79,16 +84,9 @@ func (c customerRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.
 		return nil, nil
 	}
 	cond, arg := c.r.s.d.inIDs("id", ids)
-	var rows []customerRow
-	if err := c.r.sel(ctx, &rows, "customers", "SELECT "+customerCols+" FROM customers WHERE company_id = ? AND env = ? AND "+cond,
-		s.CompanyID, string(s.Env), arg); err != nil {
-		return nil, err
-	}
-	out := make([]domain.Customer, len(rows))
-	for i, w := range rows {
-		out[i] = w.domain()
-	}
-	return out, nil
+	var w customerRow
+	return scanAll(ctx, c.r, "customers", "SELECT "+customerScopedCols+" FROM customers WHERE company_id = ? AND env = ? AND "+cond,
+		len(ids), w.scanIn(s), s.CompanyID, string(s.Env), arg)
 }
 
 const identifierCols = "id, company_id, env, customer_id, kind, blind_index, sealed, created_at"

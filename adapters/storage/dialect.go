@@ -87,7 +87,7 @@ var postgresDialect = dialect{
 	},
 	prepare: true,
 	inIDs: func(col string, ids []string) (string, any) {
-		return col + " = ANY(?)", pq.StringArray(ids)
+		return col + " = ANY(?)", idArray(ids)
 	},
 	joinIDs: "string_agg",
 }
@@ -133,6 +133,46 @@ var sqliteDialect = dialect{
 		return col + " IN (SELECT value FROM json_each(?))", string(b)
 	},
 	joinIDs: "group_concat",
+}
+
+// idArray is ids as a PostgreSQL array literal. Ids are plain words, so
+// they are written bare in one exactly sized string instead of
+// pq.StringArray's quoted copy of each; an id with any other character
+// takes pq.StringArray's quoting.
+func idArray(ids []string) any {
+	n := 2
+	for _, id := range ids {
+		if id == "" || !plainWord(id) {
+			return pq.StringArray(ids)
+		}
+		n += len(id) + 1
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteByte('{')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(id)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// plainWord reports whether s holds only ASCII letters, digits, _ and -,
+// which an array literal needs no quotes for (NULL aside).
+func plainWord(s string) bool {
+	if strings.EqualFold(s, "null") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // storeFailure is the domain error for a driver error that says the

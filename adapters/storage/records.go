@@ -42,12 +42,21 @@ func (w recordRow) domain() domain.Record {
 		QuickLoginLockedUntil: w.QuickLocked.ptr(), CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
 }
 
-func recordsOut(rows []recordRow) []domain.Record {
-	out := make([]domain.Record, len(rows))
-	for i, w := range rows {
-		out[i] = w.domain()
+// scan reads record rows into w, one at a time.
+func (w *recordRow) scan() rowScan[domain.Record] {
+	return rowScan[domain.Record]{
+		dest: []any{&w.ID, &w.CompanyID, &w.Env, &w.CustomerID, &w.BankID, &w.Status, &w.Method, &w.Products, &w.SealedSession,
+			&w.SealedUsername, &w.LoginKey, &w.QuickFailures, &w.QuickLocked, &w.CreatedAt, &w.UpdatedAt},
+		take: func() domain.Record { return w.domain() },
 	}
-	return out
+}
+
+// recordScopedCols is recordCols without company_id and env, for queries scoped in WHERE.
+var recordScopedCols = scopedCols(recordCols)
+
+// scanIn is scan for rows of recordScopedCols, which carry s's company and env.
+func (w *recordRow) scanIn(s domain.Scope) rowScan[domain.Record] {
+	return inScope(w.scan(), &w.CompanyID, &w.Env, s)
 }
 
 var recordList = listSpec{
@@ -67,9 +76,8 @@ func (r recordRepo) Create(ctx context.Context, rec domain.Record) error {
 
 func (r recordRepo) Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Record, error) {
 	var w recordRow
-	err := r.r.get(ctx, &w, "record", "SELECT "+recordCols+" FROM records WHERE id = ? AND company_id = ? AND env = ?",
-		id, s.CompanyID, string(s.Env))
-	return w.domain(), err
+	return scanOne(ctx, r.r, "record", "SELECT "+recordScopedCols+" FROM records WHERE id = ? AND company_id = ? AND env = ?",
+		w.scanIn(s), id, s.CompanyID, string(s.Env))
 }
 
 func (r recordRepo) Update(ctx context.Context, rec domain.Record) error {
@@ -92,21 +100,15 @@ func (r recordRepo) FindByLogin(ctx context.Context, s domain.Scope, bankID doma
 }
 
 func (r recordRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Record, int, error) {
-	rows, total, err := listOf[recordRow](ctx, r.r, recordList, s, f)
-	if err != nil {
-		return nil, 0, err
-	}
-	return recordsOut(rows), total, nil
+	var w recordRow
+	return listOf(ctx, r.r, recordList, recordScopedCols, w.scanIn(s), s, f)
 }
 
 func (r recordRepo) ListByCustomer(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.Record, error) {
-	var rows []recordRow
-	if err := r.r.sel(ctx, &rows, "records",
-		"SELECT "+recordCols+" FROM records WHERE company_id = ? AND env = ? AND customer_id = ? ORDER BY created_at DESC, id DESC",
-		s.CompanyID, string(s.Env), customerID); err != nil {
-		return nil, err
-	}
-	return recordsOut(rows), nil
+	var w recordRow
+	return scanAll(ctx, r.r, "records",
+		"SELECT "+recordScopedCols+" FROM records WHERE company_id = ? AND env = ? AND customer_id = ? ORDER BY created_at DESC, id DESC",
+		4, w.scanIn(s), s.CompanyID, string(s.Env), customerID)
 }
 
 // AddQuickLoginFailure counts a failed quick login in one statement, so

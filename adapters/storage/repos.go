@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/jmoiron/sqlx/reflectx"
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"
@@ -120,7 +118,7 @@ func (r *repos) statement(ctx context.Context, query string) runner {
 	if tx != nil {
 		q = tx
 	}
-	bound := q.Rebind(query)
+	bound := r.s.rebind(query)
 	r.s.counted(ctx, bound)
 	if tx == nil {
 		if st := r.s.stmts.get(ctx, r.s.db, bound); st != nil {
@@ -331,15 +329,16 @@ func (r *repos) list(ctx context.Context, dest any, spec listSpec, s domain.Scop
 // listOf runs a scoped, filtered, paginated query, newest first, and
 // counts every match in the same statement: the count is a subquery the
 // scope's index answers, evaluated once. Only a page past the end, which
-// has no row to carry the count, costs a second query.
-func listOf[T any](ctx context.Context, r *repos, spec listSpec, s domain.Scope, f domain.ListFilter) ([]T, int, error) {
+// has no row to carry the count, costs a second query. cols are the
+// columns rs reads (spec.cols unless the row type adds some).
+func listOf[D any](ctx context.Context, r *repos, spec listSpec, cols string, rs rowScan[D], s domain.Scope, f domain.ListFilter) ([]D, int, error) {
 	cond, args := spec.where(s, f)
 	count := "SELECT COUNT(*) FROM " + spec.table + cond
 	p := f.Page.Normalize()
-	query := "SELECT (" + count + ") AS total_docs, " + spec.cols + " FROM " + spec.table + cond +
+	query := "SELECT (" + count + ") AS total_docs, " + cols + " FROM " + spec.table + cond +
 		" ORDER BY " + spec.table + ".created_at DESC, " + spec.table + ".id DESC LIMIT ? OFFSET ?"
 	pageArgs := append(append(append(make([]any, 0, 2*len(args)+2), args...), args...), p.Limit, p.Offset())
-	rows, total, err := selectPage[T](ctx, r, spec.what, query, pageArgs...)
+	rows, total, err := scanRows(ctx, r, spec.what, query, p.Limit, rs, true, pageArgs...)
 	if err != nil || len(rows) > 0 || p.Offset() == 0 {
 		return rows, total, err
 	}
@@ -514,47 +513,4 @@ func (c cachedBanks) GetMany(ctx context.Context, ids []domain.ID) ([]domain.Ban
 		out = append(out, w.domain())
 	}
 	return out, nil
-}
-
-// selectPage runs a page query whose first column is total_docs and scans
-// the other columns into T's fields by their db tags.
-func selectPage[T any](ctx context.Context, r *repos, what, query string, args ...any) ([]T, int, error) {
-	rows, err := r.statement(ctx, query).QueryxContext(ctx, args...)
-	if err != nil {
-		return nil, 0, r.s.mapErr(err, what, "list "+what)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, 0, fmt.Errorf("list %s: %w", what, err)
-	}
-	if len(cols) == 0 || cols[0] != "total_docs" {
-		return nil, 0, fmt.Errorf("list %s: the page query must start with total_docs", what)
-	}
-	typ := reflect.TypeFor[T]()
-	fields := rows.Mapper.TraversalsByName(typ, cols[1:])
-	for i, f := range fields {
-		if len(f) == 0 {
-			return nil, 0, fmt.Errorf("list %s: no field for column %s", what, cols[i+1])
-		}
-	}
-	var total int
-	dest := make([]any, len(cols))
-	dest[0] = &total
-	var out []T
-	for rows.Next() {
-		var t T
-		v := reflect.ValueOf(&t).Elem()
-		for i, f := range fields {
-			dest[i+1] = reflectx.FieldByIndexes(v, f).Addr().Interface()
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, 0, r.s.mapErr(err, what, "list "+what)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, r.s.mapErr(err, what, "list "+what)
-	}
-	return out, total, nil
 }

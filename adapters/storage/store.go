@@ -56,6 +56,24 @@ type Store struct {
 	banks    *bankCache
 	queries  atomic.Int64
 	hook     atomic.Pointer[QueryHook]
+	// bound maps a statement text with ? placeholders to the driver's
+	// ($1 on PostgreSQL), so a hot read does not rebuild it every call.
+	bound  sync.Map
+	nbound atomic.Int64
+}
+
+// rebind is query with the driver's placeholders. Statement texts come
+// from the code; the bound only guards against a bug that builds them
+// from data.
+func (s *Store) rebind(query string) string {
+	if b, ok := s.bound.Load(query); ok {
+		return b.(string)
+	}
+	b := s.db.Rebind(query)
+	if s.nbound.Add(1) <= 4*maxCachedStatements {
+		s.bound.Store(query, b)
+	}
+	return b
 }
 
 // QueryHook is told of every statement the store sends, with the ctx of

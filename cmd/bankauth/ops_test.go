@@ -163,7 +163,7 @@ type process struct {
 
 // startProcess runs `bankauth serve` in a child process and waits for it
 // to announce its address.
-func startProcess(t *testing.T, args ...string) *process {
+func startProcess(t testing.TB, args ...string) *process {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -198,7 +198,7 @@ func startProcess(t *testing.T, args ...string) *process {
 }
 
 // waitLine reads stdout until a line matches re and returns its first group.
-func (p *process) waitLine(t *testing.T, re *regexp.Regexp) string {
+func (p *process) waitLine(t testing.TB, re *regexp.Regexp) string {
 	t.Helper()
 	timeout := time.After(60 * time.Second)
 	for {

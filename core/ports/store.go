@@ -161,6 +161,9 @@ type BalanceRepo interface {
 	Get(ctx context.Context, s domain.Scope, id domain.ID) (domain.Balance, error)
 	// Latest returns the newest snapshot of an account.
 	Latest(ctx context.Context, s domain.Scope, accountID domain.ID) (domain.Balance, error)
+	// LatestMany returns the newest snapshot of each of accountIDs that has
+	// one, in no particular order, in one query.
+	LatestMany(ctx context.Context, s domain.Scope, accountIDs []domain.ID) ([]domain.Balance, error)
 	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, int, error)
 }
 

@@ -186,4 +186,21 @@ func testBalances(t *testing.T, s ports.Store) {
 	_, total, err = s.Balances().List(ctx, sc, domain.ListFilter{BankID: r.BankID})
 	must(t, err, "list by bank")
 	equal(t, total, 3, "snapshots at the bank")
+
+	acct2, _, err := s.Accounts().Upsert(ctx, newAccount(sc, r, nuban(2), base))
+	must(t, err, "second account")
+	only := domain.Balance{ID: domain.NewID(), CompanyID: sc.CompanyID, Env: sc.Env, AccountID: acct2.ID, RecordID: r.ID, CustomerID: cust.ID,
+		Available: 7, Ledger: 8, Currency: domain.CurrencyNGN, AsOf: at(0), CreatedAt: at(time.Second)}
+	must(t, s.Balances().Add(ctx, only), "add to the second account")
+	many, err := s.Balances().LatestMany(ctx, sc, []domain.ID{acct.ID, domain.NewID(), acct2.ID, acct.ID})
+	must(t, err, "latest of several")
+	byAccount := map[domain.ID]domain.Balance{}
+	for _, b := range many {
+		byAccount[b.AccountID] = b
+	}
+	equal(t, len(many), 2, "one latest per account with balances")
+	equal(t, byAccount, map[domain.ID]domain.Balance{acct.ID: snaps[2], acct2.ID: only}, "latest of several accounts")
+	many, err = s.Balances().LatestMany(ctx, scopeOf(domain.NewID(), sc.Env), []domain.ID{acct.ID, acct2.ID})
+	must(t, err, "latest of several from another company")
+	equal(t, len(many), 0, "latest of several from another company")
 }

@@ -1,0 +1,60 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/bankauth/bankauth/core/domain"
+)
+
+// TestOKWritesWhatMarshalWrites holds the hand-written envelope to the
+// bytes encoding/json gives for the same envelope, map data included.
+func TestOKWritesWhatMarshalWrites(t *testing.T) {
+	type item struct {
+		ID    string       `json:"id"`
+		Note  string       `json:"note"`
+		Money domain.Minor `json:"money"`
+	}
+	cases := map[string]any{
+		"nil":       nil,
+		"nil map":   map[string]any(nil),
+		"empty map": map[string]any{},
+		"list": map[string]any{"pagination": domain.NewPageInfo(domain.Page{Number: 2, Limit: 3}, 7),
+			"auths": []item{{ID: "a", Note: "<b>&\u2028", Money: 150050}, {ID: "b"}}},
+		"null pagination": map[string]any{"pagination": nil, "record": item{ID: "r"}},
+		"keys to sort":    map[string]any{"zeta": 1, "Alpha": "x", "alpha": []string{}, "a<b": true},
+		"struct":          item{ID: "s", Note: "plain"},
+		"other map":       map[string]string{"b": "2", "a": "1"},
+	}
+	for name, data := range cases {
+		t.Run(name, func(t *testing.T) {
+			want, err := json.Marshal(struct {
+				Status  string `json:"status"`
+				Message string `json:"message"`
+				Data    any    `json:"data"`
+			}{"success", "Done <ok> & \"quoted\"", data})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			ok(rec, "Done <ok> & \"quoted\"", data)
+			if got := rec.Body.String(); got != string(want)+"\n" {
+				t.Fatalf("ok wrote\n%s\nwant\n%s", got, want)
+			}
+			if rec.Code != 200 {
+				t.Fatalf("status %d", rec.Code)
+			}
+		})
+	}
+}
+
+// TestOKFailsWhole: a value that cannot be encoded gives the one encode
+// failure body, not a half-written envelope.
+func TestOKFailsWhole(t *testing.T) {
+	rec := httptest.NewRecorder()
+	ok(rec, "m", map[string]any{"a": 1, "b": func() {}})
+	if rec.Code != 500 || rec.Body.String() != string(encodeFailure) {
+		t.Fatalf("got %d %s", rec.Code, rec.Body)
+	}
+}
