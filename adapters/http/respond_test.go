@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 )
 
 // TestOKWritesWhatMarshalWrites holds the hand-written envelope to the
@@ -26,6 +27,12 @@ func TestOKWritesWhatMarshalWrites(t *testing.T) {
 		"keys to sort":    map[string]any{"zeta": 1, "Alpha": "x", "alpha": []string{}, "a<b": true},
 		"struct":          item{ID: "s", Note: "plain"},
 		"other map":       map[string]string{"b": "2", "a": "1"},
+		// Okra's objects take the appending path.
+		"okra auths":    map[string]any{"pagination": nil, "auths": []okra.Auth{{ID: "a<1>", Accounts: []string{"x"}}, {ValidationNote: "n&"}}},
+		"okra nil list": map[string]any{"records": []okra.Record(nil)},
+		"okra lists": map[string]any{"accounts": []okra.Account{{Name: "\u2028"}}, "balance": []okra.Balance{{Available: 12345}},
+			"customers": []okra.Customer{{Name: "Ọ̀ṣun"}}, "records": []okra.Record{{Products: []string{"auth"}}}},
+		"okra object": map[string]any{"pagination": nil, "bank": okra.CustomerRef{ID: "c", Name: "\x00"}},
 	}
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package okra
 
 import (
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -10,7 +11,8 @@ import (
 // queries behind it. Each AppendJSON writes exactly what json.Marshal
 // writes for the same value (HTML-escaped strings included), which
 // append_test.go holds over tricky values and the golden bodies hold end
-// to end.
+// to end. A type that embeds one of them must write its own AppendJSON:
+// the embedded one's would be promoted and drop the outer fields.
 
 // Appender is a value that appends its JSON encoding to dst.
 type Appender interface {
@@ -207,6 +209,11 @@ func (c Customer) AppendJSON(dst []byte) []byte {
 // AppendJSON appends r as json.Marshal would.
 func (r Record) AppendJSON(dst []byte) []byte {
 	o := openObj(dst)
+	r.fields(&o)
+	return o.close()
+}
+
+func (r Record) fields(o *obj) {
 	o.str("id", r.ID)
 	o.str("_id", r.MongoID)
 	o.str("status", string(r.Status))
@@ -225,7 +232,37 @@ func (r Record) AppendJSON(dst []byte) []byte {
 	}
 	o.str("created_at", r.CreatedAt)
 	o.str("last_updated", r.LastUpdated)
+}
+
+// AppendJSON appends d as json.Marshal would. It must be written here: the
+// embedded Record's method would otherwise drop usedProduct.
+func (d RecordDetail) AppendJSON(dst []byte) []byte {
+	o := openObj(dst)
+	d.Record.fields(&o)
+	o.value("usedProduct", d.UsedProduct)
 	return o.close()
+}
+
+// AppendJSON appends f as json.Marshal writes a map: keys sorted.
+func (f ProductFlags) AppendJSON(dst []byte) []byte {
+	if f == nil {
+		return append(dst, "null"...)
+	}
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	dst = append(dst, '{')
+	for i, k := range keys {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		dst = strconv.AppendBool(dst, f[k])
+	}
+	return append(dst, '}')
 }
 
 // AppendJSON appends a as json.Marshal would.

@@ -38,6 +38,19 @@ func fill(r *rand.Rand, v reflect.Value) {
 		v.SetBool(r.IntN(2) == 0)
 	case reflect.Int64:
 		v.SetInt(r.Int64N(2_000_000_000) - 1_000_000_000)
+	case reflect.Map:
+		if r.IntN(4) == 0 {
+			v.Set(reflect.Zero(v.Type()))
+			return
+		}
+		m := reflect.MakeMap(v.Type())
+		for range r.IntN(4) {
+			k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+			fill(r, k)
+			fill(r, e)
+			m.SetMapIndex(k, e)
+		}
+		v.Set(m)
 	case reflect.Slice:
 		switch n := r.IntN(4); n {
 		case 0:
@@ -53,7 +66,7 @@ func fill(r *rand.Rand, v reflect.Value) {
 }
 
 func TestAppendJSONMatchesMarshal(t *testing.T) {
-	values := []Appender{Auth{}, Customer{}, Record{}, Account{}, Balance{}, BankRef{}, BankRefWithStatus{}, CustomerRef{}, AccountRef{}}
+	values := []Appender{Auth{}, Customer{}, Record{}, RecordDetail{}, ProductFlags{}, Account{}, Balance{}, BankRef{}, BankRefWithStatus{}, CustomerRef{}, AccountRef{}}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, zero := range values {
 		typ := reflect.TypeOf(zero)
