@@ -9,6 +9,7 @@ import (
 
 	httpapi "github.com/bankauth/bankauth/adapters/http"
 	"github.com/bankauth/bankauth/core/balance"
+	"github.com/bankauth/bankauth/core/jobs"
 	"github.com/bankauth/bankauth/core/ports"
 )
 
@@ -24,14 +25,11 @@ var balanceWiring = fx.Options(
 		func() *listenOrigin { return &listenOrigin{} },
 		newBalanceConfig,
 		newBalanceService,
-		balance.NewWorker,
 		func(s *balance.Service) httpapi.BalanceService { return httpapi.HidingBalances(s) },
 		fx.Annotate(httpapi.BalanceRoutes, fx.ResultTags(`group:"routes"`)),
 		fx.Annotate(httpapi.BalanceCallback, fx.ResultTags(`group:"callbacks"`)),
 	),
-	fx.Invoke(func(lc fx.Lifecycle, w *balance.Worker) {
-		lc.Append(fx.Hook{OnStart: w.Start, OnStop: w.Stop})
-	}),
+	fx.Invoke(func(lc fx.Lifecycle, s *balance.Service) { runWithApp(lc, balance.NewWorker(s)) }),
 	// The server depends on the routes, so the service cannot depend on
 	// the server: its listen address is handed over once both exist.
 	fx.Invoke(func(o *listenOrigin, srv *httpapi.Server) { o.srv.Store(srv) }),
@@ -49,19 +47,32 @@ func (o *listenOrigin) origin() string {
 	return ""
 }
 
-type balanceConfigParams struct {
+// runWithApp starts a refresh worker with the app and stops it with it.
+func runWithApp(lc fx.Lifecycle, w *jobs.Worker) {
+	lc.Append(fx.Hook{OnStart: w.Start, OnStop: w.Stop})
+}
+
+// callbackOrigin is what a refresh's callback URL starts with: the
+// public origin when the operator set one, else the address the server
+// listens on (known once it has started).
+type callbackOrigin struct {
 	fx.In
 	PublicURL balancePublicURL `optional:"true"`
 	Listen    *listenOrigin
 }
 
-// newBalanceConfig takes the public origin when the operator set one, else
-// the address the server listens on (known once it has started).
-func newBalanceConfig(p balanceConfigParams) balance.Config {
-	c := balance.Config{PublicURL: strings.TrimRight(string(p.PublicURL), "/")}
-	if c.PublicURL == "" {
-		c.Origin = p.Listen.origin
+// urls are the origin's two halves as the feature configs take them.
+func (o callbackOrigin) urls() (publicURL string, origin func() string) {
+	publicURL = strings.TrimRight(string(o.PublicURL), "/")
+	if publicURL == "" {
+		origin = o.Listen.origin
 	}
+	return publicURL, origin
+}
+
+func newBalanceConfig(o callbackOrigin) balance.Config {
+	var c balance.Config
+	c.PublicURL, c.Origin = o.urls()
 	return c
 }
 
@@ -78,9 +89,6 @@ type balanceDeps struct {
 }
 
 func newBalanceService(d balanceDeps) *balance.Service {
-	deps := balance.Deps{Store: d.Store, Bank: d.Bank, Sealer: d.Sealer, Clock: d.Clock, IDs: d.IDs, Log: d.Logger}
-	if d.Notify != nil {
-		deps.Notify = d.Notify
-	}
-	return balance.NewService(deps, d.Config)
+	return balance.NewService(balance.Deps{Store: d.Store, Bank: d.Bank, Sealer: d.Sealer, Clock: d.Clock, IDs: d.IDs,
+		Notify: d.Notify, Log: d.Logger}, d.Config)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"strings"
 
 	"go.uber.org/fx"
 
@@ -19,21 +18,16 @@ var identityWiring = fx.Options(
 	fx.Provide(
 		newIdentityConfig,
 		newIdentityService,
-		identity.NewWorker,
 		func(s *identity.Service) httpapi.IdentityService { return s },
 		fx.Annotate(httpapi.IdentityRoutes, fx.ResultTags(`group:"routes"`)),
 		fx.Annotate(httpapi.IdentityCallback, fx.ResultTags(`group:"callbacks"`)),
 	),
-	fx.Invoke(func(lc fx.Lifecycle, w *identity.Worker) {
-		lc.Append(fx.Hook{OnStart: w.Start, OnStop: w.Stop})
-	}),
+	fx.Invoke(func(lc fx.Lifecycle, s *identity.Service) { runWithApp(lc, identity.NewWorker(s)) }),
 )
 
-func newIdentityConfig(p balanceConfigParams) identity.Config {
-	c := identity.Config{PublicURL: strings.TrimRight(string(p.PublicURL), "/")}
-	if c.PublicURL == "" {
-		c.Origin = p.Listen.origin
-	}
+func newIdentityConfig(o callbackOrigin) identity.Config {
+	var c identity.Config
+	c.PublicURL, c.Origin = o.urls()
 	return c
 }
 
@@ -51,9 +45,6 @@ type identityDeps struct {
 }
 
 func newIdentityService(d identityDeps) *identity.Service {
-	deps := identity.Deps{Store: d.Store, Bank: d.Bank, Sealer: d.Sealer, Index: d.Index, Clock: d.Clock, IDs: d.IDs, Log: d.Logger}
-	if d.Notify != nil {
-		deps.Notify = d.Notify
-	}
-	return identity.NewService(deps, d.Config)
+	return identity.NewService(identity.Deps{Store: d.Store, Bank: d.Bank, Sealer: d.Sealer, Index: d.Index, Clock: d.Clock, IDs: d.IDs,
+		Notify: d.Notify, Log: d.Logger}, d.Config)
 }
