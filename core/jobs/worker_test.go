@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,23 +14,10 @@ import (
 	"github.com/bankauth/bankauth/core/ports"
 )
 
-// steppedClock moves only when a test says so.
-type steppedClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clockFunc is a clock the test moves by hand.
+type clockFunc func() time.Time
 
-func (c *steppedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *steppedClock) step(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func (f clockFunc) Now() time.Time { return f() }
 
 // nudges counts the webhook worker's nudges.
 type nudges struct{ n int }
@@ -45,7 +31,7 @@ const testKind = "test_refresh"
 type bench struct {
 	ctx    context.Context
 	store  *storage.Store
-	clock  *steppedClock
+	now    time.Time
 	nudges *nudges
 	queue  *Queue
 	scope  domain.Scope
@@ -53,10 +39,9 @@ type bench struct {
 }
 
 func newBench(t *testing.T, s *storage.Store) *bench {
-	clock := &steppedClock{t: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
-	b := &bench{ctx: context.Background(), store: s, clock: clock, nudges: &nudges{},
-		queue: NewQueue(testKind, s, clock, ports.RandomIDs{}),
+	b := &bench{ctx: context.Background(), store: s, now: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC), nudges: &nudges{},
 		scope: domain.Scope{CompanyID: domain.NewID(), Env: domain.EnvSandbox}}
+	b.queue = NewQueue(testKind, s, clockFunc(func() time.Time { return b.now }), ports.RandomIDs{})
 	b.record = domain.Record{ID: domain.NewID(), CompanyID: b.scope.CompanyID, Env: b.scope.Env, Status: domain.RecordSuccess}
 	return b
 }
@@ -166,7 +151,7 @@ func TestWorkerSettlesJobs(t *testing.T) {
 					if n, _ := w.RunOne(b.ctx); n != 0 {
 						t.Fatal("a retry ran before its backoff")
 					}
-					b.clock.step(Backoff(j.Attempts))
+					b.now = b.now.Add(Backoff(j.Attempts))
 					if n, _ := w.RunOne(b.ctx); n != 1 {
 						t.Fatal("the retry did not run after its backoff")
 					}
@@ -193,7 +178,7 @@ func TestQueue(t *testing.T) {
 		{`{"a":2}`, true},  // asks something else
 	} {
 		before, _ := b.queue.Latest(b.ctx, b.scope, b.record.ID)
-		b.clock.step(time.Second) // the latest job is the newest by creation time
+		b.now = b.now.Add(time.Second) // the latest job is the newest by creation time
 		same := func(queued domain.Job) bool { return string(queued.Payload) == tc.payload }
 		if err := b.queue.Add(b.ctx, b.scope, b.record.ID, []byte(tc.payload), same); err != nil {
 			t.Fatal(err)
@@ -214,7 +199,7 @@ func TestQueue(t *testing.T) {
 	w := b.worker(Handler{Run: func(context.Context, domain.Job) (events.Event, Succeeded, error) {
 		return events.Event{}, nil, domain.NotFound("record")
 	}}, 1)
-	b.clock.step(time.Second)
+	b.now = b.now.Add(time.Second)
 	for _, want := range []int{1, 1, 0} { // the two queued jobs, then none
 		if n, err := w.RunOne(b.ctx); n != want || err != nil {
 			t.Fatalf("run: %d %v, want %d", n, err, want)
