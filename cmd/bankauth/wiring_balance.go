@@ -9,7 +9,6 @@ import (
 
 	httpapi "github.com/bankauth/bankauth/adapters/http"
 	"github.com/bankauth/bankauth/core/balance"
-	"github.com/bankauth/bankauth/core/jobs"
 	"github.com/bankauth/bankauth/core/ports"
 )
 
@@ -25,11 +24,14 @@ var balanceWiring = fx.Options(
 		func() *listenOrigin { return &listenOrigin{} },
 		newBalanceConfig,
 		newBalanceService,
+		balance.NewWorker,
 		func(s *balance.Service) httpapi.BalanceService { return httpapi.HidingBalances(s) },
 		fx.Annotate(httpapi.BalanceRoutes, fx.ResultTags(`group:"routes"`)),
 		fx.Annotate(httpapi.BalanceCallback, fx.ResultTags(`group:"callbacks"`)),
 	),
-	fx.Invoke(func(lc fx.Lifecycle, s *balance.Service) { runWithApp(lc, balance.NewWorker(s)) }),
+	fx.Invoke(func(lc fx.Lifecycle, w *balance.Worker) {
+		lc.Append(fx.Hook{OnStart: w.Start, OnStop: w.Stop})
+	}),
 	// The server depends on the routes, so the service cannot depend on
 	// the server: its listen address is handed over once both exist.
 	fx.Invoke(func(o *listenOrigin, srv *httpapi.Server) { o.srv.Store(srv) }),
@@ -45,11 +47,6 @@ func (o *listenOrigin) origin() string {
 		return "http://" + srv.Addr()
 	}
 	return ""
-}
-
-// runWithApp starts a refresh worker with the app and stops it with it.
-func runWithApp(lc fx.Lifecycle, w *jobs.Worker) {
-	lc.Append(fx.Hook{OnStart: w.Start, OnStop: w.Stop})
 }
 
 // callbackOrigin is what a refresh's callback URL starts with: the

@@ -18,11 +18,14 @@ var identityWiring = fx.Options(
 	fx.Provide(
 		newIdentityConfig,
 		newIdentityService,
+		identity.NewWorker,
 		func(s *identity.Service) httpapi.IdentityService { return s },
 		fx.Annotate(httpapi.IdentityRoutes, fx.ResultTags(`group:"routes"`)),
 		fx.Annotate(httpapi.IdentityCallback, fx.ResultTags(`group:"callbacks"`)),
 	),
-	fx.Invoke(func(lc fx.Lifecycle, s *identity.Service) { runWithApp(lc, identity.NewWorker(s)) }),
+	fx.Invoke(func(lc fx.Lifecycle, w *identity.Worker) {
+		lc.Append(fx.Hook{OnStart: w.Start, OnStop: w.Stop})
+	}),
 )
 
 func newIdentityConfig(o callbackOrigin) identity.Config {

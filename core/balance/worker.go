@@ -1,16 +1,27 @@
 package balance
 
-import "github.com/bankauth/bankauth/core/jobs"
+import (
+	"context"
+
+	"github.com/bankauth/bankauth/core/jobs"
+)
 
 // WorkerConfig tunes the refresh worker.
 type WorkerConfig = jobs.Config
 
-// Worker runs queued balance refreshes: it claims due jobs (each is
-// claimed by one instance), pulls, stores the result and emits the
-// BALANCE webhook.
-type Worker = jobs.Worker
+// Worker runs queued balance refreshes, each claimed by one instance at a
+// time; a type of its own, so that the app's wiring and its shutdown logs
+// tell it from the other job workers.
+type Worker struct{ *jobs.Worker }
 
 // NewWorker builds the refresh worker of s.
 func NewWorker(s *Service) *Worker {
-	return jobs.NewWorker(s.queue, s.refreshJob(), s.cfg.Worker, s.notify, s.log)
+	return &Worker{jobs.NewWorker(s.queue, s.refreshJob(), s.cfg.Worker, s.notify, s.log)}
 }
+
+// Start runs the worker in the background unless it is disabled.
+func (w *Worker) Start(ctx context.Context) error { return w.Worker.Start(ctx) }
+
+// Stop takes no more jobs and waits for the one in flight; if ctx ends
+// first, the job is interrupted and given back to run again.
+func (w *Worker) Stop(ctx context.Context) error { return w.Worker.Stop(ctx) }
