@@ -19,9 +19,5 @@ func NewWorker(s *Service) *Worker {
 	return &Worker{jobs.NewWorker(s.queue, s.refreshJob(), s.cfg.Worker, s.notify, s.log)}
 }
 
-// Start runs the worker in the background unless it is disabled.
-func (w *Worker) Start(ctx context.Context) error { return w.Worker.Start(ctx) }
-
-// Stop takes no more jobs and waits for the one in flight; if ctx ends
-// first, the job is interrupted and given back to run again.
+// Stop is jobs.Worker's, under this type's name in the shutdown log.
 func (w *Worker) Stop(ctx context.Context) error { return w.Worker.Stop(ctx) }
