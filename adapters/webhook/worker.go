@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/jobs"
 	"github.com/bankauth/bankauth/core/ports"
 	"github.com/bankauth/bankauth/core/webhooks"
 )
@@ -138,13 +138,15 @@ type Worker struct {
 	ids    ports.IDs
 	log    *slog.Logger
 	client *http.Client
+	retry  jobs.Exponential // an event's retries, and a failing endpoint's rest
 	wake   chan struct{}
+	// Loop claims due events and starts their deliveries; Stop takes no
+	// more and waits for the deliveries in flight.
+	jobs.Loop
 
-	mu       sync.Mutex
-	stopping chan struct{}      // closed by Stop: finish in-flight work, take no more
-	abort    context.CancelFunc // cancels in-flight deliveries when Stop's ctx ends
-	done     chan struct{}      // closed when the loop and its deliveries have returned
-	active   int                // deliveries the loop has running
+	mu      sync.Mutex
+	active  int            // deliveries running
+	running sync.WaitGroup // the same, to wait for
 }
 
 var _ ports.Notifier = (*Worker)(nil)
@@ -155,11 +157,14 @@ func NewWorker(cfg Config, store ports.Store, sealer ports.Sealer, clock ports.C
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Worker{
+	w := &Worker{
 		cfg: cfg, store: store, sealer: sealer, clock: clock, ids: ids,
 		log:    log.With("component", "webhook-worker", "worker", cfg.WorkerID),
 		client: newClient(cfg), wake: make(chan struct{}, 1),
+		retry: jobs.Exponential{Base: cfg.BaseBackoff, Max: cfg.MaxBackoff},
 	}
+	w.Loop = jobs.Loop{Name: "webhook worker", Poll: cfg.PollInterval, Wake: w.wake, RunOne: w.startDue, Wait: w.running.Wait, Log: w.log}
+	return w
 }
 
 // newClient is the delivery client: no proxy, no redirects, a deadline, and
@@ -197,95 +202,43 @@ func (w *Worker) Notify() {
 	}
 }
 
-// Start runs the worker in the background and returns at once. Starting a
-// running worker does nothing.
-func (w *Worker) Start(context.Context) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done != nil {
-		return nil
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w.stopping, w.abort, w.done = make(chan struct{}), cancel, make(chan struct{})
-	go w.loop(ctx, w.stopping, w.done)
-	return nil
-}
-
 // Stop asks the worker to take no more events and waits for the
 // deliveries in flight to finish; when ctx ends first they are cancelled,
 // their claims released with no attempt counted (the events stay pending,
 // for this or another instance to send again under the same id), and ctx's
 // error is returned once that is done.
-func (w *Worker) Stop(ctx context.Context) error {
-	w.mu.Lock()
-	stopping, abort, done := w.stopping, w.abort, w.done
-	w.stopping, w.abort, w.done = nil, nil, nil
-	w.mu.Unlock()
-	if done == nil {
-		return nil
+func (w *Worker) Stop(ctx context.Context) error { return w.Loop.Stop(ctx) }
+
+// startDue claims as many due events as there are free slots and starts
+// each delivery on its own, without waiting for it; a finished delivery
+// nudges the worker to claim again. It returns how many it claimed when
+// that filled every free slot (more may be due at once), else 0.
+func (w *Worker) startDue(ctx context.Context) (int, error) {
+	free := w.cfg.Concurrency - w.inFlight()
+	if free <= 0 {
+		return 0, nil
 	}
-	close(stopping)
-	defer abort()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		abort()
-		<-done
-		return ctx.Err()
+	events, err := w.claim(ctx, free)
+	if err != nil {
+		return 0, err
 	}
+	for _, ev := range events {
+		w.setRunning(+1)
+		w.running.Add(1)
+		go func() {
+			defer w.running.Done()
+			defer w.Notify() // a slot and a place at the endpoint are free again
+			defer w.setRunning(-1)
+			w.deliver(ctx, ev)
+		}()
+	}
+	if len(events) < free {
+		return 0, nil
+	}
+	return len(events), nil
 }
 
-// loop claims as many due events as it has free slots, starts each
-// delivery on its own and goes on without waiting for them; a finished
-// delivery nudges it to claim again. On stop it takes no more and returns
-// once the deliveries in flight have ended.
-func (w *Worker) loop(ctx context.Context, stopping <-chan struct{}, done chan<- struct{}) {
-	var running sync.WaitGroup
-	defer close(done)
-	defer running.Wait()
-	ticker := time.NewTicker(w.cfg.PollInterval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-stopping:
-			return
-		default:
-		}
-		free := w.cfg.Concurrency - w.running()
-		var (
-			events []domain.OutboxEvent
-			err    error
-		)
-		if free > 0 {
-			events, err = w.claim(ctx, free)
-			if err != nil && ctx.Err() == nil {
-				w.log.Error("claim webhook events", "error", err.Error())
-			}
-		}
-		for _, ev := range events {
-			w.setRunning(+1)
-			running.Add(1)
-			go func() {
-				defer running.Done()
-				defer w.Notify() // a slot and a place at the endpoint are free again
-				defer w.setRunning(-1)
-				w.deliver(ctx, ev)
-			}()
-		}
-		if free > 0 && len(events) == free {
-			continue // there may be more due at once
-		}
-		select {
-		case <-stopping:
-			return
-		case <-ticker.C:
-		case <-w.wake:
-		}
-	}
-}
-
-func (w *Worker) running() int {
+func (w *Worker) inFlight() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.active
@@ -331,64 +284,103 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 	return len(events), nil
 }
 
-// deliver sends one claimed event and records the outcome.
-func (w *Worker) deliver(ctx context.Context, ev domain.OutboxEvent) {
-	claimed := ev
-	if ev.ClaimedBy == "" {
-		ev.ClaimedBy = w.cfg.WorkerID
-		claimed.ClaimedBy = w.cfg.WorkerID
-	}
-	log := w.log.With("event_id", ev.ID, "company_id", ev.CompanyID, "env", string(ev.Env))
-	scope := domain.Scope{CompanyID: ev.CompanyID, Env: ev.Env}
-	ep, err := w.store.Webhooks().Get(ctx, scope)
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		ev.Status, ev.LastStatus, ev.LastError, ev.UpdatedAt = domain.OutboxFailed, 0, NoEndpointError, w.clock.Now()
-		w.finish(ctx, log, ev)
-		return
-	case err != nil:
-		if ctx.Err() == nil {
-			log.Error("read webhook endpoint", "error", err.Error())
-		}
-		w.release(ctx, log, claimed)
-		return
-	}
+// sending is one claimed event on its way.
+type sending struct {
+	ev      domain.OutboxEvent // what becomes of it
+	claimed domain.OutboxEvent // as claimed, to give back untouched
+	log     *slog.Logger
+}
 
-	var (
-		out   outcome
-		creds webhooks.Credentials
-	)
-	creds, err = webhooks.OpenEndpoint(w.sealer, ep, w.clock.Now())
-	if err != nil {
-		// The cause may name the key ring's state but never a secret.
-		log.Error("open webhook endpoint secrets", "error", err.Error())
-		creds, out = webhooks.Credentials{URL: ep.URL}, outcome{reason: ReasonSecret}
-	} else {
-		out = w.post(ctx, ev, creds)
+// deliver sends one claimed event and records the outcome: find the
+// endpoint, open its secrets to sign with, post, log the attempt, then
+// settle the event (delivered, retried later or given up).
+func (w *Worker) deliver(ctx context.Context, ev domain.OutboxEvent) {
+	d := w.claimed(ev)
+	ep, ok := w.endpoint(ctx, d)
+	if !ok {
+		return
+	}
+	creds, ok := w.credentials(d, ep)
+	out := outcome{reason: ReasonSecret}
+	if ok {
+		out = w.post(ctx, d.ev, creds)
 	}
 	if ctx.Err() != nil {
 		// Stopping: this attempt does not count; the event goes back.
-		w.release(ctx, log, claimed)
+		w.release(ctx, d)
 		return
 	}
+	now := w.clock.Now()
+	w.logAttempt(ctx, d, creds, out, now)
+	w.endpointOutcome(ctx, d.log, ep, out, now)
+	w.settle(ctx, d, out, now)
+}
+
+// claimed starts the delivery of an event this worker claimed.
+func (w *Worker) claimed(ev domain.OutboxEvent) sending {
+	if ev.ClaimedBy == "" {
+		ev.ClaimedBy = w.cfg.WorkerID
+	}
+	return sending{ev: ev, claimed: ev,
+		log: w.log.With("event_id", ev.ID, "company_id", ev.CompanyID, "env", string(ev.Env))}
+}
+
+// endpoint is where the event goes. An event whose company has none
+// fails at once; one whose endpoint cannot be read goes back to be tried
+// again.
+func (w *Worker) endpoint(ctx context.Context, d sending) (domain.WebhookEndpoint, bool) {
+	ep, err := w.store.Webhooks().Get(ctx, domain.Scope{CompanyID: d.ev.CompanyID, Env: d.ev.Env})
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		d.ev.Status, d.ev.LastStatus, d.ev.LastError, d.ev.UpdatedAt = domain.OutboxFailed, 0, NoEndpointError, w.clock.Now()
+		w.finish(ctx, d.log, d.ev)
+		return ep, false
+	case err != nil:
+		if ctx.Err() == nil {
+			d.log.Error("read webhook endpoint", "error", err.Error())
+		}
+		w.release(ctx, d)
+		return ep, false
+	}
+	return ep, true
+}
+
+// credentials opens the endpoint's signing secrets and token; without
+// them only the URL is known, for the delivery log.
+func (w *Worker) credentials(d sending, ep domain.WebhookEndpoint) (webhooks.Credentials, bool) {
+	creds, err := webhooks.OpenEndpoint(w.sealer, ep, w.clock.Now())
+	if err != nil {
+		// The cause may name the key ring's state but never a secret.
+		d.log.Error("open webhook endpoint secrets", "error", err.Error())
+		return webhooks.Credentials{URL: ep.URL}, false
+	}
+	return creds, true
+}
+
+// logAttempt writes the attempt to the company's delivery log, and its
+// cause, if any, to the operator's.
+func (w *Worker) logAttempt(ctx context.Context, d sending, creds webhooks.Credentials, out outcome, now time.Time) {
 	if out.cause != "" {
 		// For the operator only; the company's log gets out.reason.
-		log.Info("webhook delivery failed", "reason", out.reason, "cause", redact(out.cause, creds))
+		d.log.Info("webhook delivery failed", "reason", out.reason, "cause", redact(out.cause, creds))
 	}
-
-	now := w.clock.Now()
 	attempt := domain.DeliveryAttempt{
-		EventID: ev.ID, CompanyID: ev.CompanyID, Env: ev.Env, URL: creds.URL, HTTPStatus: out.status,
+		EventID: d.ev.ID, CompanyID: d.ev.CompanyID, Env: d.ev.Env, URL: creds.URL, HTTPStatus: out.status,
 		Error: out.reason, DurationMS: out.elapsed.Milliseconds(), CreatedAt: now,
 	}
 	if w.ids != nil {
 		attempt.ID = w.ids.NewID()
 	}
 	if err := w.store.Outbox().AddAttempt(context.WithoutCancel(ctx), attempt); err != nil {
-		log.Error("log delivery attempt", "error", err.Error())
+		d.log.Error("log delivery attempt", "error", err.Error())
 	}
-	w.endpointOutcome(ctx, log, ep, out, now)
+}
 
+// settle records what the attempt made of the event: delivered, given up
+// once the retry window has closed, or due again after a backoff (and at
+// the latest when the window closes, for one last try).
+func (w *Worker) settle(ctx context.Context, d sending, out outcome, now time.Time) {
+	ev := d.ev
 	ev.Attempts++
 	ev.LastStatus, ev.LastError, ev.UpdatedAt = out.status, out.reason, now
 	switch deadline := ev.CreatedAt.Add(w.cfg.RetryWindow); {
@@ -396,16 +388,16 @@ func (w *Worker) deliver(ctx context.Context, ev domain.OutboxEvent) {
 		ev.Status = domain.OutboxDelivered
 	case !now.Before(deadline):
 		ev.Status = domain.OutboxFailed
-		log.Warn("webhook event given up", "attempts", ev.Attempts, "last_status", out.status)
+		d.log.Warn("webhook event given up", "attempts", ev.Attempts, "last_status", out.status)
 	default:
-		next := now.Add(w.backoff(ev.Attempts))
+		next := now.Add(w.retry.FullJitter(ev.Attempts))
 		if next.After(deadline) {
-			next = deadline // one last try when the window closes
+			next = deadline
 		}
 		ev.Status, ev.NextAttempt = domain.OutboxPending, next
 		w.wakeAt(next)
 	}
-	w.finish(ctx, log, ev)
+	w.finish(ctx, d.log, ev)
 }
 
 // wakeAt nudges the worker at t when that comes before its next poll, so a
@@ -428,8 +420,7 @@ func (w *Worker) endpointOutcome(ctx context.Context, log *slog.Logger, ep domai
 	case out.receiverFault():
 		failures := ep.Failures + 1
 		// At least half the ceiling: a failing receiver always rests.
-		ceiling := w.ceiling(failures)
-		until := now.Add(ceiling/2 + time.Duration(mathrand.Int64N(int64(ceiling/2)+1)))
+		until := now.Add(w.retry.HalfJitter(failures))
 		err = w.store.Webhooks().SetBackoff(ctx, scope, failures, &until)
 		w.wakeAt(until)
 	case out.delivered() && (ep.Failures > 0 || ep.RetryAfter != nil):
@@ -528,21 +519,6 @@ func redact(text string, c webhooks.Credentials) string {
 	return text
 }
 
-// backoff is the wait before the retry after attempts failures: uniform in
-// [0, min(MaxBackoff, BaseBackoff·2^(attempts-1))].
-func (w *Worker) backoff(attempts int) time.Duration {
-	return time.Duration(mathrand.Int64N(int64(w.ceiling(attempts)) + 1))
-}
-
-// ceiling is min(MaxBackoff, BaseBackoff·2^(failures-1)).
-func (w *Worker) ceiling(failures int) time.Duration {
-	ceiling := w.cfg.BaseBackoff
-	for i := 1; i < failures && ceiling < w.cfg.MaxBackoff; i++ {
-		ceiling *= 2
-	}
-	return min(ceiling, w.cfg.MaxBackoff)
-}
-
 // finish stores the outcome and releases the claim, even while stopping.
 func (w *Worker) finish(ctx context.Context, log *slog.Logger, ev domain.OutboxEvent) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -560,6 +536,6 @@ func (w *Worker) finish(ctx context.Context, log *slog.Logger, ev domain.OutboxE
 }
 
 // release gives a claimed event back untouched.
-func (w *Worker) release(ctx context.Context, log *slog.Logger, claimed domain.OutboxEvent) {
-	w.finish(ctx, log, claimed)
+func (w *Worker) release(ctx context.Context, d sending) {
+	w.finish(ctx, d.log, d.claimed)
 }

@@ -287,9 +287,9 @@ func TestBackoffStaysUnderItsCeiling(t *testing.T) {
 	}{{1, 2 * time.Second}, {2, 4 * time.Second}, {3, 8 * time.Second}, {12, time.Hour}, {40, time.Hour}, {1000, time.Hour}} {
 		var max time.Duration
 		for i := 0; i < 300; i++ {
-			d := w.backoff(tc.attempts)
+			d := w.retry.FullJitter(tc.attempts)
 			if d < 0 || d > tc.ceiling {
-				t.Fatalf("backoff(%d) = %s, outside [0, %s]", tc.attempts, d, tc.ceiling)
+				t.Fatalf("retry backoff(%d) = %s, outside [0, %s]", tc.attempts, d, tc.ceiling)
 			}
 			if d > max {
 				max = d

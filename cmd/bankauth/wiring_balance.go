@@ -49,19 +49,27 @@ func (o *listenOrigin) origin() string {
 	return ""
 }
 
-type balanceConfigParams struct {
+// callbackOrigin is what a refresh's callback URL starts with: the
+// public origin when the operator set one, else the address the server
+// listens on (known once it has started).
+type callbackOrigin struct {
 	fx.In
 	PublicURL balancePublicURL `optional:"true"`
 	Listen    *listenOrigin
 }
 
-// newBalanceConfig takes the public origin when the operator set one, else
-// the address the server listens on (known once it has started).
-func newBalanceConfig(p balanceConfigParams) balance.Config {
-	c := balance.Config{PublicURL: strings.TrimRight(string(p.PublicURL), "/")}
-	if c.PublicURL == "" {
-		c.Origin = p.Listen.origin
+// urls are the origin's two halves as the feature configs take them.
+func (o callbackOrigin) urls() (publicURL string, origin func() string) {
+	publicURL = strings.TrimRight(string(o.PublicURL), "/")
+	if publicURL == "" {
+		origin = o.Listen.origin
 	}
+	return publicURL, origin
+}
+
+func newBalanceConfig(o callbackOrigin) balance.Config {
+	var c balance.Config
+	c.PublicURL, c.Origin = o.urls()
 	return c
 }
 
@@ -78,9 +86,6 @@ type balanceDeps struct {
 }
 
 func newBalanceService(d balanceDeps) *balance.Service {
-	deps := balance.Deps{Store: d.Store, Bank: d.Bank, Sealer: d.Sealer, Clock: d.Clock, IDs: d.IDs, Log: d.Logger}
-	if d.Notify != nil {
-		deps.Notify = d.Notify
-	}
-	return balance.NewService(deps, d.Config)
+	return balance.NewService(balance.Deps{Store: d.Store, Bank: d.Bank, Sealer: d.Sealer, Clock: d.Clock, IDs: d.IDs,
+		Notify: d.Notify, Log: d.Logger}, d.Config)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"strings"
 
 	"go.uber.org/fx"
 
@@ -29,11 +28,9 @@ var identityWiring = fx.Options(
 	}),
 )
 
-func newIdentityConfig(p balanceConfigParams) identity.Config {
-	c := identity.Config{PublicURL: strings.TrimRight(string(p.PublicURL), "/")}
-	if c.PublicURL == "" {
-		c.Origin = p.Listen.origin
-	}
+func newIdentityConfig(o callbackOrigin) identity.Config {
+	var c identity.Config
+	c.PublicURL, c.Origin = o.urls()
 	return c
 }
 
@@ -51,9 +48,6 @@ type identityDeps struct {
 }
 
 func newIdentityService(d identityDeps) *identity.Service {
-	deps := identity.Deps{Store: d.Store, Bank: d.Bank, Sealer: d.Sealer, Index: d.Index, Clock: d.Clock, IDs: d.IDs, Log: d.Logger}
-	if d.Notify != nil {
-		deps.Notify = d.Notify
-	}
-	return identity.NewService(deps, d.Config)
+	return identity.NewService(identity.Deps{Store: d.Store, Bank: d.Bank, Sealer: d.Sealer, Index: d.Index, Clock: d.Clock, IDs: d.IDs,
+		Notify: d.Notify, Log: d.Logger}, d.Config)
 }

@@ -3,7 +3,6 @@ package balance
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/bankauth/bankauth/core/domain"
@@ -170,20 +169,4 @@ func rejection(r *domain.BankRejection) *domain.Error {
 		e.Kind = domain.KindRejected
 	}
 	return e
-}
-
-// retryable reports whether a failed pull may succeed if tried again.
-func retryable(err error) bool {
-	if errors.Is(err, context.Canceled) {
-		return true
-	}
-	de, ok := domain.AsError(err)
-	if !ok {
-		return true // an internal error, e.g. the database; try again
-	}
-	switch de.Kind {
-	case domain.KindTimeout, domain.KindUnavailable, domain.KindConnectorFailed, domain.KindRateLimited, domain.KindInternal:
-		return true
-	}
-	return de.Retryable && de.Kind != domain.KindTokenRequired
 }

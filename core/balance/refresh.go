@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/events"
+	"github.com/bankauth/bankauth/core/jobs"
 	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/ports"
 	"github.com/bankauth/bankauth/core/reads"
@@ -29,18 +28,10 @@ type JobResult struct {
 }
 
 // JobError is why a refresh failed.
-type JobError struct {
-	Type    string `json:"type"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
+type JobError = jobs.Error
 
 // Started is the answer to a refresh: where to find its result.
-type Started struct {
-	CallbackURL string `json:"callback_url"`
-	Record      string `json:"record"`
-	Method      string `json:"method"`
-}
+type Started = jobs.Started
 
 // Refresh queues a live pull of an account's balance as a durable job and
 // answers at once with the callback URL. A refresh of the same account
@@ -50,53 +41,27 @@ func (s *Service) Refresh(ctx context.Context, scope domain.Scope, accountID dom
 	if err != nil {
 		return Started{}, err
 	}
-	started := Started{CallbackURL: s.CallbackURL(scope.Env, t.record.ID), Record: t.record.ID, Method: domain.MethodBalance}
-	prev, err := s.store.Jobs().LatestBySubject(ctx, scope, domain.JobBalanceRefresh, t.record.ID)
-	switch {
-	case err == nil:
+	payload, err := json.Marshal(jobPayload{AccountID: t.account.ID})
+	if err != nil {
+		return Started{}, fmt.Errorf("encode the refresh of account %s: %w", t.account.ID, err)
+	}
+	sameAccount := func(queued domain.Job) bool {
 		var p jobPayload
-		if prev.Status == domain.JobPending && json.Unmarshal(prev.Payload, &p) == nil && p.AccountID == t.account.ID {
-			s.Notify()
-			return started, nil
-		}
-	case !errors.Is(err, domain.ErrNotFound):
-		return Started{}, fmt.Errorf("look for a queued refresh: %w", err)
+		return json.Unmarshal(queued.Payload, &p) == nil && p.AccountID == t.account.ID
 	}
-	payload, _ := json.Marshal(jobPayload{AccountID: t.account.ID})
-	now := s.clock.Now()
-	if err := s.store.Jobs().Add(ctx, domain.Job{
-		ID: s.ids.NewID(), CompanyID: scope.CompanyID, Env: scope.Env, Kind: domain.JobBalanceRefresh,
-		Subject: t.record.ID, RecordID: t.record.ID, Payload: payload, Status: domain.JobPending,
-		RunAfter: now, CreatedAt: now, UpdatedAt: now,
-	}); err != nil {
-		return Started{}, fmt.Errorf("queue the balance refresh: %w", err)
+	if err := s.queue.Add(ctx, scope, t.record.ID, payload, sameAccount); err != nil {
+		return Started{}, fmt.Errorf("queue the balance refresh of account %s: %w", t.account.ID, err)
 	}
-	s.Notify()
-	return started, nil
+	return Started{CallbackURL: s.CallbackURL(scope.Env, t.record.ID), Record: t.record.ID, Method: domain.MethodBalance}, nil
 }
 
 // Notify nudges the refresh worker to look for due jobs now. It never
 // blocks.
-func (s *Service) Notify() {
-	select {
-	case s.jobs <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) Notify() { s.queue.Notify() }
 
 // CallbackURL is where the BALANCE result of a record is served.
 func (s *Service) CallbackURL(env domain.Env, recordID domain.ID) string {
-	origin := s.cfg.PublicURL
-	if s.cfg.Origin != nil {
-		if o := s.cfg.Origin(); o != "" {
-			origin = o
-		}
-	}
-	base := "/v2/"
-	if env == domain.EnvSandbox {
-		base = "/v2/sandbox/"
-	}
-	return strings.TrimRight(origin, "/") + base + "callback?record=" + url.QueryEscape(recordID) + "&method=" + domain.MethodBalance
+	return jobs.CallbackURL(s.cfg.PublicURL, s.cfg.Origin, env, recordID, domain.MethodBalance)
 }
 
 // Callback is the BALANCE callback in Okra's shape.
@@ -111,21 +76,10 @@ type Callback struct {
 }
 
 // CBStatus says where the record and its latest refresh stand.
-type CBStatus struct {
-	Record  domain.RecordStatus `json:"record"`
-	Refresh string              `json:"refresh"` // none, pending, running, done, failed
-	Process CBProcess           `json:"process"`
-	// RequestedAt is when the latest refresh was asked for.
-	RequestedAt string `json:"requested_at,omitempty"`
-	// FinishedAt is when it finished.
-	FinishedAt string `json:"finished_at,omitempty"`
-}
+type CBStatus = jobs.Status
 
 // CBProcess is Okra's running/completed pair.
-type CBProcess struct {
-	Running   bool `json:"running"`
-	Completed bool `json:"completed"`
-}
+type CBProcess = jobs.Process
 
 // RefreshResult answers GET callback?record=…&method=BALANCE: the latest
 // refresh's balance, and the latest stored balance of every connected
@@ -141,42 +95,38 @@ func (s *Service) RefreshResult(ctx context.Context, scope domain.Scope, recordI
 		}
 		return Callback{}, fmt.Errorf("load record %s: %w", recordID, err)
 	}
-	cb := Callback{Product: "balance", Record: r.ID, Products: okra.Flags(r.Products), Balances: []okra.Balance{},
-		Status: CBStatus{Record: r.Status, Refresh: "none", Process: CBProcess{Completed: true}}}
-	job, err := s.store.Jobs().LatestBySubject(ctx, scope, domain.JobBalanceRefresh, r.ID)
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-	case err != nil:
-		return Callback{}, fmt.Errorf("load the latest refresh of record %s: %w", r.ID, err)
-	default:
-		cb.Status.Refresh = job.Status
-		cb.Status.RequestedAt = okra.Time(job.CreatedAt)
-		switch job.Status {
-		case domain.JobPending, domain.JobRunning:
-			cb.Status.Process = CBProcess{Running: true}
-		default:
-			cb.Status.FinishedAt = okra.Time(job.UpdatedAt)
-			var res JobResult
-			if err := json.Unmarshal(job.Result, &res); err == nil {
-				cb.Balance, cb.Error = res.Balance, res.Error
-			}
-		}
+	status, result, err := s.queue.Status(ctx, scope, r)
+	if err != nil {
+		return Callback{}, err
+	}
+	cb := Callback{Product: "balance", Record: r.ID, Products: okra.Flags(r.Products), Balances: []okra.Balance{}, Status: status}
+	var res JobResult
+	if result != nil && json.Unmarshal(result, &res) == nil {
+		cb.Balance, cb.Error = res.Balance, res.Error
 	}
 	accounts, err := s.store.Accounts().ListByRecord(ctx, scope, r.ID)
 	if err != nil {
 		return Callback{}, fmt.Errorf("list the accounts of record %s: %w", r.ID, err)
 	}
-	q := reads.NewPopulator(s.store, scope)
+	var connected []domain.ID
 	for _, a := range accounts {
-		if !a.Connected {
-			continue
+		if a.Connected {
+			connected = append(connected, a.ID)
 		}
-		b, err := s.store.Balances().Latest(ctx, scope, a.ID)
-		if errors.Is(err, domain.ErrNotFound) {
+	}
+	latest, err := s.store.Balances().LatestMany(ctx, scope, connected)
+	if err != nil {
+		return Callback{}, fmt.Errorf("load the balances of record %s: %w", r.ID, err)
+	}
+	byAccount := make(map[domain.ID]domain.Balance, len(latest))
+	for _, b := range latest {
+		byAccount[b.AccountID] = b
+	}
+	q := reads.NewPopulator(s.store, scope)
+	for _, id := range connected {
+		b, ok := byAccount[id]
+		if !ok {
 			continue
-		}
-		if err != nil {
-			return Callback{}, fmt.Errorf("load the balance of %s: %w", a.ID, err)
 		}
 		v, err := view(ctx, q, b)
 		if err != nil {
@@ -187,73 +137,32 @@ func (s *Service) RefreshResult(ctx context.Context, scope domain.Scope, recordI
 	return cb, nil
 }
 
-// runJob performs one claimed refresh and stores its outcome, with the
-// BALANCE webhook event in the same transaction. A retryable failure puts
-// the job back with a backoff; a job interrupted by a stop goes back at
-// once, so the next start runs it.
-func (s *Service) runJob(ctx context.Context, j domain.Job, maxAttempts int) error {
+// refreshJob is what a balance refresh job does.
+func (s *Service) refreshJob() jobs.Handler {
+	return jobs.Handler{Name: "balance refresh", FailedCode: domain.CodeBalanceFailed, Run: s.runRefresh}
+}
+
+// runRefresh pulls the balance a refresh asks for, live; it succeeds
+// with the BALANCE event carrying that balance.
+func (s *Service) runRefresh(ctx context.Context, j domain.Job) (events.Event, jobs.Succeeded, error) {
 	scope := domain.Scope{CompanyID: j.CompanyID, Env: j.Env}
 	var p jobPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		// No account named: the refresh fails as not found.
 		p = jobPayload{}
 	}
 	t, err := s.target(ctx, scope, p.AccountID)
-	var b domain.Balance
-	if err == nil {
-		b, _, err = s.current(ctx, t, 0)
-	}
-	now := s.clock.Now()
-	if err != nil && ctx.Err() != nil {
-		// Stopping: give the job back so the next start runs it.
-		j.Status, j.Attempts, j.RunAfter, j.UpdatedAt = domain.JobPending, max(j.Attempts-1, 0), now, now
-		return s.store.Jobs().Finish(context.WithoutCancel(ctx), j)
-	}
-	if err != nil && retryable(err) && j.Attempts < maxAttempts {
-		j.Status, j.RunAfter, j.UpdatedAt = domain.JobPending, now.Add(backoff(j.Attempts)), now
-		s.log.Warn("balance refresh failed; will retry", "job", j.ID, "attempt", j.Attempts, "error", err.Error())
-		return s.store.Jobs().Finish(ctx, j)
-	}
-	var res JobResult
 	ev := events.Event{Scope: scope, Method: domain.MethodBalance, Record: t.record, Bank: t.bank}
-	if err == nil {
-		obj := okra.PresentBalance(reads.Balance{Balance: b, Account: t.account, Bank: t.bank, Customer: t.customer, Source: domain.SourceLive})
-		res = JobResult{Status: "success", Balance: &obj}
-		j.Status, ev.Code, ev.Balance = domain.JobDone, domain.CodeBalanceSuccess, obj
-	} else {
-		res = JobResult{Status: "failed", Error: jobError(err)}
-		j.Status, ev.Code, ev.Message = domain.JobFailed, domain.CodeBalanceFailed, res.Error.Message
-		s.log.Warn("balance refresh failed", "job", j.ID, "attempts", j.Attempts, "error", err.Error())
+	if err != nil {
+		return ev, nil, err
 	}
-	if j.Result, err = json.Marshal(res); err != nil {
-		return fmt.Errorf("encode the refresh result: %w", err)
+	b, _, err := s.current(ctx, t, 0)
+	if err != nil {
+		return ev, nil, err
 	}
-	j.UpdatedAt = now
-	if ev.Record.ID == "" {
-		// The account or its record is gone: nothing to tell about.
-		return s.store.Jobs().Finish(ctx, j)
-	}
-	err = s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
-		if err := tx.Jobs().Finish(ctx, j); err != nil {
-			return fmt.Errorf("finish refresh job %s: %w", j.ID, err)
-		}
-		_, err := events.Emit(ctx, tx, s.ids, now, ev)
-		return err
-	})
-	if err == nil && s.notify != nil {
-		s.notify.Notify()
-	}
-	return err
-}
-
-func jobError(err error) *JobError {
-	de, ok := domain.AsError(err)
-	if !ok || de.Kind == domain.KindInternal {
-		return &JobError{Type: "API", Code: "API", Message: "the refresh failed on our side"}
-	}
-	typ := de.Kind.OkraType()
-	code := de.Code
-	if code == "" {
-		code = typ
-	}
-	return &JobError{Type: typ, Code: code, Message: de.Message}
+	obj := okra.PresentBalance(reads.Balance{Balance: b, Account: t.account, Bank: t.bank, Customer: t.customer, Source: domain.SourceLive})
+	return ev, func(_ context.Context, _ ports.Repos, ev *events.Event) (any, error) {
+		ev.Code, ev.Balance = domain.CodeBalanceSuccess, obj
+		return JobResult{Status: "success", Balance: &obj}, nil
+	}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/jobs"
 	"github.com/bankauth/bankauth/core/ports"
 	"github.com/bankauth/bankauth/core/reads"
 )
@@ -65,8 +66,8 @@ type Service struct {
 	cfg    Config
 
 	pulls flight[pulled]
-	// jobs is nudged when a refresh is queued (the Worker listens).
-	jobs chan struct{}
+	// queue holds the refresh jobs; the Worker runs them.
+	queue *jobs.Queue
 }
 
 // NewService builds the balance service.
@@ -76,7 +77,7 @@ func NewService(d Deps, cfg Config) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{store: d.Store, bank: d.Bank, sealer: d.Sealer, clock: d.Clock, ids: d.IDs,
-		notify: d.Notify, log: log, cfg: cfg.withDefaults(), jobs: make(chan struct{}, 1)}
+		notify: d.Notify, log: log, cfg: cfg.withDefaults(), queue: jobs.NewQueue(domain.JobBalanceRefresh, d.Store, d.Clock, d.IDs)}
 }
 
 // CheckRequest asks for an account's balance, and optionally whether it

@@ -10,6 +10,7 @@ import (
 	"github.com/bankauth/bankauth/adapters/seal"
 	"github.com/bankauth/bankauth/adapters/storage/storagetest"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/jobs"
 	"github.com/bankauth/bankauth/core/ports"
 )
 
@@ -438,7 +439,7 @@ func TestRefreshRetries(t *testing.T) {
 		if n, _ := w.RunOne(d.ctx); n != 0 {
 			t.Fatal("a retry ran before its backoff")
 		}
-		d.clock.step(backoff(1))
+		d.clock.step(jobs.Backoff(1))
 		if n, _ := w.RunOne(d.ctx); n != 1 {
 			t.Fatal("the retry did not run after its backoff")
 		}
@@ -467,12 +468,4 @@ func TestRefreshRetries(t *testing.T) {
 			t.Fatalf("%+v %+v", cb.Status, cb.Error)
 		}
 	})
-}
-
-func TestBackoff(t *testing.T) {
-	for attempts, want := range map[int]time.Duration{0: 5 * time.Second, 1: 5 * time.Second, 2: 10 * time.Second, 3: 20 * time.Second, 5: 80 * time.Second, 10: 80 * time.Second} {
-		if got := backoff(attempts); got != want {
-			t.Errorf("backoff(%d) = %v, want %v", attempts, got, want)
-		}
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/ports"
 )
 
@@ -52,7 +53,7 @@ func Emit(ctx context.Context, tx ports.Repos, ids ports.IDs, now time.Time, e E
 		EventID: id, Method: e.Method, Code: e.Code, Env: e.Scope.Env, Record: e.Record.ID,
 		CustomerID: e.Record.CustomerID, BankID: e.Bank.ID, BankName: e.Bank.Name,
 		Auth: e.Auth, Balance: e.Balance, Identity: e.Identity, Message: e.Message,
-		CreatedAt: now.UTC().Format("2006-01-02T15:04:05.000Z"),
+		CreatedAt: okra.Time(now),
 	}
 	payload, err := json.Marshal(body)
 	if err != nil {

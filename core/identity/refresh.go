@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/events"
+	"github.com/bankauth/bankauth/core/jobs"
 	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/ports"
 )
@@ -25,18 +24,10 @@ type JobResult struct {
 }
 
 // JobError is why a refresh failed.
-type JobError struct {
-	Type    string `json:"type"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
+type JobError = jobs.Error
 
 // Started is the answer to identity/process: where to find its result.
-type Started struct {
-	CallbackURL string `json:"callback_url"`
-	Record      string `json:"record"`
-	Method      string `json:"method"`
-}
+type Started = jobs.Started
 
 // Process queues a pull of a record's identity as a durable job and
 // answers at once with the callback URL. A refresh of the record that is
@@ -46,25 +37,10 @@ func (s *Service) Process(ctx context.Context, scope domain.Scope, recordID doma
 	if err != nil {
 		return Started{}, err
 	}
-	started := Started{CallbackURL: s.CallbackURL(scope.Env, rec.ID), Record: rec.ID, Method: domain.MethodIdentity}
-	prev, err := s.store.Jobs().LatestBySubject(ctx, scope, domain.JobIdentityRefresh, rec.ID)
-	switch {
-	case err == nil && prev.Status == domain.JobPending:
-		s.Notify()
-		return started, nil
-	case err != nil && !errors.Is(err, domain.ErrNotFound):
-		return Started{}, fmt.Errorf("look for a queued identity refresh: %w", err)
-	}
-	now := s.clock.Now()
-	if err := s.store.Jobs().Add(ctx, domain.Job{
-		ID: s.ids.NewID(), CompanyID: scope.CompanyID, Env: scope.Env, Kind: domain.JobIdentityRefresh,
-		Subject: rec.ID, RecordID: rec.ID, Payload: []byte(`{}`), Status: domain.JobPending,
-		RunAfter: now, CreatedAt: now, UpdatedAt: now,
-	}); err != nil {
+	if err := s.queue.Add(ctx, scope, rec.ID, []byte(`{}`), nil); err != nil {
 		return Started{}, fmt.Errorf("queue the identity refresh: %w", err)
 	}
-	s.Notify()
-	return started, nil
+	return Started{CallbackURL: s.CallbackURL(scope.Env, rec.ID), Record: rec.ID, Method: domain.MethodIdentity}, nil
 }
 
 func (s *Service) record(ctx context.Context, scope domain.Scope, recordID domain.ID) (domain.Record, error) {
@@ -85,26 +61,11 @@ func (s *Service) record(ctx context.Context, scope domain.Scope, recordID domai
 }
 
 // Notify nudges the refresh worker. It never blocks.
-func (s *Service) Notify() {
-	select {
-	case s.jobs <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) Notify() { s.queue.Notify() }
 
 // CallbackURL is where the IDENTITY result of a record is served.
 func (s *Service) CallbackURL(env domain.Env, recordID domain.ID) string {
-	origin := s.cfg.PublicURL
-	if s.cfg.Origin != nil {
-		if o := s.cfg.Origin(); o != "" {
-			origin = o
-		}
-	}
-	base := "/v2/"
-	if env == domain.EnvSandbox {
-		base = "/v2/sandbox/"
-	}
-	return strings.TrimRight(origin, "/") + base + "callback?record=" + url.QueryEscape(recordID) + "&method=" + domain.MethodIdentity
+	return jobs.CallbackURL(s.cfg.PublicURL, s.cfg.Origin, env, recordID, domain.MethodIdentity)
 }
 
 // Callback is the IDENTITY callback in Okra's shape.
@@ -119,19 +80,10 @@ type Callback struct {
 }
 
 // CBStatus says where the record and its latest refresh stand.
-type CBStatus struct {
-	Record      domain.RecordStatus `json:"record"`
-	Refresh     string              `json:"refresh"` // none, pending, running, done, failed
-	Process     CBProcess           `json:"process"`
-	RequestedAt string              `json:"requested_at,omitempty"`
-	FinishedAt  string              `json:"finished_at,omitempty"`
-}
+type CBStatus = jobs.Status
 
 // CBProcess is Okra's running/completed pair.
-type CBProcess struct {
-	Running   bool `json:"running"`
-	Completed bool `json:"completed"`
-}
+type CBProcess = jobs.Process
 
 // Change is when the identity changed, and which fields.
 type Change struct {
@@ -156,25 +108,14 @@ func (s *Service) Result(ctx context.Context, scope domain.Scope, recordID domai
 	if products == nil {
 		products = []string{}
 	}
-	cb := Callback{Product: "identity", Record: rec.ID, Products: products, History: []Change{},
-		Status: CBStatus{Record: rec.Status, Refresh: "none", Process: CBProcess{Completed: true}}}
-	job, err := s.store.Jobs().LatestBySubject(ctx, scope, domain.JobIdentityRefresh, rec.ID)
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-	case err != nil:
-		return Callback{}, fmt.Errorf("load the latest identity refresh of record %s: %w", rec.ID, err)
-	default:
-		cb.Status.Refresh, cb.Status.RequestedAt = job.Status, okra.Time(job.CreatedAt)
-		switch job.Status {
-		case domain.JobPending, domain.JobRunning:
-			cb.Status.Process = CBProcess{Running: true}
-		default:
-			cb.Status.FinishedAt = okra.Time(job.UpdatedAt)
-			var res JobResult
-			if json.Unmarshal(job.Result, &res) == nil {
-				cb.Error = res.Error
-			}
-		}
+	status, result, err := s.queue.Status(ctx, scope, rec)
+	if err != nil {
+		return Callback{}, err
+	}
+	cb := Callback{Product: "identity", Record: rec.ID, Products: products, History: []Change{}, Status: status}
+	var res JobResult
+	if result != nil && json.Unmarshal(result, &res) == nil {
+		cb.Error = res.Error
 	}
 	v, err := s.ByRecord(ctx, scope, rec.ID)
 	switch {
@@ -195,69 +136,36 @@ func (s *Service) Result(ctx context.Context, scope domain.Scope, recordID domai
 	return cb, nil
 }
 
-// runJob performs one claimed refresh and stores its outcome with the
-// IDENTITY webhook event in one transaction. A retryable failure puts the
-// job back with a backoff; a job interrupted by a stop goes back at once.
-func (s *Service) runJob(ctx context.Context, j domain.Job, maxAttempts int) error {
+// refreshJob is what an identity refresh job does.
+func (s *Service) refreshJob() jobs.Handler {
+	return jobs.Handler{Name: "identity refresh", FailedCode: domain.CodeIdentityFailed, Run: s.runRefresh, Retryable: retryable}
+}
+
+// runRefresh pulls the identity of the job's record; it succeeds by
+// saving it (and a rotated session) with the IDENTITY event naming it.
+func (s *Service) runRefresh(ctx context.Context, j domain.Job) (events.Event, jobs.Succeeded, error) {
 	scope := domain.Scope{CompanyID: j.CompanyID, Env: j.Env}
+	ev := events.Event{Scope: scope, Method: domain.MethodIdentity}
 	rec, err := s.record(ctx, scope, j.Subject)
-	var bank domain.Bank
-	var got Pulled
-	if err == nil {
-		if bank, err = s.store.Banks().Get(ctx, rec.BankID); err != nil {
-			err = fmt.Errorf("load bank %s: %w", rec.BankID, err)
+	if err != nil {
+		return ev, nil, err
+	}
+	ev.Record = rec
+	if ev.Bank, err = s.store.Banks().Get(ctx, rec.BankID); err != nil {
+		return ev, nil, fmt.Errorf("load bank %s: %w", rec.BankID, err)
+	}
+	got, err := s.pull(ctx, scope, rec, ev.Bank)
+	if err != nil {
+		return ev, nil, err
+	}
+	return ev, func(ctx context.Context, tx ports.Repos, ev *events.Event) (any, error) {
+		saved, err := s.save(ctx, tx, rec, got, s.clock.Now())
+		if err != nil {
+			return nil, err
 		}
-	}
-	if err == nil {
-		got, err = s.pull(ctx, scope, rec, bank)
-	}
-	now := s.clock.Now()
-	if err != nil && ctx.Err() != nil {
-		j.Status, j.Attempts, j.RunAfter, j.UpdatedAt = domain.JobPending, max(j.Attempts-1, 0), now, now
-		return s.store.Jobs().Finish(context.WithoutCancel(ctx), j)
-	}
-	if err != nil && retryable(err) && j.Attempts < maxAttempts {
-		j.Status, j.RunAfter, j.UpdatedAt = domain.JobPending, now.Add(backoff(j.Attempts)), now
-		s.log.Warn("identity refresh failed; will retry", "job", j.ID, "attempt", j.Attempts, "error", err.Error())
-		return s.store.Jobs().Finish(ctx, j)
-	}
-	j.UpdatedAt = now
-	if rec.ID == "" {
-		// The record is gone: nothing to tell about.
-		j.Status = domain.JobFailed
-		j.Result, _ = json.Marshal(JobResult{Status: "failed", Error: jobError(err)})
-		return s.store.Jobs().Finish(ctx, j)
-	}
-	ev := events.Event{Scope: scope, Method: domain.MethodIdentity, Record: rec, Bank: bank}
-	err = s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
-		res := JobResult{Status: "success"}
-		switch {
-		case err != nil:
-			res = JobResult{Status: "failed", Error: jobError(err)}
-			j.Status, ev.Code, ev.Message = domain.JobFailed, domain.CodeIdentityFailed, res.Error.Message
-			s.log.Warn("identity refresh failed", "job", j.ID, "attempts", j.Attempts, "error", err.Error())
-		default:
-			saved, serr := s.save(ctx, tx, rec, got, now)
-			if serr != nil {
-				return serr
-			}
-			res.Changed = saved.Changed
-			j.Status, ev.Code, ev.Identity = domain.JobDone, domain.CodeIdentitySuccess, okra.PresentIdentityRef(saved.Identity)
-		}
-		var merr error
-		if j.Result, merr = json.Marshal(res); merr != nil {
-			return fmt.Errorf("encode the refresh result: %w", merr)
-		}
-		if ferr := tx.Jobs().Finish(ctx, j); ferr != nil {
-			return fmt.Errorf("finish identity refresh job %s: %w", j.ID, ferr)
-		}
-		_, eerr := events.Emit(ctx, tx, s.ids, now, ev)
-		return eerr
-	})
-	if err == nil && s.notify != nil {
-		s.notify.Notify()
-	}
-	return err
+		ev.Code, ev.Identity = domain.CodeIdentitySuccess, okra.PresentIdentityRef(saved.Identity)
+		return JobResult{Status: "success", Changed: saved.Changed}, nil
+	}, nil
 }
 
 // pull asks the bank for the identity through the record's sealed
@@ -383,33 +291,11 @@ func rejection(r *domain.BankRejection) *domain.Error {
 	return e
 }
 
+// retryable is jobs.Retryable, except that a connector that cannot
+// report identities will not learn to by being asked again.
 func retryable(err error) bool {
-	if errors.Is(err, context.Canceled) {
-		return true
-	}
-	de, ok := domain.AsError(err)
-	if !ok {
-		return true
-	}
-	if de.Code == domain.RejectUnsupported {
+	if de, ok := domain.AsError(err); ok && de.Code == domain.RejectUnsupported && !errors.Is(err, context.Canceled) {
 		return false
 	}
-	switch de.Kind {
-	case domain.KindTimeout, domain.KindUnavailable, domain.KindConnectorFailed, domain.KindRateLimited, domain.KindInternal:
-		return true
-	}
-	return de.Retryable && de.Kind != domain.KindTokenRequired
-}
-
-func jobError(err error) *JobError {
-	de, ok := domain.AsError(err)
-	if !ok || de.Kind == domain.KindInternal {
-		return &JobError{Type: "API", Code: "API", Message: "the refresh failed on our side"}
-	}
-	typ := de.Kind.OkraType()
-	code := de.Code
-	if code == "" {
-		code = typ
-	}
-	return &JobError{Type: typ, Code: code, Message: de.Message}
+	return jobs.Retryable(err)
 }

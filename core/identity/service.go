@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/jobs"
 	"github.com/bankauth/bankauth/core/ports"
 )
 
@@ -54,8 +55,8 @@ type Service struct {
 	notify Notifier
 	log    *slog.Logger
 	cfg    Config
-	// jobs is nudged when a refresh is queued (the Worker listens).
-	jobs chan struct{}
+	// queue holds the refresh jobs; the Worker runs them.
+	queue *jobs.Queue
 }
 
 // NewService builds the identity service.
@@ -66,7 +67,7 @@ func NewService(d Deps, cfg Config) *Service {
 	}
 	cfg.Worker = cfg.Worker.WithDefaults("identity")
 	return &Service{store: d.Store, bank: d.Bank, sealer: d.Sealer, index: d.Index, clock: d.Clock, ids: d.IDs,
-		notify: d.Notify, log: log, cfg: cfg, jobs: make(chan struct{}, 1)}
+		notify: d.Notify, log: log, cfg: cfg, queue: jobs.NewQueue(domain.JobIdentityRefresh, d.Store, d.Clock, d.IDs)}
 }
 
 // Pulled is an identity as a pull found it.

@@ -40,13 +40,3 @@ func (c Config) WithDefaults(kind string) Config {
 	}
 	return c
 }
-
-// Backoff is the wait before the next attempt of a failed job: 5 s,
-// doubling per attempt, at most a minute.
-func Backoff(attempts int) time.Duration {
-	d := 5 * time.Second
-	for i := 1; i < attempts && d < time.Minute; i++ {
-		d *= 2
-	}
-	return d
-}

@@ -7,6 +7,7 @@ package jobs
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -19,9 +20,15 @@ type Loop struct {
 	// Wake nudges the loop to look now.
 	Wake <-chan struct{}
 	// RunOne claims and runs one due job; it returns 0 when none was due.
+	// A RunOne that hands jobs to goroutines returns how many it started,
+	// and 0 when it has no more room.
 	RunOne func(ctx context.Context) (int, error)
-	Log    *slog.Logger
+	// Wait, when set, blocks until the jobs RunOne left running have
+	// ended; the loop counts as stopped only then.
+	Wait func()
+	Log  *slog.Logger
 
+	mu       sync.Mutex
 	stopping chan struct{}
 	abort    context.CancelFunc
 	done     chan struct{}
@@ -29,6 +36,8 @@ type Loop struct {
 
 // Start runs the loop in the background; it does not block.
 func (l *Loop) Start(context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.done != nil {
 		return nil
 	}
@@ -41,11 +50,13 @@ func (l *Loop) Start(context.Context) error {
 // Stop takes no more jobs and waits for the one in flight; if ctx ends
 // first, the job is interrupted and given back to run again.
 func (l *Loop) Stop(ctx context.Context) error {
-	if l.done == nil {
-		return nil
-	}
+	l.mu.Lock()
 	stopping, abort, done := l.stopping, l.abort, l.done
 	l.stopping, l.abort, l.done = nil, nil, nil
+	l.mu.Unlock()
+	if done == nil {
+		return nil
+	}
 	close(stopping)
 	select {
 	case <-done:
@@ -60,6 +71,9 @@ func (l *Loop) Stop(ctx context.Context) error {
 
 func (l *Loop) run(ctx context.Context, stopping <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
+	if l.Wait != nil {
+		defer l.Wait()
+	}
 	tick := time.NewTicker(l.Poll)
 	defer tick.Stop()
 	for {
@@ -84,7 +98,8 @@ func (l *Loop) runDue(ctx context.Context, stopping <-chan struct{}) {
 		}
 		n, err := l.RunOne(ctx)
 		if err != nil {
-			if l.Log != nil {
+			// While stopping, a failure is the interruption itself.
+			if l.Log != nil && ctx.Err() == nil {
 				l.Log.Error(l.Name, "error", err.Error())
 			}
 			return

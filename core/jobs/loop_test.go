@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 )
@@ -63,5 +64,47 @@ func TestLoopRunsDueJobsAndStops(t *testing.T) {
 	close(release)
 	if err := l.Stop(context.Background()); err != nil {
 		t.Fatalf("a second stop: %v", err)
+	}
+}
+
+// TestLoopWaitsForBackgroundJobs: a loop whose RunOne leaves jobs running
+// counts as stopped only once they have ended, even when Stop's deadline
+// has passed and cut them short.
+func TestLoopWaitsForBackgroundJobs(t *testing.T) {
+	var running sync.WaitGroup
+	entered, aborted, release := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	started := false
+	l := &Loop{Name: "test", Poll: time.Hour, Wait: running.Wait, RunOne: func(ctx context.Context) (int, error) {
+		if started {
+			return 0, nil
+		}
+		started = true
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			<-ctx.Done()
+			close(aborted)
+			<-release
+		}()
+		close(entered)
+		return 0, nil
+	}}
+	if err := l.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- l.Stop(ctx) }()
+	<-aborted
+	select {
+	case err := <-stopped:
+		t.Fatalf("Stop returned (%v) while a job still ran", err)
+	default:
+	}
+	close(release)
+	if err := <-stopped; !errors.Is(err, context.Canceled) {
+		t.Fatalf("stop: %v, want context.Canceled", err)
 	}
 }
