@@ -13,10 +13,10 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"github.com/bankauth/bankauth/adapters/connector"
-	httpapi "github.com/bankauth/bankauth/adapters/http"
+	"github.com/bankauth/bankauth/adapters/delivery"
+	httpapi "github.com/bankauth/bankauth/adapters/httpapi"
 	"github.com/bankauth/bankauth/adapters/seal"
 	"github.com/bankauth/bankauth/adapters/storage"
-	"github.com/bankauth/bankauth/adapters/webhook"
 	"github.com/bankauth/bankauth/core/auth"
 	"github.com/bankauth/bankauth/core/company"
 	"github.com/bankauth/bankauth/core/customers"
@@ -122,7 +122,7 @@ func appOptions(c config, logger *slog.Logger, out io.Writer) fx.Option {
 			httpapi.Config{Addr: c.Addr, RateLimit: c.RateLimit, RateBurst: c.RateBurst},
 			clientAddresses(c),
 			connectorConfig(c),
-			webhook.Config{AllowPrivate: c.AllowPrivateWebhooks, BaseBackoff: c.WebhookBackoff},
+			delivery.Config{AllowPrivate: c.AllowPrivateWebhooks, BaseBackoff: c.WebhookBackoff},
 		),
 		fx.StopTimeout(c.ShutdownTimeout+5e9),
 		fx.WithLogger(func() fxevent.Logger { return fxLogger{logger} }),
@@ -137,7 +137,7 @@ func appOptions(c config, logger *slog.Logger, out io.Writer) fx.Option {
 		storage.Module,
 		seal.Module,
 		connector.Module,
-		webhook.Module,
+		delivery.Module,
 		fx.Module("balance", balanceWiring),
 		fx.Module("identity", identityWiring),
 		fx.Module("partners", partnersWiring),

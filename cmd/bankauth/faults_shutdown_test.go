@@ -30,9 +30,9 @@ func TestFaultShutdownOrder(t *testing.T) {
 	ts, stop := startStoppable(t, sqliteConfig(t), nil)
 	stop()
 	want := []struct{ name, callee string }{
-		{"http server", "adapters/http.(*Server).Stop"},
+		{"http server", "adapters/httpapi.(*Server).Stop"},
 		{"balance worker", "core/balance.(*Worker).Stop"},
-		{"webhook worker", "adapters/webhook.(*Worker).Stop"},
+		{"webhook worker", "adapters/delivery.(*Worker).Stop"},
 		{"connectors", "adapters/connector.(*Host).Stop"},
 		{"database", "adapters/storage.NewLifecycle"},
 	}

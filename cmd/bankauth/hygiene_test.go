@@ -22,7 +22,7 @@ import (
 
 	"go.uber.org/fx"
 
-	httpapi "github.com/bankauth/bankauth/adapters/http"
+	httpapi "github.com/bankauth/bankauth/adapters/httpapi"
 	"github.com/bankauth/bankauth/adapters/storage"
 	"github.com/bankauth/bankauth/adapters/storage/storagetest"
 )

@@ -8,7 +8,7 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/bankauth/bankauth/adapters/webhook"
+	"github.com/bankauth/bankauth/adapters/delivery"
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/partners"
 	"github.com/bankauth/bankauth/core/ports"
@@ -93,7 +93,7 @@ func cmdPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		deps.Webhooks = webhooks.NewService(st, ring, deps.Clock, deps.IDs, webhook.NewURLGuard(c.AllowPrivateWebhooks))
+		deps.Webhooks = webhooks.NewService(st, ring, deps.Clock, deps.IDs, delivery.NewURLGuard(c.AllowPrivateWebhooks))
 		set, err := partners.NewService(deps).SetWebhook(ctx, id, hookURL)
 		if err != nil {
 			return err

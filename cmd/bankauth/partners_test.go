@@ -15,8 +15,8 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/bankauth/bankauth/adapters/delivery"
 	"github.com/bankauth/bankauth/adapters/storage"
-	"github.com/bankauth/bankauth/adapters/webhook"
 	"github.com/bankauth/bankauth/core/company"
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/partners"
@@ -487,7 +487,7 @@ func TestProcessorTokenRequiredReachesThePartner(t *testing.T) {
 		if d.body["account_id"] != l.Accounts["current"] || d.body["env"] != string(domain.EnvSandbox) || d.body["company_id"] != keys.Company.ID {
 			t.Fatalf("partner webhook: %s", d.raw)
 		}
-		if err := webhook.Verify(set.Sandbox.SigningSecret, d.header.Get(webhook.HeaderSignature), d.raw, time.Now(), 5*time.Minute); err != nil {
+		if err := delivery.Verify(set.Sandbox.SigningSecret, d.header.Get(delivery.HeaderSignature), d.raw, time.Now(), 5*time.Minute); err != nil {
 			t.Fatalf("the partner webhook is not signed with its secret: %v", err)
 		}
 		// The company is told its own way, once.
@@ -497,7 +497,7 @@ func TestProcessorTokenRequiredReachesThePartner(t *testing.T) {
 			t.Fatalf("revoke: %d %s", r.Status, r.Body)
 		}
 		d = sink.wait(t, domain.MethodProcessorToken, domain.CodeTokenRevoked, id)
-		if err := webhook.Verify(set.Sandbox.SigningSecret, d.header.Get(webhook.HeaderSignature), d.raw, time.Now(), 5*time.Minute); err != nil {
+		if err := delivery.Verify(set.Sandbox.SigningSecret, d.header.Get(delivery.HeaderSignature), d.raw, time.Now(), 5*time.Minute); err != nil {
 			t.Fatalf("REVOKED webhook signature: %v", err)
 		}
 		for _, d := range sink.all() {

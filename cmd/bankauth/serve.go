@@ -4,7 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	httpapi "github.com/bankauth/bankauth/adapters/http"
+	httpapi "github.com/bankauth/bankauth/adapters/httpapi"
 	"io"
 	"log/slog"
 

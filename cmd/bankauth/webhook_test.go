@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankauth/bankauth/adapters/delivery"
 	"github.com/bankauth/bankauth/adapters/storage"
-	"github.com/bankauth/bankauth/adapters/webhook"
 )
 
 // receiver is a company's webhook endpoint that fails the first failures
@@ -21,11 +21,11 @@ type receiver struct {
 	srv      *httptest.Server
 	mu       sync.Mutex
 	failures int
-	got      []delivery
-	arrived  chan delivery
+	got      []received
+	arrived  chan received
 }
 
-type delivery struct {
+type received struct {
 	status    int
 	eventID   string
 	signature string
@@ -34,11 +34,11 @@ type delivery struct {
 }
 
 func newReceiver(t *testing.T, failures int) *receiver {
-	rc := &receiver{failures: failures, arrived: make(chan delivery, 100)}
+	rc := &receiver{failures: failures, arrived: make(chan received, 100)}
 	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
-		d := delivery{status: 200, eventID: r.Header.Get("Bankauth-Event-Id"), signature: r.Header.Get("Bankauth-Signature"), auth: r.Header.Get("Authorization"), body: body}
+		d := received{status: 200, eventID: r.Header.Get("Bankauth-Event-Id"), signature: r.Header.Get("Bankauth-Signature"), auth: r.Header.Get("Authorization"), body: body}
 		if rc.failures > 0 {
 			rc.failures--
 			d.status = 500
@@ -53,14 +53,14 @@ func newReceiver(t *testing.T, failures int) *receiver {
 }
 
 // next waits for the next delivery.
-func (rc *receiver) next(t *testing.T) delivery {
+func (rc *receiver) next(t *testing.T) received {
 	t.Helper()
 	select {
 	case d := <-rc.arrived:
 		return d
 	case <-time.After(20 * time.Second):
 		t.Fatal("no webhook arrived")
-		return delivery{}
+		return received{}
 	}
 }
 
@@ -83,7 +83,7 @@ func TestWebhooks(t *testing.T) {
 	payload := c.choose(ids...).JSON
 
 	// Two failures, then success: the same event id three times.
-	var first delivery
+	var first received
 	for i := 0; i < 3; i++ {
 		d := rc.next(t)
 		if i == 0 {
@@ -95,7 +95,7 @@ func TestWebhooks(t *testing.T) {
 		if d.auth != "Bearer receiver-bearer-token" {
 			t.Fatalf("bearer token missing: %q", d.auth)
 		}
-		if err := webhook.Verify(secret, d.signature, d.body, time.Now(), 5*time.Minute); err != nil {
+		if err := delivery.Verify(secret, d.signature, d.body, time.Now(), 5*time.Minute); err != nil {
 			t.Fatalf("signature does not verify: %v", err)
 		}
 	}
@@ -109,7 +109,7 @@ func TestWebhooks(t *testing.T) {
 		t.Fatalf("event body: %s", first.body)
 	}
 	// A tampered body does not verify.
-	if err := webhook.Verify(secret, first.signature, append(first.body, ' '), time.Now(), 5*time.Minute); err == nil {
+	if err := delivery.Verify(secret, first.signature, append(first.body, ' '), time.Now(), 5*time.Minute); err == nil {
 		t.Fatal("a tampered body verified")
 	}
 
@@ -317,7 +317,7 @@ func TestWebhookSetIsIdempotent(t *testing.T) {
 		if got := strings.Count(d.signature, "v1="); got != 1 {
 			t.Errorf("the delivery carries %d signatures, want 1: the endpoint was set more than once", got)
 		}
-		if err := webhook.Verify(secret, d.signature, d.body, time.Now(), 5*time.Minute); err != nil {
+		if err := delivery.Verify(secret, d.signature, d.body, time.Now(), 5*time.Minute); err != nil {
 			t.Errorf("the replayed secret does not verify the delivery: %v", err)
 		}
 		if d.auth != "Bearer receiver-bearer-token" {

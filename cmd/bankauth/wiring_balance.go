@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/fx"
 
-	httpapi "github.com/bankauth/bankauth/adapters/http"
+	httpapi "github.com/bankauth/bankauth/adapters/httpapi"
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/ports"
 )

@@ -5,7 +5,7 @@ import (
 
 	"go.uber.org/fx"
 
-	httpapi "github.com/bankauth/bankauth/adapters/http"
+	httpapi "github.com/bankauth/bankauth/adapters/httpapi"
 	"github.com/bankauth/bankauth/core/identity"
 	"github.com/bankauth/bankauth/core/ports"
 )

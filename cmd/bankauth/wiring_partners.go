@@ -3,7 +3,7 @@ package main
 import (
 	"go.uber.org/fx"
 
-	httpapi "github.com/bankauth/bankauth/adapters/http"
+	httpapi "github.com/bankauth/bankauth/adapters/httpapi"
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/identity"
 	"github.com/bankauth/bankauth/core/partners"

@@ -5,7 +5,7 @@ import (
 
 	"go.uber.org/fx"
 
-	httpapi "github.com/bankauth/bankauth/adapters/http"
+	httpapi "github.com/bankauth/bankauth/adapters/httpapi"
 	"github.com/bankauth/bankauth/core/company"
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"

@@ -1,9 +1,9 @@
-// Package webhook delivers the outbox: a worker claims due events, signs
+// Package delivery delivers webhooks from the outbox: a worker claims due events, signs
 // them and POSTs them to each company's endpoint, retrying with exponential
 // backoff and full jitter until the retry window closes, and logs every
 // attempt. It also provides the URL guard that keeps webhooks away from
 // internal addresses, and Verify for receivers.
-package webhook
+package delivery
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package webhook
+package delivery
 
 import (
 	"log/slog"
@@ -13,7 +13,7 @@ import (
 // the worker as ports.Notifier, the URL guard as webhooks.URLGuard and
 // the webhooks.Service. The composition root supplies Config, ports.Store,
 // ports.Sealer, ports.Clock, ports.IDs and *slog.Logger.
-var Module = fx.Module("webhook",
+var Module = fx.Module("delivery",
 	fx.Provide(
 		newWorkerFromGraph,
 		func(w *Worker) ports.Notifier { return w },
