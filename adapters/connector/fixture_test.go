@@ -300,7 +300,7 @@ func TestStartFailures(t *testing.T) {
 			registerBinary(t, h.store, cfg.PluginDir, "broken", bin, false)
 			// The connector served its bank once; its row routes calls to it.
 			if _, err := h.store.Banks().Upsert(context.Background(), domain.Bank{Slug: "broken-bank",
-				Name: "Broken", Connector: "broken", Methods: []string{domain.MethodInternetBanking},
+				Name: "Broken", Connector: "broken", Methods: []domain.LoginMethod{domain.MethodInternetBanking},
 				CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
 				t.Fatal(err)
 			}

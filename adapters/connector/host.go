@@ -499,7 +499,7 @@ func (h *Host) Banks(ctx context.Context) ([]domain.Bank, error) {
 }
 
 // BeginLogin implements ports.BankConnector.
-func (h *Host) BeginLogin(ctx context.Context, bank, method string, credentials map[string]string) (domain.BankStep, error) {
+func (h *Host) BeginLogin(ctx context.Context, bank string, method domain.LoginMethod, credentials map[string]string) (domain.BankStep, error) {
 	var step sdk.Step
 	err := h.call(ctx, bank, "BeginLogin", func(ctx context.Context, c sdk.Connector) (*sdk.Rejected, error) {
 		var err error

@@ -22,7 +22,7 @@ func TestBuiltinFakeBank(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("banks synced", func(t *testing.T) {
-		want := map[string][]string{
+		want := map[string][]domain.LoginMethod{
 			"sandbox-bank":       {domain.MethodInternetBanking, domain.MethodMobileBanking, domain.MethodUSSD},
 			"sandbox-ussd-bank":  {domain.MethodUSSD},
 			"sandbox-flaky-bank": {domain.MethodInternetBanking},

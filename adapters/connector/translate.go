@@ -109,7 +109,7 @@ func balancesFromSDK(r sdk.BalanceResult) domain.BankBalances {
 	return out
 }
 
-func methodToSDK(m string) sdk.Method { return sdk.Method(m) }
+func methodToSDK(m domain.LoginMethod) sdk.Method { return sdk.Method(m) }
 
 // bankFromSDK is a bank as the catalog stores it. The caller sets ID,
 // status and timestamps.
@@ -121,12 +121,12 @@ func bankFromSDK(connector string, production bool, b sdk.Bank) domain.Bank {
 		Code:       b.Code,
 		Connector:  connector,
 		Production: production,
-		Methods:    make([]string, 0, len(b.Methods)),
+		Methods:    make([]domain.LoginMethod, 0, len(b.Methods)),
 		MFAKinds:   make([]string, 0, len(b.MFAKinds)),
 		Products:   append([]string{}, b.Products...),
 	}
 	for _, m := range b.Methods {
-		out.Methods = append(out.Methods, string(m))
+		out.Methods = append(out.Methods, domain.LoginMethod(m))
 	}
 	for _, k := range b.MFAKinds {
 		out.MFAKinds = append(out.MFAKinds, string(k))

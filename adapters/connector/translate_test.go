@@ -30,8 +30,8 @@ func TestReasonsMatchDomain(t *testing.T) {
 		}
 	}
 	if domain.ChallengeOTP != string(sdk.ChallengeOTP) || domain.ChallengeSecurityQuestion != string(sdk.ChallengeSecurityQuestion) ||
-		domain.ChallengeUSSD != string(sdk.ChallengeUSSD) || domain.MethodUSSD != string(sdk.MethodUSSD) ||
-		domain.MethodInternetBanking != string(sdk.MethodInternetBanking) || domain.MethodMobileBanking != string(sdk.MethodMobileBanking) {
+		domain.ChallengeUSSD != string(sdk.ChallengeUSSD) || string(domain.MethodUSSD) != string(sdk.MethodUSSD) ||
+		string(domain.MethodInternetBanking) != string(sdk.MethodInternetBanking) || string(domain.MethodMobileBanking) != string(sdk.MethodMobileBanking) {
 		t.Error("challenge kinds or methods differ between SDK and domain")
 	}
 }
@@ -86,7 +86,7 @@ func TestBalancesAndBankFromSDK(t *testing.T) {
 	b := bankFromSDK("acme", true, sdk.Bank{ID: "acme-bank", Name: "Acme", Country: "NG",
 		Methods: []sdk.Method{sdk.MethodUSSD}, MFAKinds: []sdk.ChallengeKind{sdk.ChallengeOTP}, Products: []string{"auth"}})
 	wantBank := domain.Bank{Slug: "acme-bank", Name: "Acme", Country: "NG", Connector: "acme", Production: true,
-		Methods: []string{"ussd"}, MFAKinds: []string{"otp"}, Products: []string{"auth"}}
+		Methods: []domain.LoginMethod{"ussd"}, MFAKinds: []string{"otp"}, Products: []string{"auth"}}
 	if !reflect.DeepEqual(b, wantBank) {
 		t.Errorf("bank: %+v", b)
 	}

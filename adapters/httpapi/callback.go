@@ -15,16 +15,16 @@ import (
 // CallbackMethod answers one method of GET callback; features add theirs
 // to the fx group "callbacks".
 type CallbackMethod struct {
-	Method  string
+	Method  domain.EventMethod
 	Handler CallbackHandler
 }
 
 // CallbackRoutes serve GET callback?record=&method=AUTH and the methods
 // other features add.
 func CallbackRoutes(q Reader, more []CallbackMethod) Routes {
-	handlers := map[string]CallbackHandler{"AUTH": authCallback(q)}
+	handlers := map[string]CallbackHandler{string(domain.MethodAuth): authCallback(q)}
 	for _, m := range more {
-		handlers[m.Method] = m.Handler
+		handlers[string(m.Method)] = m.Handler
 	}
 	known := strings.Join(slices.Sorted(maps.Keys(handlers)), ", ")
 	h := func(w http.ResponseWriter, r *http.Request) {

@@ -34,7 +34,7 @@ type webhookDelivery struct {
 
 func presentDelivery(e domain.OutboxEvent) webhookDelivery {
 	d := webhookDelivery{
-		EventID: e.ID, Method: e.Method, Code: e.Code, Record: e.RecordID, Attempts: e.Attempts, Status: e.Status,
+		EventID: e.ID, Method: string(e.Method), Code: e.Code, Record: e.RecordID, Attempts: e.Attempts, Status: e.Status,
 		CreatedAt: okra.Time(e.CreatedAt), LastUpdated: okra.Time(e.UpdatedAt),
 	}
 	if e.LastStatus != 0 {

@@ -33,13 +33,13 @@ type linkSessionRow struct {
 
 func linkSessionToRow(l domain.LinkSession) linkSessionRow {
 	return linkSessionRow{l.ID, l.CompanyID, string(l.Env), blob(l.TokenHash), blob(l.Options), string(l.Status), l.BankID,
-		l.Method, l.CustomerID, l.RecordID, blob(l.Step), blob(l.SealedState), l.Attempts, l.Version,
+		string(l.Method), l.CustomerID, l.RecordID, blob(l.Step), blob(l.SealedState), l.Attempts, l.Version,
 		ts(l.ExpiresAt), ts(l.CreatedAt), ts(l.UpdatedAt)}
 }
 
 func (w linkSessionRow) domain() domain.LinkSession {
 	return domain.LinkSession{ID: w.ID, CompanyID: w.CompanyID, Env: domain.Env(w.Env), TokenHash: blob(w.TokenHash),
-		Options: blob(w.Options), Status: domain.StepStatus(w.Status), BankID: w.BankID, Method: w.Method,
+		Options: blob(w.Options), Status: domain.StepStatus(w.Status), BankID: w.BankID, Method: domain.LoginMethod(w.Method),
 		CustomerID: w.CustomerID, RecordID: w.RecordID, Step: blob(w.Step), SealedState: blob(w.SealedState),
 		Attempts: w.Attempts, Version: w.Version, ExpiresAt: w.ExpiresAt.Time, CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
 }

@@ -32,7 +32,7 @@ type outboxRow struct {
 }
 
 func (w outboxRow) domain() domain.OutboxEvent {
-	return domain.OutboxEvent{ID: w.ID, CompanyID: w.CompanyID, Env: domain.Env(w.Env), Method: w.Method, Code: w.Code,
+	return domain.OutboxEvent{ID: w.ID, CompanyID: w.CompanyID, Env: domain.Env(w.Env), Method: domain.EventMethod(w.Method), Code: w.Code,
 		RecordID: w.RecordID, Payload: blob(w.Payload), Status: w.Status, Attempts: w.Attempts, NextAttempt: w.NextAttempt.Time,
 		LastStatus: w.LastStatus, LastError: w.LastError, ClaimedBy: w.ClaimedBy, ClaimedTill: w.ClaimedTill.ptr(),
 		CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
@@ -55,7 +55,7 @@ func (r outboxRepo) Add(ctx context.Context, e domain.OutboxEvent) error {
 		e.Status = domain.OutboxPending
 	}
 	_, err := r.r.named(ctx, "event", "add outbox event", insertSQL("outbox_events", outboxCols), outboxRow{
-		e.ID, e.CompanyID, string(e.Env), e.Method, e.Code, e.RecordID, blob(e.Payload), e.Status, e.Attempts,
+		e.ID, e.CompanyID, string(e.Env), string(e.Method), e.Code, e.RecordID, blob(e.Payload), e.Status, e.Attempts,
 		ts(e.NextAttempt), e.LastStatus, e.LastError, e.ClaimedBy, nts(e.ClaimedTill), ts(e.CreatedAt), ts(e.UpdatedAt)})
 	return err
 }

@@ -30,14 +30,14 @@ type recordRow struct {
 }
 
 func recordToRow(r domain.Record) recordRow {
-	return recordRow{r.ID, r.CompanyID, string(r.Env), r.CustomerID, r.BankID, string(r.Status), r.Method, r.Products,
+	return recordRow{r.ID, r.CompanyID, string(r.Env), r.CustomerID, r.BankID, string(r.Status), string(r.Method), r.Products,
 		blob(r.SealedSession), blob(r.SealedUsername), blob(r.LoginKey), r.QuickLoginFailures, nts(r.QuickLoginLockedUntil),
 		ts(r.CreatedAt), ts(r.UpdatedAt)}
 }
 
 func (w recordRow) domain() domain.Record {
 	return domain.Record{ID: w.ID, CompanyID: w.CompanyID, Env: domain.Env(w.Env), CustomerID: w.CustomerID, BankID: w.BankID,
-		Status: domain.RecordStatus(w.Status), Method: w.Method, Products: w.Products, SealedSession: blob(w.SealedSession),
+		Status: domain.RecordStatus(w.Status), Method: domain.LoginMethod(w.Method), Products: w.Products, SealedSession: blob(w.SealedSession),
 		SealedUsername: blob(w.SealedUsername), LoginKey: blob(w.LoginKey), QuickLoginFailures: w.QuickFailures,
 		QuickLoginLockedUntil: w.QuickLocked.ptr(), CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
 }

@@ -152,7 +152,7 @@ type bankRow struct {
 
 func (w bankRow) domain() domain.Bank {
 	return domain.Bank{ID: w.ID, Slug: w.Slug, Name: w.Name, Country: w.Country, Code: w.Code, Connector: w.Connector,
-		Methods: w.Methods, MFAKinds: w.MFAKinds, Products: w.Products, Status: w.Status, Production: w.Production,
+		Methods: loginMethods(w.Methods), MFAKinds: w.MFAKinds, Products: w.Products, Status: w.Status, Production: w.Production,
 		CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
 }
 
@@ -169,7 +169,7 @@ func (b bankRepo) Upsert(ctx context.Context, bank domain.Bank) (domain.Bank, er
 		insertSQL("banks", bankCols)+" ON CONFLICT (slug) DO UPDATE SET "+
 			excludedSet("name, country, code, connector, methods, mfa_kinds, products, status, production, updated_at")+
 			" RETURNING "+bankCols,
-		bankRow{bank.ID, bank.Slug, bank.Name, bank.Country, bank.Code, bank.Connector, bank.Methods, bank.MFAKinds, bank.Products,
+		bankRow{bank.ID, bank.Slug, bank.Name, bank.Country, bank.Code, bank.Connector, methodList(bank.Methods), bank.MFAKinds, bank.Products,
 			bank.Status, bank.Production, ts(bank.CreatedAt), ts(bank.UpdatedAt)})
 	return w.domain(), err
 }
@@ -242,4 +242,28 @@ func (c connectorRepo) List(ctx context.Context) ([]domain.RegisteredConnector, 
 		out[i] = w.domain()
 	}
 	return out, nil
+}
+
+// loginMethods and methodList convert a bank's login methods from and to
+// their stored list (nil stays nil).
+func loginMethods(l strList) []domain.LoginMethod {
+	if l == nil {
+		return nil
+	}
+	out := make([]domain.LoginMethod, len(l))
+	for i, m := range l {
+		out[i] = domain.LoginMethod(m)
+	}
+	return out
+}
+
+func methodList(ms []domain.LoginMethod) strList {
+	if ms == nil {
+		return nil
+	}
+	out := make(strList, len(ms))
+	for i, m := range ms {
+		out[i] = string(m)
+	}
+	return out
 }

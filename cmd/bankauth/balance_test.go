@@ -149,12 +149,12 @@ func (s *webhookSink) wait(t *testing.T, method, code, record string) map[string
 	}
 }
 
-func (s *webhookSink) count(method, code string) int {
+func (s *webhookSink) count(method domain.EventMethod, code string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
 	for _, b := range s.bodies {
-		if b["method"] == method && b["code"] == code {
+		if b["method"] == string(method) && b["code"] == code {
 			n++
 		}
 	}

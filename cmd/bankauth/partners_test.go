@@ -429,13 +429,13 @@ func newSignedSink(t *testing.T) *signedSink {
 
 // wait polls until a delivery with method, code and (when given) the
 // token id arrived.
-func (s *signedSink) wait(t *testing.T, method, code, tokenID string) signedDelivery {
+func (s *signedSink) wait(t *testing.T, method domain.EventMethod, code, tokenID string) signedDelivery {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		s.mu.Lock()
 		for _, d := range s.got {
-			if d.body["method"] == method && d.body["code"] == code && (tokenID == "" || d.body["processor_token_id"] == tokenID) {
+			if d.body["method"] == string(method) && d.body["code"] == code && (tokenID == "" || d.body["processor_token_id"] == tokenID) {
 				s.mu.Unlock()
 				return d
 			}
@@ -501,7 +501,7 @@ func TestProcessorTokenRequiredReachesThePartner(t *testing.T) {
 			t.Fatalf("REVOKED webhook signature: %v", err)
 		}
 		for _, d := range sink.all() {
-			if bytes.Contains(d.raw, []byte(token)) || d.body["method"] != domain.MethodProcessorToken {
+			if bytes.Contains(d.raw, []byte(token)) || d.body["method"] != string(domain.MethodProcessorToken) {
 				t.Fatalf("the partner got %s", d.raw)
 			}
 		}

@@ -60,7 +60,7 @@ func seedReads(t testing.TB, store ports.Store, scope domain.Scope, singles int)
 		var banks []domain.Bank
 		for i, status := range []string{"", domain.BankOperational, "degraded"} {
 			b, err := tx.Banks().Upsert(ctx, domain.Bank{ID: fixedID(0xba, i+1), Slug: fmt.Sprintf("reads-bank-%c", 'a'+i),
-				Name: fmt.Sprintf("Reads Bank %c", 'A'+i), Country: "NG", Connector: "reads", Methods: []string{"internet_banking"},
+				Name: fmt.Sprintf("Reads Bank %c", 'A'+i), Country: "NG", Connector: "reads", Methods: []domain.LoginMethod{"internet_banking"},
 				Products: []string{"auth", "balance"}, Status: status, CreatedAt: readsBase, UpdatedAt: readsBase})
 			if err != nil {
 				return fmt.Errorf("bank: %w", err)

@@ -65,7 +65,7 @@ func (f *fakeBank) otp(username string) domain.BankStep {
 		FlowState: []byte(username)}
 }
 
-func (f *fakeBank) BeginLogin(_ context.Context, _, _ string, creds map[string]string) (domain.BankStep, error) {
+func (f *fakeBank) BeginLogin(_ context.Context, _ string, _ domain.LoginMethod, creds map[string]string) (domain.BankStep, error) {
 	p, known := f.people[creds["username"]]
 	if !known || p.password != creds["password"] {
 		return domain.BankStep{Rejected: &domain.BankRejection{Reason: domain.RejectInvalidCredentials}}, nil
@@ -146,7 +146,7 @@ func newWorld(t *testing.T, cfg Config) *world {
 	ctx := context.Background()
 	clock := &steppedClock{t: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
 	bank, err := st.Banks().Upsert(ctx, domain.Bank{ID: domain.NewID(), Slug: "fake-bank", Name: "Fake Bank", Connector: "test",
-		Methods: []string{domain.MethodInternetBanking}, Products: []string{"auth", "balance", "identity"}, CreatedAt: clock.t, UpdatedAt: clock.t})
+		Methods: []domain.LoginMethod{domain.MethodInternetBanking}, Products: []string{"auth", "balance", "identity"}, CreatedAt: clock.t, UpdatedAt: clock.t})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -195,14 +195,14 @@ var knownProducts = map[string]bool{
 
 // SessionBank is a bank as the session offers it.
 type SessionBank struct {
-	ID       string   `json:"id"`
-	Slug     string   `json:"slug"`
-	Name     string   `json:"name"`
-	Icon     string   `json:"icon"`
-	Status   string   `json:"status"`
-	Methods  []string `json:"methods"`
-	MFAKinds []string `json:"mfa_kinds"`
-	Products []string `json:"products"`
+	ID       string               `json:"id"`
+	Slug     string               `json:"slug"`
+	Name     string               `json:"name"`
+	Icon     string               `json:"icon"`
+	Status   string               `json:"status"`
+	Methods  []domain.LoginMethod `json:"methods"`
+	MFAKinds []string             `json:"mfa_kinds"`
+	Products []string             `json:"products"`
 	// Country lets the widget honour okra-js's countries option.
 	Country string `json:"country,omitempty"`
 	// For a returning customer: what they connected before and how they
@@ -793,15 +793,17 @@ func sessionBank(b domain.Bank) SessionBank {
 	if status == "" {
 		status = domain.BankOperational
 	}
-	nz := func(xs []string) []string {
-		if xs == nil {
-			return []string{}
-		}
-		return xs
-	}
 	// Lists are never null: clients (and the OpenAPI document) expect arrays.
 	return SessionBank{ID: b.ID, Slug: b.Slug, Name: b.Name, Icon: okra.BankIcon(b), Status: status,
-		Methods: nz(b.Methods), MFAKinds: nz(b.MFAKinds), Products: nz(b.Products), Country: b.Country}
+		Methods: nonNil(b.Methods), MFAKinds: nonNil(b.MFAKinds), Products: nonNil(b.Products), Country: b.Country}
+}
+
+// nonNil is xs, or an empty list for nil.
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
 }
 
 func newSessionToken() string {

@@ -189,9 +189,9 @@ func decodeStep(l domain.LinkSession) (Step, error) {
 // LoginRequest is the customer's choice of bank and method with the
 // credentials, which go to the connector and nowhere else.
 type LoginRequest struct {
-	Bank        string            `json:"bank"`
-	Method      string            `json:"method"`
-	Credentials map[string]string `json:"credentials"`
+	Bank        string             `json:"bank"`
+	Method      domain.LoginMethod `json:"method"`
+	Credentials map[string]string  `json:"credentials"`
 }
 
 // Login starts (or restarts) the login at a bank.
@@ -213,7 +213,7 @@ func (s *Service) Login(ctx context.Context, l domain.LinkSession, req LoginRequ
 	}
 	method := req.Method
 	if !slices.Contains(bank.Methods, method) {
-		return Step{}, domain.Invalid("method", fmt.Sprintf("%s does not offer %q; use one of %s", bank.Name, method, strings.Join(bank.Methods, ", ")))
+		return Step{}, domain.Invalid("method", fmt.Sprintf("%s does not offer %q; use one of %s", bank.Name, method, joinMethods(bank.Methods)))
 	}
 	creds := req.Credentials
 	if err := s.spend("logins from this address", s.cfg.Budgets.LoginPerAddress, clientOf(ctx)); err != nil {
@@ -278,10 +278,19 @@ func (s *Service) offeredBank(ctx context.Context, env domain.Env, opts sessionO
 	return *bank, nil
 }
 
+// joinMethods lists login methods for a message.
+func joinMethods(ms []domain.LoginMethod) string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = string(m)
+	}
+	return strings.Join(names, ", ")
+}
+
 // loginName checks a full login's credentials and names the login they
 // are (by phone for USSD, else by username); for a username login it also
 // returns the username as typed, to remember.
-func loginName(method string, creds map[string]string) (login, username string, err error) {
+func loginName(method domain.LoginMethod, creds map[string]string) (login, username string, err error) {
 	if method == domain.MethodUSSD {
 		phone, err := domain.NormalizeIdentifier(domain.IdentPhone, creds["phone"], "credentials.phone")
 		if err != nil {

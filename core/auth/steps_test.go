@@ -27,7 +27,7 @@ func (b *scriptedBank) Banks(context.Context) ([]domain.Bank, error) {
 	return []domain.Bank{b.bank}, nil
 }
 
-func (b *scriptedBank) BeginLogin(_ context.Context, _, _ string, creds map[string]string) (domain.BankStep, error) {
+func (b *scriptedBank) BeginLogin(_ context.Context, _ string, _ domain.LoginMethod, creds map[string]string) (domain.BankStep, error) {
 	b.calls++
 	if b.begin == nil {
 		return adaLogin(), nil
@@ -81,7 +81,7 @@ func scripted(t *testing.T, cfg Config) (*world, *scriptedBank) {
 	t.Helper()
 	w := newWorld(t, cfg)
 	b := w.bank
-	b.Methods = []string{domain.MethodInternetBanking, domain.MethodUSSD}
+	b.Methods = []domain.LoginMethod{domain.MethodInternetBanking, domain.MethodUSSD}
 	sb := &scriptedBank{bank: b}
 	rebuild(w, sb, cfg)
 	return w, sb

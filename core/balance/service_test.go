@@ -42,7 +42,7 @@ type balanceBank struct {
 }
 
 func (b *balanceBank) Banks(context.Context) ([]domain.Bank, error) { return nil, nil }
-func (b *balanceBank) BeginLogin(context.Context, string, string, map[string]string) (domain.BankStep, error) {
+func (b *balanceBank) BeginLogin(context.Context, string, domain.LoginMethod, map[string]string) (domain.BankStep, error) {
 	return domain.BankStep{}, errors.New("not used")
 }
 func (b *balanceBank) ContinueLogin(context.Context, string, []byte, string) (domain.BankStep, error) {
@@ -100,7 +100,7 @@ func newDesk(t *testing.T, cfg Config) *desk {
 	now := clock.t
 	d := &desk{t: t, ctx: ctx, store: st, ring: ring, clock: clock, bank: &balanceBank{}}
 	bank, err := st.Banks().Upsert(ctx, domain.Bank{ID: domain.NewID(), Slug: "fake-bank", Name: "Fake Bank", Connector: "test",
-		Methods: []string{domain.MethodInternetBanking}, Products: []string{"auth", "balance"}, CreatedAt: now, UpdatedAt: now})
+		Methods: []domain.LoginMethod{domain.MethodInternetBanking}, Products: []string{"auth", "balance"}, CreatedAt: now, UpdatedAt: now})
 	if err != nil {
 		t.Fatal(err)
 	}

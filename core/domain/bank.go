@@ -5,12 +5,16 @@ import (
 	"time"
 )
 
+// LoginMethod is how a customer logs in at a bank (a record keeps the one
+// its link used).
+type LoginMethod string
+
 // Login methods a bank may offer.
 const (
-	MethodInternetBanking = "internet_banking"
-	MethodMobileBanking   = "mobile_banking"
-	MethodUSSD            = "ussd"
-	MethodReturning       = "returning"
+	MethodInternetBanking LoginMethod = "internet_banking"
+	MethodMobileBanking   LoginMethod = "mobile_banking"
+	MethodUSSD            LoginMethod = "ussd"
+	MethodReturning       LoginMethod = "returning"
 )
 
 // Bank status, computed from recent traffic.
@@ -29,8 +33,8 @@ type Bank struct {
 	// Code is the 3-digit CBN code the bank's NUBANs' check digit is
 	// computed with; empty when its connector does not say.
 	Code      string
-	Connector string   // the connector that serves it
-	Methods   []string // login methods
+	Connector string // the connector that serves it
+	Methods   []LoginMethod
 	MFAKinds  []string // otp, security_question, ussd
 	Products  []string // auth, balance, ...
 	Status    string
@@ -51,7 +55,7 @@ func (b Bank) Supports(products []string) bool {
 }
 
 // HasMethod reports whether the bank offers the login method.
-func (b Bank) HasMethod(m string) bool { return slices.Contains(b.Methods, m) }
+func (b Bank) HasMethod(m LoginMethod) bool { return slices.Contains(b.Methods, m) }
 
 // RegisteredConnector is an external connector binary the operator
 // registered, with the checksum it must match at every start.

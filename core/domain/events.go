@@ -2,15 +2,21 @@ package domain
 
 import "time"
 
-// Webhook methods and codes. CodeTokenRequired and CodeQuickLoginLocked are
-// also the error codes of the same facts.
-const (
-	MethodAuth    = "AUTH"
-	MethodBalance = "BALANCE"
-	MethodRecord  = "RECORD"
-	// MethodIdentity events tell that a record's identity was pulled.
-	MethodIdentity = "IDENTITY"
+// EventMethod is what a webhook event is about (Okra's "method").
+type EventMethod string
 
+// Webhook methods.
+const (
+	MethodAuth    EventMethod = "AUTH"
+	MethodBalance EventMethod = "BALANCE"
+	MethodRecord  EventMethod = "RECORD"
+	// MethodIdentity events tell that a record's identity was pulled.
+	MethodIdentity EventMethod = "IDENTITY"
+)
+
+// Webhook codes. CodeTokenRequired and CodeQuickLoginLocked are also the
+// error codes of the same facts.
+const (
 	CodeAuthSuccess     = "AUTH_SUCCESS"
 	CodeAuthFailed      = "AUTH_FAILED"
 	CodeBalanceSuccess  = "BALANCE_SUCCESS"
@@ -61,7 +67,7 @@ type OutboxEvent struct {
 	ID          ID // the stable event id receivers see
 	CompanyID   ID
 	Env         Env
-	Method      string
+	Method      EventMethod
 	Code        string
 	RecordID    ID
 	Payload     []byte // the JSON body

@@ -31,7 +31,7 @@ type LinkSession struct {
 	Options    []byte
 	Status     StepStatus
 	BankID     ID
-	Method     string
+	Method     LoginMethod
 	CustomerID ID // the recognised or created customer, once known
 	RecordID   ID // the record being reauthenticated or written
 	// Step is the JSON of the current step as the link API shows it.

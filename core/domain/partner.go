@@ -80,8 +80,8 @@ type Redemption struct {
 
 // Webhook method and codes of the events a partner receives.
 const (
-	MethodProcessorToken = "PROCESSOR_TOKEN"
-	CodeTokenRevoked     = "REVOKED"
+	MethodProcessorToken EventMethod = "PROCESSOR_TOKEN"
+	CodeTokenRevoked                 = "REVOKED"
 	// CodeTokenRequired (shared with RECORD events) tells that the bank
 	// needs the customer again before the token can be redeemed.
 )

@@ -23,7 +23,7 @@ type Record struct {
 	CustomerID ID
 	BankID     ID
 	Status     RecordStatus
-	Method     string
+	Method     LoginMethod
 	Products   []string
 	// SealedSession is the connector's session, sealed with the record id.
 	SealedSession []byte

@@ -15,25 +15,25 @@ import (
 
 // Body is the JSON a webhook receiver gets, one per event.
 type Body struct {
-	EventID    string     `json:"event_id"`
-	Method     string     `json:"method"`
-	Code       string     `json:"code"`
-	Env        domain.Env `json:"env"`
-	Record     string     `json:"record"`
-	CustomerID string     `json:"customerId"`
-	BankID     string     `json:"bankId"`
-	BankName   string     `json:"bankName"`
-	Auth       any        `json:"auth,omitempty"`
-	Balance    any        `json:"balance,omitempty"`
-	Identity   any        `json:"identity,omitempty"`
-	Message    string     `json:"message,omitempty"`
-	CreatedAt  string     `json:"created_at"`
+	EventID    string             `json:"event_id"`
+	Method     domain.EventMethod `json:"method"`
+	Code       string             `json:"code"`
+	Env        domain.Env         `json:"env"`
+	Record     string             `json:"record"`
+	CustomerID string             `json:"customerId"`
+	BankID     string             `json:"bankId"`
+	BankName   string             `json:"bankName"`
+	Auth       any                `json:"auth,omitempty"`
+	Balance    any                `json:"balance,omitempty"`
+	Identity   any                `json:"identity,omitempty"`
+	Message    string             `json:"message,omitempty"`
+	CreatedAt  string             `json:"created_at"`
 }
 
 // Event is what a service wants to tell the company.
 type Event struct {
 	Scope   domain.Scope
-	Method  string // domain.MethodAuth, MethodBalance, MethodRecord
+	Method  domain.EventMethod
 	Code    string
 	Record  domain.Record
 	Bank    domain.Bank

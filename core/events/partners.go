@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/ports"
 )
 
@@ -16,15 +17,15 @@ import (
 // of its processor tokens. It names the token by id (every partner answer
 // carries processor_token_id), never by the token itself.
 type PartnerBody struct {
-	EventID          string     `json:"event_id"`
-	Method           string     `json:"method"`
-	Code             string     `json:"code"`
-	Env              domain.Env `json:"env"`
-	ProcessorTokenID string     `json:"processor_token_id"`
-	AccountID        string     `json:"account_id"`
-	CompanyID        string     `json:"company_id"`
-	Message          string     `json:"message,omitempty"`
-	CreatedAt        string     `json:"created_at"`
+	EventID          string             `json:"event_id"`
+	Method           domain.EventMethod `json:"method"`
+	Code             string             `json:"code"`
+	Env              domain.Env         `json:"env"`
+	ProcessorTokenID string             `json:"processor_token_id"`
+	AccountID        string             `json:"account_id"`
+	CompanyID        string             `json:"company_id"`
+	Message          string             `json:"message,omitempty"`
+	CreatedAt        string             `json:"created_at"`
 }
 
 // EmitToPartner writes a PROCESSOR_TOKEN event about t to the outbox of
@@ -36,7 +37,7 @@ func EmitToPartner(ctx context.Context, tx ports.Repos, ids ports.IDs, now time.
 	id := ids.NewID()
 	payload, err := json.Marshal(PartnerBody{
 		EventID: id, Method: domain.MethodProcessorToken, Code: code, Env: t.Env, ProcessorTokenID: t.ID,
-		AccountID: t.AccountID, CompanyID: t.CompanyID, Message: message, CreatedAt: now.UTC().Format(time.RFC3339),
+		AccountID: t.AccountID, CompanyID: t.CompanyID, Message: message, CreatedAt: okra.Time(now),
 	})
 	if err != nil {
 		return fmt.Errorf("encode %s partner event: %w", code, err)

@@ -12,15 +12,15 @@ import (
 
 // Started is the answer to a queued job: where to find its result.
 type Started struct {
-	CallbackURL string `json:"callback_url"`
-	Record      string `json:"record"`
-	Method      string `json:"method"`
+	CallbackURL string             `json:"callback_url"`
+	Record      string             `json:"record"`
+	Method      domain.EventMethod `json:"method"`
 }
 
 // CallbackURL is where the result of a record's method (BALANCE,
 // IDENTITY) is served. origin, when set and answering, wins over
 // publicURL (a server whose address is known only once it listens).
-func CallbackURL(publicURL string, origin func() string, env domain.Env, recordID domain.ID, method string) string {
+func CallbackURL(publicURL string, origin func() string, env domain.Env, recordID domain.ID, method domain.EventMethod) string {
 	if origin != nil {
 		if o := origin(); o != "" {
 			publicURL = o
@@ -30,7 +30,7 @@ func CallbackURL(publicURL string, origin func() string, env domain.Env, recordI
 	if env == domain.EnvSandbox {
 		base = "/v2/sandbox/"
 	}
-	return strings.TrimRight(publicURL, "/") + base + "callback?record=" + url.QueryEscape(recordID) + "&method=" + method
+	return strings.TrimRight(publicURL, "/") + base + "callback?record=" + url.QueryEscape(recordID) + "&method=" + string(method)
 }
 
 // Status says where a record and its latest job stand.

@@ -35,11 +35,20 @@ func PresentBank(b domain.Bank) Bank {
 	return Bank{
 		ID: b.ID, MongoID: b.ID, Name: b.Name, Slug: b.Slug, Icon: ref.Icon, Logo: ref.Logo,
 		V2Icon: ref.Icon, V2Logo: ref.Logo, Status: ref.Status, Country: b.Country,
-		Countries: []string{b.Country}, Methods: orEmpty(b.Methods), MFAKinds: orEmpty(b.MFAKinds), Products: orEmpty(b.Products),
+		Countries: []string{b.Country}, Methods: methodNames(b.Methods), MFAKinds: orEmpty(b.MFAKinds), Products: orEmpty(b.Products),
 		SecretQuestionOrOTP:       mfa && b.HasMethod(domain.MethodInternetBanking),
 		SecretQuestionOrOTPMobile: mfa && b.HasMethod(domain.MethodMobileBanking),
 		USSD:                      b.HasMethod(domain.MethodUSSD),
 		Individual:                true,
 		CreatedAt:                 Time(b.CreatedAt), LastUpdated: Time(b.UpdatedAt),
 	}
+}
+
+// methodNames lists a bank's login methods as the wire names them.
+func methodNames(ms []domain.LoginMethod) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = string(m)
+	}
+	return out
 }

@@ -74,7 +74,7 @@ type Record struct {
 func PresentRecord(v reads.Record) Record {
 	r := v.Record
 	out := Record{
-		ID: r.ID, MongoID: r.ID, Status: r.Status, Method: r.Method, Bank: PresentBankRefWithStatus(v.Bank),
+		ID: r.ID, MongoID: r.ID, Status: r.Status, Method: string(r.Method), Bank: PresentBankRefWithStatus(v.Bank),
 		Customer: PresentCustomerRef(v.Customer), Owner: r.CompanyID, Env: r.Env,
 		Products: orEmpty(r.Products), Accounts: []string{}, CreatedAt: Time(r.CreatedAt), LastUpdated: Time(r.UpdatedAt),
 	}

@@ -39,7 +39,7 @@ func newFixture(t *testing.T, st *storage.Store) fixture {
 	must(t, st.Companies().Create(ctx, c))
 	f.scope = domain.Scope{CompanyID: c.ID, Env: domain.EnvSandbox}
 	bank, err := st.Banks().Upsert(ctx, domain.Bank{Slug: "sandbox-bank", Name: "Sandbox Bank", Country: "NG", Code: "901",
-		Connector: "fakebank", Methods: []string{}, MFAKinds: []string{}, Products: []string{"auth"}, CreatedAt: clock.t, UpdatedAt: clock.t})
+		Connector: "fakebank", Methods: []domain.LoginMethod{}, MFAKinds: []string{}, Products: []string{"auth"}, CreatedAt: clock.t, UpdatedAt: clock.t})
 	must(t, err)
 	cust := domain.Customer{ID: domain.NewID(), CompanyID: c.ID, Env: f.scope.Env, Name: "Ada Obi", CreatedAt: clock.t, UpdatedAt: clock.t}
 	must(t, st.Customers().Create(ctx, cust))

@@ -14,7 +14,7 @@ import (
 type BankConnector interface {
 	// Banks lists the banks every loaded connector serves, with live status.
 	Banks(ctx context.Context) ([]domain.Bank, error)
-	BeginLogin(ctx context.Context, bank, method string, credentials map[string]string) (domain.BankStep, error)
+	BeginLogin(ctx context.Context, bank string, method domain.LoginMethod, credentials map[string]string) (domain.BankStep, error)
 	ContinueLogin(ctx context.Context, bank string, flowState []byte, answer string) (domain.BankStep, error)
 	ResumeSession(ctx context.Context, bank string, session []byte) (domain.BankStep, error)
 	GetBalance(ctx context.Context, bank string, session []byte, accountRefs []string) (domain.BankBalances, error)

@@ -37,7 +37,7 @@ func newShelf(t *testing.T) *shelf {
 	s := &shelf{t: t, ctx: context.Background(), store: st, now: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
 	var err error
 	s.bank, err = st.Banks().Upsert(s.ctx, domain.Bank{ID: domain.NewID(), Slug: "fake-bank", Name: "Fake Bank", Connector: "test",
-		Methods: []string{domain.MethodInternetBanking}, Products: []string{"auth"}, CreatedAt: s.now, UpdatedAt: s.now})
+		Methods: []domain.LoginMethod{domain.MethodInternetBanking}, Products: []string{"auth"}, CreatedAt: s.now, UpdatedAt: s.now})
 	s.must(err)
 	for _, sc := range []*domain.Scope{&s.scope, &s.theirs} {
 		c := domain.Company{ID: domain.NewID(), Name: "Acme", CreatedAt: s.now, UpdatedAt: s.now}

@@ -78,7 +78,7 @@ func (f *fixture) customer(s domain.Scope, ids map[domain.IdentifierKind]string)
 func (f *fixture) bank(slug string) domain.Bank {
 	f.t.Helper()
 	b, err := f.store.Banks().Upsert(f.ctx, domain.Bank{ID: domain.NewID(), Slug: slug, Name: slug, Connector: "test",
-		Methods: []string{domain.MethodInternetBanking}, Products: []string{"auth"}, CreatedAt: f.now, UpdatedAt: f.now})
+		Methods: []domain.LoginMethod{domain.MethodInternetBanking}, Products: []string{"auth"}, CreatedAt: f.now, UpdatedAt: f.now})
 	if err != nil {
 		f.t.Fatal(err)
 	}

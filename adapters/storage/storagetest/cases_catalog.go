@@ -77,7 +77,7 @@ func testKeys(t *testing.T, s ports.Store) {
 
 func testBanks(t *testing.T, s ports.Store) {
 	b := domain.Bank{ID: domain.NewID(), Slug: "fakebank-a", Name: "Fake Bank A", Country: "NG", Connector: "fakebank",
-		Methods: []string{domain.MethodInternetBanking, domain.MethodUSSD}, MFAKinds: []string{"otp"}, Products: []string{"auth", "balance"},
+		Methods: []domain.LoginMethod{domain.MethodInternetBanking, domain.MethodUSSD}, MFAKinds: []string{"otp"}, Products: []string{"auth", "balance"},
 		Status: domain.BankOperational, CreatedAt: base, UpdatedAt: base}
 	got, err := s.Banks().Upsert(ctx, b)
 	must(t, err, "insert")

@@ -12,7 +12,7 @@ import (
 // to hide account numbers survive the round trip and updates.
 func testBankCodesAndHiddenNUBANs(t *testing.T, s ports.Store) {
 	b := domain.Bank{ID: domain.NewID(), Slug: "coded-bank", Name: "Coded", Country: "NG", Code: "901", Connector: "fakebank",
-		Methods: []string{}, MFAKinds: []string{}, Products: []string{"auth"}, Status: domain.BankOperational, CreatedAt: base, UpdatedAt: base}
+		Methods: []domain.LoginMethod{}, MFAKinds: []string{}, Products: []string{"auth"}, Status: domain.BankOperational, CreatedAt: base, UpdatedAt: base}
 	got, err := s.Banks().Upsert(ctx, b)
 	must(t, err, "insert bank")
 	equal(t, got.Code, "901", "stored code")
