@@ -78,10 +78,12 @@ type Redemption struct {
 	CreatedAt time.Time
 }
 
-// Webhook method and codes of the events a partner receives.
+// MethodProcessorToken is the method of the events a partner receives.
+const MethodProcessorToken EventMethod = "PROCESSOR_TOKEN"
+
+// Codes of the events a partner receives.
 const (
-	MethodProcessorToken EventMethod = "PROCESSOR_TOKEN"
-	CodeTokenRevoked                 = "REVOKED"
+	CodeTokenRevoked = "REVOKED"
 	// CodeTokenRequired (shared with RECORD events) tells that the bank
 	// needs the customer again before the token can be redeemed.
 )
