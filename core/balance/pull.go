@@ -107,27 +107,14 @@ func (s *Service) pull(ctx context.Context, t target) (domain.Balance, error) {
 }
 
 // markTokenRequired records, in one transaction, that the bank needs the
-// customer again: the record's status, a RECORD webhook event and an audit
-// event. A record already marked is left alone (one webhook per expiry).
+// customer again (events.MarkTokenRequired) with an audit line, once per
+// expiry.
 func (s *Service) markTokenRequired(ctx context.Context, t target, rej *domain.BankRejection) error {
 	now := s.clock.Now()
-	emitted := false
+	marked := false
 	err := s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
-		r, err := tx.Records().Get(ctx, t.scope, t.record.ID)
-		if err != nil {
-			return fmt.Errorf("load record %s: %w", t.record.ID, err)
-		}
-		if r.Status == domain.RecordTokenRequired {
-			return nil
-		}
-		r.Status, r.UpdatedAt = domain.RecordTokenRequired, now
-		if err := tx.Records().Update(ctx, r); err != nil {
-			return fmt.Errorf("mark record %s token_required: %w", r.ID, err)
-		}
-		if _, err := events.Emit(ctx, tx, s.ids, now, events.Event{
-			Scope: t.scope, Method: domain.MethodRecord, Code: domain.CodeTokenRequired, Record: r, Bank: t.bank,
-			Message: "the bank session expired; the customer must log in again (reauthenticate this record)",
-		}); err != nil {
+		r, ok, err := events.MarkTokenRequired(ctx, tx, s.ids, now, t.scope, t.record.ID, t.bank)
+		if err != nil || !ok {
 			return err
 		}
 		detail, _ := json.Marshal(map[string]any{"record": r.ID, "account": t.account.ID, "bank": t.bank.Slug, "reason": rej.Reason})
@@ -137,13 +124,13 @@ func (s *Service) markTokenRequired(ctx context.Context, t target, rej *domain.B
 		}); err != nil {
 			return fmt.Errorf("write audit event: %w", err)
 		}
-		emitted = true
+		marked = true
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if emitted && s.notify != nil {
+	if marked && s.notify != nil {
 		s.notify.Notify()
 	}
 	return nil

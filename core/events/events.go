@@ -75,3 +75,29 @@ func Emit(ctx context.Context, tx ports.Repos, ids ports.IDs, now time.Time, e E
 	}
 	return ev, nil
 }
+
+// MarkTokenRequired records, through tx, that the bank needs the customer
+// again: the record's status token_required and its RECORD webhook event.
+// A record already marked is left alone (one webhook per expiry); marked
+// says whether this call marked it, so the caller adds what is its own
+// (an audit line) and nudges the delivery worker after the commit.
+func MarkTokenRequired(ctx context.Context, tx ports.Repos, ids ports.IDs, now time.Time, s domain.Scope, recordID domain.ID, bank domain.Bank) (r domain.Record, marked bool, err error) {
+	r, err = tx.Records().Get(ctx, s, recordID)
+	if err != nil {
+		return r, false, fmt.Errorf("load record %s: %w", recordID, err)
+	}
+	if r.Status == domain.RecordTokenRequired {
+		return r, false, nil
+	}
+	r.Status, r.UpdatedAt = domain.RecordTokenRequired, now
+	if err := tx.Records().Update(ctx, r); err != nil {
+		return r, false, fmt.Errorf("mark record %s token_required: %w", r.ID, err)
+	}
+	if _, err := Emit(ctx, tx, ids, now, Event{
+		Scope: s, Method: domain.MethodRecord, Code: domain.CodeTokenRequired, Record: r, Bank: bank,
+		Message: "the bank session expired; the customer must log in again (reauthenticate this record)",
+	}); err != nil {
+		return r, false, err
+	}
+	return r, true, nil
+}

@@ -237,33 +237,16 @@ func (s *Service) save(ctx context.Context, tx ports.Repos, rec domain.Record, g
 	return saved, nil
 }
 
-// markTokenRequired records that the bank needs the customer again: the
-// record's status and a RECORD webhook, once per expiry.
+// markTokenRequired records that the bank needs the customer again
+// (events.MarkTokenRequired), once per expiry.
 func (s *Service) markTokenRequired(ctx context.Context, scope domain.Scope, rec domain.Record, bank domain.Bank) error {
-	now := s.clock.Now()
-	emitted := false
+	marked := false
 	err := s.store.WithinTx(ctx, func(ctx context.Context, tx ports.Repos) error {
-		r, err := tx.Records().Get(ctx, scope, rec.ID)
-		if err != nil {
-			return fmt.Errorf("load record %s: %w", rec.ID, err)
-		}
-		if r.Status == domain.RecordTokenRequired {
-			return nil
-		}
-		r.Status, r.UpdatedAt = domain.RecordTokenRequired, now
-		if err := tx.Records().Update(ctx, r); err != nil {
-			return fmt.Errorf("mark record %s token_required: %w", r.ID, err)
-		}
-		if _, err := events.Emit(ctx, tx, s.ids, now, events.Event{
-			Scope: scope, Method: domain.MethodRecord, Code: domain.CodeTokenRequired, Record: r, Bank: bank,
-			Message: "the bank session expired; the customer must log in again (reauthenticate this record)",
-		}); err != nil {
-			return err
-		}
-		emitted = true
-		return nil
+		var err error
+		_, marked, err = events.MarkTokenRequired(ctx, tx, s.ids, s.clock.Now(), scope, rec.ID, bank)
+		return err
 	})
-	if emitted && err == nil && s.notify != nil {
+	if marked && err == nil && s.notify != nil {
 		s.notify.Notify()
 	}
 	return err
