@@ -2,37 +2,14 @@ package conformance_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/bankauth/bankauth/plugins/fakebank"
 	"github.com/bankauth/bankauth/plugins/sdk"
 	"github.com/bankauth/bankauth/plugins/sdk/conformance"
 )
-
-// recorder is a conformance.T that records instead of failing.
-type recorder struct {
-	mu     sync.Mutex
-	errors []string
-}
-
-func (r *recorder) Helper()                   {}
-func (r *recorder) Logf(string, ...any)       {}
-func (r *recorder) Skipf(string, ...any)      {}
-func (r *recorder) Fatalf(f string, a ...any) { r.Errorf(f, a...) }
-func (r *recorder) Errorf(f string, a ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errors = append(r.errors, fmt.Sprintf(f, a...))
-}
-func (r *recorder) Failed() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.errors) > 0
-}
 
 // noIdentity declares the identity capability but is a bare sdk.Connector:
 // GetIdentity is absent.
@@ -90,9 +67,7 @@ func TestKitChecksIdentity(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := &recorder{}
-			conformance.Run(rec, conformance.InProcess(tc.conn), plan)
-			all := strings.Join(rec.errors, "\n")
+			all := strings.Join(conformance.Check(conformance.InProcess(tc.conn), plan, nil).Failures(), "\n")
 			for _, want := range tc.wantErr {
 				if !strings.Contains(all, want) {
 					t.Errorf("the kit did not report %q; it reported:\n%s", want, all)
@@ -101,9 +76,20 @@ func TestKitChecksIdentity(t *testing.T) {
 		})
 	}
 	// And the fake bank itself passes the same checks.
-	rec := &recorder{}
-	conformance.Run(rec, conformance.InProcess(func() sdk.Connector { return fakebank.New(sc) }), plan)
-	if rec.Failed() {
-		t.Fatalf("the fake bank fails the identity checks:\n%s", strings.Join(rec.errors, "\n"))
+	if report := conformance.Check(conformance.InProcess(func() sdk.Connector { return fakebank.New(sc) }), plan, nil); !report.Passed() {
+		t.Fatalf("the fake bank fails the identity checks:\n%s", strings.Join(report.Failures(), "\n"))
+	}
+}
+
+// TestCheckReportsAnInvalidPlan: outside go test a plan the kit refuses
+// is one failure in the report, and the run returns.
+func TestCheckReportsAnInvalidPlan(t *testing.T) {
+	var live strings.Builder
+	report := conformance.Check(conformance.InProcess(func() sdk.Connector { return fakebank.New(fakebank.Scenario{}) }), conformance.Plan{}, &live)
+	if report.Passed() || len(report.Failures()) != 1 {
+		t.Fatalf("report of an empty plan: %+v", report)
+	}
+	if !strings.HasPrefix(live.String(), "FAIL ") {
+		t.Fatalf("live output %q does not start with the failure", live.String())
 	}
 }
