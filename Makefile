@@ -5,7 +5,7 @@ test:
 	go test ./...
 
 # The static checks CI runs: gofmt, go vet, go mod tidy, generated-code drift,
-# staticcheck and buf breaking (installs pinned tools when missing).
+# staticcheck, errcheck and buf breaking (installs pinned tools when missing).
 lint:
 	bash .ci/lint
 
