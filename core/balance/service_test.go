@@ -189,7 +189,7 @@ func TestFreshness(t *testing.T) {
 	}
 }
 
-// TestSufficiency checks the amount against the available balance, in
+// TestCheckSufficiency checks the amount against the available balance, in
 // the account's currency only.
 func TestCheckSufficiency(t *testing.T) {
 	d := newDesk(t, Config{})
