@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) ports.Store) {
 		{"Records", testRecords},
 		{"Accounts", testAccounts},
 		{"Auths", testAuths},
+		{"AuthAccountsAgree", testAuthAccountsAgree},
 		{"Balances", testBalances},
 		{"ListPaginationAndDates", testListPages},
 		{"TenantScoping", testScoping},
