@@ -89,6 +89,41 @@ func (c customerRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.
 		len(ids), w.scanIn(s), s.CompanyID, string(s.Env), arg)
 }
 
+// withName is a row of a page and the name of the customer it refers to.
+type withName[D any] struct {
+	row  D
+	name string
+}
+
+// customerNames is how a page of table brings its rows' customer
+// references: a join on the customer's primary key, cheaper per row than
+// a second query matching the page's customer ids. A missing customer
+// comes as an empty name, what its reference shows anyway.
+func customerNames[D any](table, scopedCols string, rs rowScan[D]) (join, cols string, named rowScan[withName[D]]) {
+	var name string
+	join = " LEFT JOIN customers cu ON cu.id = " + table + ".customer_id AND cu.company_id = " + table + ".company_id AND cu.env = " + table + ".env"
+	cols = prefixCols(table, scopedCols) + ", COALESCE(cu.name, '')"
+	named = rowScan[withName[D]]{dest: append(rs.dest[:len(rs.dest):len(rs.dest)], &name),
+		take: func() withName[D] { return withName[D]{rs.take(), name} }}
+	return join, cols, named
+}
+
+// splitNames separates a page from its customer references, one per
+// customer, each with only its id, scope and name.
+func splitNames[D any](rows []withName[D], s domain.Scope, customerID func(D) domain.ID) ([]D, []domain.Customer) {
+	out := make([]D, len(rows))
+	refs := make([]domain.Customer, 0, len(rows))
+	seen := make(map[domain.ID]bool, len(rows))
+	for i, w := range rows {
+		out[i] = w.row
+		if id := customerID(w.row); !seen[id] {
+			seen[id] = true
+			refs = append(refs, domain.Customer{ID: id, CompanyID: s.CompanyID, Env: s.Env, Name: w.name})
+		}
+	}
+	return out, refs
+}
+
 const identifierCols = "id, company_id, env, customer_id, kind, blind_index, sealed, created_at"
 
 type identifierRow struct {

@@ -141,6 +141,10 @@ type AccountRepo interface {
 	// ListByRecords returns the accounts of several records in one query,
 	// each record's newest first as ListByRecord orders them.
 	ListByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Account, error)
+	// ListWithCustomers is List with the customers the page refers to,
+	// one each, as references: only their id, scope and name are set (a
+	// missing one has an empty name).
+	ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, []domain.Customer, int, error)
 }
 
 type AuthRepo interface {
@@ -154,6 +158,9 @@ type AuthRepo interface {
 	// List returns a page of auths and the number of all that match f;
 	// auths and lists come with their AccountIDs.
 	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Auth, int, error)
+	// ListWithCustomers is List with the customers the page refers to, as
+	// AccountRepo.ListWithCustomers brings them.
+	ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Auth, []domain.Customer, int, error)
 }
 
 type BalanceRepo interface {

@@ -73,6 +73,17 @@ func (p *Populator) Prefetch(ctx context.Context, refs Refs) error {
 	return nil
 }
 
+// Known caches customers a page brought with it (references: an id and a
+// name may be all they carry), so they are not loaded again; one already
+// cached is kept.
+func (p *Populator) Known(customers []domain.Customer) {
+	for _, c := range customers {
+		if _, ok := p.customers[c.ID]; !ok {
+			p.customers[c.ID] = c
+		}
+	}
+}
+
 // missing lists the distinct ids of want that m lacks.
 func missing[T any](m map[domain.ID]T, want []domain.ID) []domain.ID {
 	var out []domain.ID
@@ -179,13 +190,14 @@ func (q *Queries) Auths(ctx context.Context, s domain.Scope, f domain.ListFilter
 	if err := p.CheckFilter(ctx, f); err != nil {
 		return nil, 0, err
 	}
-	list, total, err := q.store.Auths().List(ctx, s, f)
+	list, customers, total, err := q.store.Auths().ListWithCustomers(ctx, s, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list auths: %w", err)
 	}
+	p.Known(customers)
 	var refs Refs
 	for _, a := range list {
-		refs.Banks, refs.Customers = append(refs.Banks, a.BankID), append(refs.Customers, a.CustomerID)
+		refs.Banks = append(refs.Banks, a.BankID)
 	}
 	if err := p.Prefetch(ctx, refs); err != nil {
 		return nil, 0, err
@@ -327,13 +339,14 @@ func (q *Queries) Accounts(ctx context.Context, s domain.Scope, f domain.ListFil
 	if err := p.CheckFilter(ctx, f); err != nil {
 		return nil, 0, err
 	}
-	list, total, err := q.store.Accounts().List(ctx, s, f)
+	list, customers, total, err := q.store.Accounts().ListWithCustomers(ctx, s, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list accounts: %w", err)
 	}
+	p.Known(customers)
 	var refs Refs
 	for _, a := range list {
-		refs.Banks, refs.Customers = append(refs.Banks, a.BankID), append(refs.Customers, a.CustomerID)
+		refs.Banks = append(refs.Banks, a.BankID)
 	}
 	if err := p.Prefetch(ctx, refs); err != nil {
 		return nil, 0, err

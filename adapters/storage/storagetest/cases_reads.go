@@ -207,3 +207,47 @@ func testBankReadsSeeWrites(t *testing.T, s ports.Store) {
 	must(t, err, "get again")
 	equal(t, len(again.Products), 0, "a caller cannot change what others read")
 }
+
+// testListsWithCustomers: a page with its customers is the page List
+// answers, and one reference per customer it names: the scope's with
+// their names, another scope's and missing ones with none.
+func testListsWithCustomers(t *testing.T, s ports.Store) {
+	mine := scopeOf(domain.NewID(), domain.EnvSandbox)
+	other := scopeOf(domain.NewID(), domain.EnvSandbox)
+	named := newCustomer(t, s, mine, at(0))
+	foreign := newCustomer(t, s, other, at(0))
+	missing := domain.NewID()
+	for i, customer := range []domain.ID{named.ID, foreign.ID, named.ID, missing} {
+		r := newRecord(t, s, mine, customer, domain.NewID(), at(time.Duration(i)*time.Hour))
+		a, _, err := s.Accounts().Upsert(ctx, newAccount(mine, r, nuban(70+i), at(time.Duration(i)*time.Hour)))
+		must(t, err, "account")
+		_, _, err = s.Auths().Upsert(ctx, domain.Auth{ID: domain.NewID(), CompanyID: mine.CompanyID, Env: mine.Env, RecordID: r.ID,
+			CustomerID: customer, BankID: r.BankID, AccountIDs: []domain.ID{a.ID}, CreatedAt: at(time.Duration(i) * time.Hour), UpdatedAt: base})
+		must(t, err, "auth")
+	}
+	// Newest first, as the page orders them.
+	want := []domain.Customer{
+		{ID: missing, CompanyID: mine.CompanyID, Env: mine.Env},
+		{ID: named.ID, CompanyID: mine.CompanyID, Env: mine.Env, Name: named.Name},
+		{ID: foreign.ID, CompanyID: mine.CompanyID, Env: mine.Env},
+	}
+	f := domain.ListFilter{Page: domain.Page{Number: 1, Limit: 10}}
+	auths, total, err := s.Auths().List(ctx, mine, f)
+	must(t, err, "auths")
+	page, customers, n, err := s.Auths().ListWithCustomers(ctx, mine, f)
+	must(t, err, "auths with customers")
+	equal(t, page, auths, "the page of auths")
+	equal(t, n, total, "the count of auths")
+	equal(t, customers, want, "the auths' customers")
+	accounts, total, err := s.Accounts().List(ctx, mine, f)
+	must(t, err, "accounts")
+	pageA, customers, n, err := s.Accounts().ListWithCustomers(ctx, mine, f)
+	must(t, err, "accounts with customers")
+	equal(t, pageA, accounts, "the page of accounts")
+	equal(t, n, total, "the count of accounts")
+	equal(t, customers, want, "the accounts' customers")
+	filtered, customers, n, err := s.Auths().ListWithCustomers(ctx, mine, domain.ListFilter{CustomerID: named.ID, AccountID: accounts[1].ID})
+	must(t, err, "filtered auths with customers")
+	equal(t, len(filtered) == 1 && n == 1 && filtered[0].AccountIDs[0] == accounts[1].ID, true, "the filtered page")
+	equal(t, customers, want[1:2], "the filtered page's customer")
+}

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) ports.Store) {
 		{"LinkSessionPurge", testLinkSessionPurge},
 		{"QuickLoginCounters", testQuickLoginCounters},
 		{"BatchReads", testBatchReads},
+		{"ListsWithCustomers", testListsWithCustomers},
 		{"BankReadsSeeWrites", testBankReadsSeeWrites},
 		{"BankCodesAndHiddenNUBANs", testBankCodesAndHiddenNUBANs},
 		{"Partners", testPartners},
