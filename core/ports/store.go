@@ -172,6 +172,9 @@ type BalanceRepo interface {
 	// one, in no particular order, in one query.
 	LatestMany(ctx context.Context, s domain.Scope, accountIDs []domain.ID) ([]domain.Balance, error)
 	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, int, error)
+	// ListWithCustomers is List with the customers the page refers to, as
+	// AccountRepo.ListWithCustomers brings them.
+	ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, []domain.Customer, int, error)
 }
 
 // IdentityRepo stores one sealed identity per record and the history of

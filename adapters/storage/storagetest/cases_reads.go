@@ -221,6 +221,8 @@ func testListsWithCustomers(t *testing.T, s ports.Store) {
 		r := newRecord(t, s, mine, customer, domain.NewID(), at(time.Duration(i)*time.Hour))
 		a, _, err := s.Accounts().Upsert(ctx, newAccount(mine, r, nuban(70+i), at(time.Duration(i)*time.Hour)))
 		must(t, err, "account")
+		must(t, s.Balances().Add(ctx, domain.Balance{ID: domain.NewID(), CompanyID: mine.CompanyID, Env: mine.Env, AccountID: a.ID, RecordID: r.ID,
+			CustomerID: customer, Available: 100, Ledger: 100, Currency: domain.CurrencyNGN, AsOf: a.CreatedAt, CreatedAt: a.CreatedAt}), "balance")
 		_, _, err = s.Auths().Upsert(ctx, domain.Auth{ID: domain.NewID(), CompanyID: mine.CompanyID, Env: mine.Env, RecordID: r.ID,
 			CustomerID: customer, BankID: r.BankID, AccountIDs: []domain.ID{a.ID}, CreatedAt: at(time.Duration(i) * time.Hour), UpdatedAt: base})
 		must(t, err, "auth")
@@ -246,6 +248,13 @@ func testListsWithCustomers(t *testing.T, s ports.Store) {
 	equal(t, pageA, accounts, "the page of accounts")
 	equal(t, n, total, "the count of accounts")
 	equal(t, customers, want, "the accounts' customers")
+	balances, total, err := s.Balances().List(ctx, mine, f)
+	must(t, err, "balances")
+	pageB, customers, n, err := s.Balances().ListWithCustomers(ctx, mine, f)
+	must(t, err, "balances with customers")
+	equal(t, pageB, balances, "the page of balances")
+	equal(t, n, total, "the count of balances")
+	equal(t, customers, want, "the balances' customers")
 	filtered, customers, n, err := s.Auths().ListWithCustomers(ctx, mine, domain.ListFilter{CustomerID: named.ID, AccountID: accounts[1].ID})
 	must(t, err, "filtered auths with customers")
 	equal(t, len(filtered) == 1 && n == 1 && filtered[0].AccountIDs[0] == accounts[1].ID, true, "the filtered page")
