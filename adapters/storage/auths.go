@@ -151,3 +151,18 @@ func (r authRepo) ListByRecords(ctx context.Context, s domain.Scope, recordIDs [
 	return scanAll(ctx, r.r, "auths", "SELECT "+authScopedCols+" FROM auths WHERE company_id = ? AND env = ? AND "+cond,
 		len(recordIDs), w.scanIn(s), s.CompanyID, string(s.Env), arg)
 }
+
+// IDsByRecords names the auths of records, in no particular order: only
+// their ids, records and scope, all a record's answer shows of them.
+func (r authRepo) IDsByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Auth, error) {
+	recordIDs = uniqueIDs(recordIDs)
+	if len(recordIDs) == 0 {
+		return nil, nil
+	}
+	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
+	var a domain.Auth
+	a.CompanyID, a.Env = s.CompanyID, s.Env
+	return scanAll(ctx, r.r, "auths", "SELECT id, record_id FROM auths WHERE company_id = ? AND env = ? AND "+cond,
+		len(recordIDs), rowScan[domain.Auth]{dest: []any{&a.ID, &a.RecordID}, take: func() domain.Auth { return a }},
+		s.CompanyID, string(s.Env), arg)
+}

@@ -101,12 +101,21 @@ type withName[D any] struct {
 // comes as an empty name, what its reference shows anyway.
 func customerNames[D any](table, scopedCols string, rs rowScan[D]) (join, cols string, named rowScan[withName[D]]) {
 	var name string
-	join = " LEFT JOIN customers cu ON cu.id = " + table + ".customer_id AND cu.company_id = " + table + ".company_id AND cu.env = " + table + ".env"
-	cols = prefixCols(table, scopedCols) + ", COALESCE(cu.name, '')"
+	join = customerJoin(table)
+	cols = prefixCols(table, scopedCols) + ", " + customerName
 	named = rowScan[withName[D]]{dest: append(rs.dest[:len(rs.dest):len(rs.dest)], &name),
 		take: func() withName[D] { return withName[D]{rs.take(), name} }}
 	return join, cols, named
 }
+
+// customerJoin joins the customer of each row of table as cu, for
+// customerName.
+func customerJoin(table string) string {
+	return " LEFT JOIN customers cu ON cu.id = " + table + ".customer_id AND cu.company_id = " + table + ".company_id AND cu.env = " + table + ".env"
+}
+
+// customerName is the column of customerJoin's name, empty when missing.
+const customerName = "COALESCE(cu.name, '')"
 
 // splitNames separates a page from its customer references, one per
 // customer, each with only its id, scope and name.

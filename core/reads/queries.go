@@ -258,13 +258,15 @@ func (q *Queries) Customer(ctx context.Context, s domain.Scope, id domain.ID) (d
 	return c, nil
 }
 
-// recordViews populates records: their banks and customers, and the
-// accounts and auths of all of them, one query per kind.
-func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain.Record) ([]Record, error) {
+// recordViews populates records: their banks and customers (customers
+// the page brought are not loaded again), and their accounts and auths,
+// one query per kind; in full, or only their ids, all a list shows.
+func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain.Record, customers []domain.Customer, full bool) ([]Record, error) {
 	if len(list) == 0 {
 		return []Record{}, nil
 	}
 	p := NewPopulator(q.store, s)
+	p.Known(customers)
 	var refs Refs
 	ids := make([]domain.ID, len(list))
 	for i, r := range list {
@@ -274,7 +276,11 @@ func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain
 	if err := p.Prefetch(ctx, refs); err != nil {
 		return nil, err
 	}
-	accounts, err := q.store.Accounts().ListByRecords(ctx, s, ids)
+	accountsOf, authsOf := q.store.Accounts().IDsByRecords, q.store.Auths().IDsByRecords
+	if full {
+		accountsOf, authsOf = q.store.Accounts().ListByRecords, q.store.Auths().ListByRecords
+	}
+	accounts, err := accountsOf(ctx, s, ids)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts of %d records: %w", len(ids), err)
 	}
@@ -282,7 +288,7 @@ func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain
 	for _, a := range accounts {
 		byRecord[a.RecordID] = append(byRecord[a.RecordID], a)
 	}
-	auths, err := q.store.Auths().ListByRecords(ctx, s, ids)
+	auths, err := authsOf(ctx, s, ids)
 	if err != nil {
 		return nil, fmt.Errorf("list auths of %d records: %w", len(ids), err)
 	}
@@ -306,11 +312,11 @@ func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain
 
 // Records lists records.
 func (q *Queries) Records(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]Record, int, error) {
-	list, total, err := q.store.Records().List(ctx, s, f)
+	list, customers, total, err := q.store.Records().ListWithCustomers(ctx, s, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
-	out, err := q.recordViews(ctx, s, list)
+	out, err := q.recordViews(ctx, s, list, customers, false)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -326,7 +332,7 @@ func (q *Queries) Record(ctx context.Context, s domain.Scope, id domain.ID) (Rec
 	if err != nil {
 		return Record{}, fmt.Errorf("get record %s: %w", id, err)
 	}
-	out, err := q.recordViews(ctx, s, []domain.Record{r})
+	out, err := q.recordViews(ctx, s, []domain.Record{r}, nil, true)
 	if err != nil {
 		return Record{}, err
 	}

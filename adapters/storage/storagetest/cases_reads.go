@@ -96,6 +96,16 @@ func testBatchReads(t *testing.T, s ports.Store) {
 
 		byRecords, err := s.Accounts().ListByRecords(ctx, mine, []domain.ID{a.rec.ID, empty.rec.ID, foreign.rec.ID, b.rec.ID})
 		must(t, err, "list by records")
+		named, err := s.Accounts().IDsByRecords(ctx, mine, []domain.ID{a.rec.ID, empty.rec.ID, foreign.rec.ID, b.rec.ID, a.rec.ID})
+		must(t, err, "ids by records")
+		var want []domain.Account
+		for _, acc := range byRecords {
+			want = append(want, domain.Account{ID: acc.ID, CompanyID: acc.CompanyID, Env: acc.Env, RecordID: acc.RecordID})
+		}
+		equal(t, named, want, "account ids by records, in ListByRecords' order")
+		named, err = s.Accounts().IDsByRecords(ctx, mine, nil)
+		must(t, err, "no ids by records")
+		equal(t, len(named), 0, "no records")
 		var ofA []domain.Account
 		for _, acc := range byRecords {
 			if acc.RecordID == a.rec.ID {
@@ -116,6 +126,16 @@ func testBatchReads(t *testing.T, s ports.Store) {
 			byRecord[au.RecordID] = au
 		}
 		equal(t, len(got), 2, "auths of the scope's records")
+		named, err := s.Auths().IDsByRecords(ctx, mine, []domain.ID{a.rec.ID, empty.rec.ID, foreign.rec.ID, foreignEnv.rec.ID, missing, a.rec.ID})
+		must(t, err, "ids by records")
+		equal(t, len(named), 2, "auth ids of the scope's records")
+		for _, n := range named {
+			au := byRecord[n.RecordID]
+			equal(t, n, domain.Auth{ID: au.ID, CompanyID: au.CompanyID, Env: au.Env, RecordID: au.RecordID}, "auth id by record")
+		}
+		named, err = s.Auths().IDsByRecords(ctx, mine, nil)
+		must(t, err, "no ids by records")
+		equal(t, len(named), 0, "no records")
 		equal(t, byRecord[a.rec.ID], a.auth, "auth with its accounts in order")
 		equal(t, byRecord[empty.rec.ID].AccountIDs, []domain.ID(nil), "auth without accounts")
 		single, err := s.Auths().Get(ctx, mine, a.auth.ID)
@@ -219,6 +239,8 @@ func testListsWithCustomers(t *testing.T, s ports.Store) {
 	missing := domain.NewID()
 	for i, customer := range []domain.ID{named.ID, foreign.ID, named.ID, missing} {
 		r := newRecord(t, s, mine, customer, domain.NewID(), at(time.Duration(i)*time.Hour))
+		r.SealedSession, r.SealedUsername, r.LoginKey = []byte("session"), []byte("username"), []byte{byte(i)}
+		must(t, s.Records().Update(ctx, r), "seal the record")
 		a, _, err := s.Accounts().Upsert(ctx, newAccount(mine, r, nuban(70+i), at(time.Duration(i)*time.Hour)))
 		must(t, err, "account")
 		must(t, s.Balances().Add(ctx, domain.Balance{ID: domain.NewID(), CompanyID: mine.CompanyID, Env: mine.Env, AccountID: a.ID, RecordID: r.ID,
@@ -255,6 +277,19 @@ func testListsWithCustomers(t *testing.T, s ports.Store) {
 	equal(t, pageB, balances, "the page of balances")
 	equal(t, n, total, "the count of balances")
 	equal(t, customers, want, "the balances' customers")
+	records, total, err := s.Records().List(ctx, mine, f)
+	must(t, err, "records")
+	for i := range records {
+		if records[i].SealedSession == nil {
+			t.Fatalf("record %s listed without its session", records[i].ID)
+		}
+		records[i].SealedSession, records[i].SealedUsername, records[i].LoginKey = nil, nil, nil
+	}
+	pageR, customers, n, err := s.Records().ListWithCustomers(ctx, mine, f)
+	must(t, err, "records with customers")
+	equal(t, pageR, records, "the page of records, without their secrets")
+	equal(t, n, total, "the count of records")
+	equal(t, customers, want, "the records' customers")
 	filtered, customers, n, err := s.Auths().ListWithCustomers(ctx, mine, domain.ListFilter{CustomerID: named.ID, AccountID: accounts[1].ID})
 	must(t, err, "filtered auths with customers")
 	equal(t, len(filtered) == 1 && n == 1 && filtered[0].AccountIDs[0] == accounts[1].ID, true, "the filtered page")
