@@ -100,16 +100,13 @@ func (r accountRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilt
 	return listOf(ctx, r.r, accountList, accountScopedCols, w.scanIn(s), s, f)
 }
 
+// accountsNamed is how a page of accounts brings its customers' names.
+var accountsNamed = newNamedPage("accounts", accountScopedCols)
+
 // ListWithCustomers is List with the customers the page refers to.
 func (r accountRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, []domain.Customer, int, error) {
 	var w accountRow
-	join, cols, rs := customerNames("accounts", accountScopedCols, w.scanIn(s))
-	rows, total, err := listJoined(ctx, r.r, accountList, join, cols, rs, s, f)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	out, customers := splitNames(rows, s, func(a domain.Account) domain.ID { return a.CustomerID })
-	return out, customers, total, nil
+	return listNamed(ctx, r.r, accountsNamed, accountList, w.scanIn(s), func(x *domain.Account) domain.ID { return x.CustomerID }, s, f)
 }
 
 func (r accountRepo) ListByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) ([]domain.Account, error) {

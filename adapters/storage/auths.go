@@ -128,16 +128,13 @@ func (r authRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter)
 	return listOf(ctx, r.r, authList, authScopedCols, w.scanIn(s), s, f)
 }
 
+// authsNamed is how a page of auths brings its customers' names.
+var authsNamed = newNamedPage("auths", authScopedCols)
+
 // ListWithCustomers is List with the customers the page refers to.
 func (r authRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Auth, []domain.Customer, int, error) {
 	var w authRow
-	join, cols, rs := customerNames("auths", authScopedCols, w.scanIn(s))
-	rows, total, err := listJoined(ctx, r.r, authList, join, cols, rs, s, f)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	out, customers := splitNames(rows, s, func(a domain.Auth) domain.ID { return a.CustomerID })
-	return out, customers, total, nil
+	return listNamed(ctx, r.r, authsNamed, authList, w.scanIn(s), func(x *domain.Auth) domain.ID { return x.CustomerID }, s, f)
 }
 
 // ListByRecords returns the auths of records, in no particular order.

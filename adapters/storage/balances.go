@@ -101,14 +101,11 @@ func (r balanceRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilt
 	return listOf(ctx, r.r, balanceList, balanceScopedCols, w.scanIn(s), s, f)
 }
 
+// balancesNamed is how a page of balances brings its customers' names.
+var balancesNamed = newNamedPage("balances", balanceScopedCols)
+
 // ListWithCustomers is List with the customers the page refers to.
 func (r balanceRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, []domain.Customer, int, error) {
 	var w balanceRow
-	join, cols, rs := customerNames("balances", balanceScopedCols, w.scanIn(s))
-	rows, total, err := listJoined(ctx, r.r, balanceList, join, cols, rs, s, f)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	out, customers := splitNames(rows, s, func(b domain.Balance) domain.ID { return b.CustomerID })
-	return out, customers, total, nil
+	return listNamed(ctx, r.r, balancesNamed, balanceList, w.scanIn(s), func(x *domain.Balance) domain.ID { return x.CustomerID }, s, f)
 }

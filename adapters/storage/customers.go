@@ -89,23 +89,16 @@ func (c customerRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.
 		len(ids), w.scanIn(s), s.CompanyID, string(s.Env), arg)
 }
 
-// withName is a row of a page and the name of the customer it refers to.
-type withName[D any] struct {
-	row  D
-	name string
+// namedPage is how a page of table brings its rows' customer references:
+// a join on the customer's primary key, cheaper per row than a second
+// query matching the page's customer ids. A missing customer comes as an
+// empty name, what its reference shows anyway.
+type namedPage struct {
+	join, cols string
 }
 
-// customerNames is how a page of table brings its rows' customer
-// references: a join on the customer's primary key, cheaper per row than
-// a second query matching the page's customer ids. A missing customer
-// comes as an empty name, what its reference shows anyway.
-func customerNames[D any](table, scopedCols string, rs rowScan[D]) (join, cols string, named rowScan[withName[D]]) {
-	var name string
-	join = customerJoin(table)
-	cols = prefixCols(table, scopedCols) + ", " + customerName
-	named = rowScan[withName[D]]{dest: append(rs.dest[:len(rs.dest):len(rs.dest)], &name),
-		take: func() withName[D] { return withName[D]{rs.take(), name} }}
-	return join, cols, named
+func newNamedPage(table, cols string) namedPage {
+	return namedPage{join: customerJoin(table), cols: prefixCols(table, cols) + ", " + customerName}
 }
 
 // customerJoin joins the customer of each row of table as cu, for
@@ -117,20 +110,28 @@ func customerJoin(table string) string {
 // customerName is the column of customerJoin's name, empty when missing.
 const customerName = "COALESCE(cu.name, '')"
 
-// splitNames separates a page from its customer references, one per
-// customer, each with only its id, scope and name.
-func splitNames[D any](rows []withName[D], s domain.Scope, customerID func(D) domain.ID) ([]D, []domain.Customer) {
-	out := make([]D, len(rows))
-	refs := make([]domain.Customer, 0, len(rows))
-	seen := make(map[domain.ID]bool, len(rows))
-	for i, w := range rows {
-		out[i] = w.row
-		if id := customerID(w.row); !seen[id] {
+// listNamed runs the page and returns it with one reference per customer it
+// names, each with only its id, scope and name.
+func listNamed[D any](ctx context.Context, r *repos, np namedPage, spec listSpec, rs rowScan[D], customerID func(*D) domain.ID,
+	s domain.Scope, f domain.ListFilter) ([]D, []domain.Customer, int, error) {
+	var name string
+	var refs []domain.Customer
+	var seen map[domain.ID]bool
+	named := rowScan[D]{dest: append(rs.dest[:len(rs.dest):len(rs.dest)], &name), take: func() D {
+		v := rs.take()
+		if id := customerID(&v); !seen[id] {
 			seen[id] = true
-			refs = append(refs, domain.Customer{ID: id, CompanyID: s.CompanyID, Env: s.Env, Name: w.name})
+			refs = append(refs, domain.Customer{ID: id, CompanyID: s.CompanyID, Env: s.Env, Name: name})
 		}
+		return v
+	}}
+	limit := f.Page.Normalize().Limit
+	refs, seen = make([]domain.Customer, 0, limit), make(map[domain.ID]bool, limit)
+	rows, total, err := listJoined(ctx, r, spec, np.join, np.cols, named, s, f)
+	if err != nil {
+		return nil, nil, 0, err
 	}
-	return out, refs
+	return rows, refs, total, nil
 }
 
 const identifierCols = "id, company_id, env, customer_id, kind, blind_index, sealed, created_at"

@@ -108,6 +108,9 @@ func (r recordRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilte
 // that does not load the sealed session, username and login key.
 const recordShownCols = "id, customer_id, bank_id, status, method, products, created_at, updated_at"
 
+// recordsNamed is how a page of records brings its customers' names.
+var recordsNamed = newNamedPage("records", recordShownCols)
+
 // ListWithCustomers is a page of records without their secrets, with
 // their customers' names joined in.
 func (r recordRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Record, []domain.Customer, int, error) {
@@ -119,13 +122,7 @@ func (r recordRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f dom
 				Status: domain.RecordStatus(w.Status), Method: w.Method, Products: w.Products, CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
 		},
 	}
-	join, cols, named := customerNames("records", recordShownCols, rs)
-	rows, total, err := listJoined(ctx, r.r, recordList, join, cols, named, s, f)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	out, customers := splitNames(rows, s, func(r domain.Record) domain.ID { return r.CustomerID })
-	return out, customers, total, nil
+	return listNamed(ctx, r.r, recordsNamed, recordList, rs, func(x *domain.Record) domain.ID { return x.CustomerID }, s, f)
 }
 
 func (r recordRepo) ListByCustomer(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.Record, error) {

@@ -71,7 +71,8 @@ type BankRef struct {
 
 // PresentBankRef references b.
 func PresentBankRef(b domain.Bank) BankRef {
-	return BankRef{ID: b.ID, Name: b.Name, Slug: b.Slug, Icon: BankIcon(b), Logo: BankIcon(b)}
+	icon := BankIcon(b)
+	return BankRef{ID: b.ID, Name: b.Name, Slug: b.Slug, Icon: icon, Logo: icon}
 }
 
 // BankRefWithStatus is a bank as auths, records and accounts carry it:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"
@@ -77,6 +78,12 @@ func (p *Populator) Prefetch(ctx context.Context, refs Refs) error {
 // name may be all they carry), so they are not loaded again; one already
 // cached is kept.
 func (p *Populator) Known(customers []domain.Customer) {
+	if len(customers) > len(p.customers) {
+		// Sized once: growing a page's worth entry by entry costs more.
+		m := make(map[domain.ID]domain.Customer, len(customers)+len(p.customers))
+		maps.Copy(m, p.customers)
+		p.customers = m
+	}
 	for _, c := range customers {
 		if _, ok := p.customers[c.ID]; !ok {
 			p.customers[c.ID] = c
