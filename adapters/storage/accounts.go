@@ -106,7 +106,7 @@ var accountsNamed = newNamedPage("accounts", accountScopedCols)
 // ListWithCustomers is List with the customers the page refers to.
 func (r accountRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, []domain.Customer, int, error) {
 	var w accountRow
-	return listNamed(ctx, r.r, accountsNamed, accountList, w.scanIn(s), func(x *domain.Account) domain.ID { return x.CustomerID }, s, f)
+	return listNamed(ctx, r.r, accountsNamed, accountList, w.scanIn(s), func(x domain.Account) domain.ID { return x.CustomerID }, s, f)
 }
 
 func (r accountRepo) ListByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) ([]domain.Account, error) {

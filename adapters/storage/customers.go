@@ -112,14 +112,14 @@ const customerName = "COALESCE(cu.name, '')"
 
 // listNamed runs the page and returns it with one reference per customer it
 // names, each with only its id, scope and name.
-func listNamed[D any](ctx context.Context, r *repos, np namedPage, spec listSpec, rs rowScan[D], customerID func(*D) domain.ID,
+func listNamed[D any](ctx context.Context, r *repos, np namedPage, spec listSpec, rs rowScan[D], customerID func(D) domain.ID,
 	s domain.Scope, f domain.ListFilter) ([]D, []domain.Customer, int, error) {
 	var name string
 	var refs []domain.Customer
 	var seen map[domain.ID]bool
 	named := rowScan[D]{dest: append(rs.dest[:len(rs.dest):len(rs.dest)], &name), take: func() D {
 		v := rs.take()
-		if id := customerID(&v); !seen[id] {
+		if id := customerID(v); !seen[id] {
 			seen[id] = true
 			refs = append(refs, domain.Customer{ID: id, CompanyID: s.CompanyID, Env: s.Env, Name: name})
 		}
