@@ -256,42 +256,39 @@ func testListsWithCustomers(t *testing.T, s ports.Store) {
 		{ID: foreign.ID, CompanyID: mine.CompanyID, Env: mine.Env},
 	}
 	f := domain.ListFilter{Page: domain.Page{Number: 1, Limit: 10}}
-	auths, total, err := s.Auths().List(ctx, mine, f)
-	must(t, err, "auths")
-	page, customers, n, err := s.Auths().ListWithCustomers(ctx, mine, f)
-	must(t, err, "auths with customers")
-	equal(t, page, auths, "the page of auths")
-	equal(t, n, total, "the count of auths")
-	equal(t, customers, want, "the auths' customers")
-	accounts, total, err := s.Accounts().List(ctx, mine, f)
-	must(t, err, "accounts")
-	pageA, customers, n, err := s.Accounts().ListWithCustomers(ctx, mine, f)
-	must(t, err, "accounts with customers")
-	equal(t, pageA, accounts, "the page of accounts")
-	equal(t, n, total, "the count of accounts")
-	equal(t, customers, want, "the accounts' customers")
-	balances, total, err := s.Balances().List(ctx, mine, f)
-	must(t, err, "balances")
-	pageB, customers, n, err := s.Balances().ListWithCustomers(ctx, mine, f)
-	must(t, err, "balances with customers")
-	equal(t, pageB, balances, "the page of balances")
-	equal(t, n, total, "the count of balances")
-	equal(t, customers, want, "the balances' customers")
-	records, total, err := s.Records().List(ctx, mine, f)
-	must(t, err, "records")
-	for i := range records {
-		if records[i].SealedSession == nil {
-			t.Fatalf("record %s listed without its session", records[i].ID)
+	samePage(t, "auths", want, f, mine, s.Auths().List, s.Auths().ListWithCustomers, nil)
+	accounts := samePage(t, "accounts", want, f, mine, s.Accounts().List, s.Accounts().ListWithCustomers, nil)
+	samePage(t, "balances", want, f, mine, s.Balances().List, s.Balances().ListWithCustomers, nil)
+	samePage(t, "records", want, f, mine, s.Records().List, s.Records().ListWithCustomers, func(r *domain.Record) {
+		if r.SealedSession == nil {
+			t.Fatalf("record %s listed without its session", r.ID)
 		}
-		records[i].SealedSession, records[i].SealedUsername, records[i].LoginKey = nil, nil, nil
-	}
-	pageR, customers, n, err := s.Records().ListWithCustomers(ctx, mine, f)
-	must(t, err, "records with customers")
-	equal(t, pageR, records, "the page of records, without their secrets")
-	equal(t, n, total, "the count of records")
-	equal(t, customers, want, "the records' customers")
+		r.SealedSession, r.SealedUsername, r.LoginKey = nil, nil, nil
+	})
 	filtered, customers, n, err := s.Auths().ListWithCustomers(ctx, mine, domain.ListFilter{CustomerID: named.ID, AccountID: accounts[1].ID})
 	must(t, err, "filtered auths with customers")
 	equal(t, len(filtered) == 1 && n == 1 && filtered[0].AccountIDs[0] == accounts[1].ID, true, "the filtered page")
 	equal(t, customers, want[1:2], "the filtered page's customer")
+}
+
+// samePage holds a list with its customers to the plain list: the same
+// page (as shown turns each plain row into what the other brings) and
+// count, with the customers want.
+func samePage[D any](t *testing.T, what string, want []domain.Customer, f domain.ListFilter, sc domain.Scope,
+	plain func(context.Context, domain.Scope, domain.ListFilter) ([]D, int, error),
+	withCustomers func(context.Context, domain.Scope, domain.ListFilter) ([]D, []domain.Customer, int, error), shown func(*D)) []D {
+	t.Helper()
+	rows, total, err := plain(ctx, sc, f)
+	must(t, err, what)
+	if shown != nil {
+		for i := range rows {
+			shown(&rows[i])
+		}
+	}
+	page, customers, n, err := withCustomers(ctx, sc, f)
+	must(t, err, what+" with customers")
+	equal(t, page, rows, "the page of "+what)
+	equal(t, n, total, "the count of "+what)
+	equal(t, customers, want, "the customers of "+what)
+	return page
 }
