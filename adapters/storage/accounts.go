@@ -100,6 +100,15 @@ func (r accountRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilt
 	return listOf(ctx, r.r, accountList, accountScopedCols, w.scanIn(s), s, f)
 }
 
+// accountsNamed is how a page of accounts brings its customers' names.
+var accountsNamed = newNamedPage("accounts", accountScopedCols)
+
+// ListWithCustomers is List with the customers the page refers to.
+func (r accountRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, []domain.Customer, int, error) {
+	var w accountRow
+	return listNamed(ctx, r.r, accountsNamed, accountList, w.scanIn(s), func(x domain.Account) domain.ID { return x.CustomerID }, s, f)
+}
+
 func (r accountRepo) ListByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) ([]domain.Account, error) {
 	var w accountRow
 	return scanAll(ctx, r.r, "accounts",
@@ -132,4 +141,21 @@ func (r accountRepo) ListByRecords(ctx context.Context, s domain.Scope, recordID
 	return scanAll(ctx, r.r, "accounts",
 		"SELECT "+accountScopedCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond+" ORDER BY created_at DESC, id DESC",
 		2*len(recordIDs), w.scanIn(s), s.CompanyID, string(s.Env), arg)
+}
+
+// IDsByRecords names the accounts of records, each record's newest first
+// as ListByRecord orders them: only their ids, records and scope, all a
+// record's answer shows of them.
+func (r accountRepo) IDsByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Account, error) {
+	recordIDs = uniqueIDs(recordIDs)
+	if len(recordIDs) == 0 {
+		return nil, nil
+	}
+	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
+	var a domain.Account
+	a.CompanyID, a.Env = s.CompanyID, s.Env
+	return scanAll(ctx, r.r, "accounts",
+		"SELECT id, record_id FROM accounts WHERE company_id = ? AND env = ? AND "+cond+" ORDER BY created_at DESC, id DESC",
+		2*len(recordIDs), rowScan[domain.Account]{dest: []any{&a.ID, &a.RecordID}, take: func() domain.Account { return a }},
+		s.CompanyID, string(s.Env), arg)
 }

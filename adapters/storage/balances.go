@@ -100,3 +100,12 @@ func (r balanceRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilt
 	var w balanceRow
 	return listOf(ctx, r.r, balanceList, balanceScopedCols, w.scanIn(s), s, f)
 }
+
+// balancesNamed is how a page of balances brings its customers' names.
+var balancesNamed = newNamedPage("balances", balanceScopedCols)
+
+// ListWithCustomers is List with the customers the page refers to.
+func (r balanceRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, []domain.Customer, int, error) {
+	var w balanceRow
+	return listNamed(ctx, r.r, balancesNamed, balanceList, w.scanIn(s), func(x domain.Balance) domain.ID { return x.CustomerID }, s, f)
+}

@@ -51,7 +51,7 @@ func TestStrListScanAgreesWithUnmarshal(t *testing.T) {
 }
 
 func TestScopedCols(t *testing.T) {
-	if got := scopedCols(authCols); got != "id, record_id, customer_id, bank_id, validated, validation_note, created_at, updated_at" {
+	if got := scopedCols(authCols); got != "id, record_id, customer_id, bank_id, validated, validation_note, created_at, updated_at, account_ids" {
 		t.Fatalf("scopedCols(authCols) = %q", got)
 	}
 }

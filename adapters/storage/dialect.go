@@ -46,9 +46,6 @@ type dialect struct {
 	// argument: one statement text whatever the number of ids, so it is
 	// prepared once.
 	inIDs func(col string, ids []string) (string, any)
-	// joinIDs names the aggregate that joins ids with ',' in an order
-	// ("agg(x, ',' ORDER BY y)" in both engines).
-	joinIDs string
 }
 
 var postgresDialect = dialect{
@@ -89,7 +86,6 @@ var postgresDialect = dialect{
 	inIDs: func(col string, ids []string) (string, any) {
 		return col + " = ANY(?)", idArray(ids)
 	},
-	joinIDs: "string_agg",
 }
 
 var sqliteDialect = dialect{
@@ -132,7 +128,6 @@ var sqliteDialect = dialect{
 		b, _ := json.Marshal(ids)
 		return col + " IN (SELECT value FROM json_each(?))", string(b)
 	},
-	joinIDs: "group_concat",
 }
 
 // idArray is ids as a PostgreSQL array literal. Ids are plain words, so

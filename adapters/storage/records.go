@@ -104,6 +104,27 @@ func (r recordRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilte
 	return listOf(ctx, r.r, recordList, recordScopedCols, w.scanIn(s), s, f)
 }
 
+// recordShownCols are what a record's answer shows of it, for a page
+// that does not load the sealed session, username and login key.
+const recordShownCols = "id, customer_id, bank_id, status, method, products, created_at, updated_at"
+
+// recordsNamed is how a page of records brings its customers' names.
+var recordsNamed = newNamedPage("records", recordShownCols)
+
+// ListWithCustomers is a page of records without their secrets, with
+// their customers' names joined in.
+func (r recordRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Record, []domain.Customer, int, error) {
+	var w recordRow
+	rs := rowScan[domain.Record]{
+		dest: []any{&w.ID, &w.CustomerID, &w.BankID, &w.Status, &w.Method, &w.Products, &w.CreatedAt, &w.UpdatedAt},
+		take: func() domain.Record {
+			return domain.Record{ID: w.ID, CompanyID: s.CompanyID, Env: s.Env, CustomerID: w.CustomerID, BankID: w.BankID,
+				Status: domain.RecordStatus(w.Status), Method: w.Method, Products: w.Products, CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
+		},
+	}
+	return listNamed(ctx, r.r, recordsNamed, recordList, rs, func(x domain.Record) domain.ID { return x.CustomerID }, s, f)
+}
+
 func (r recordRepo) ListByCustomer(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.Record, error) {
 	var w recordRow
 	return scanAll(ctx, r.r, "records",

@@ -332,10 +332,17 @@ func (r *repos) list(ctx context.Context, dest any, spec listSpec, s domain.Scop
 // has no row to carry the count, costs a second query. cols are the
 // columns rs reads (spec.cols unless the row type adds some).
 func listOf[D any](ctx context.Context, r *repos, spec listSpec, cols string, rs rowScan[D], s domain.Scope, f domain.ListFilter) ([]D, int, error) {
+	return listJoined(ctx, r, spec, "", cols, rs, s, f)
+}
+
+// listJoined is listOf with join after the page's table (not the count's),
+// for columns another table brings to each row; cols must then be
+// qualified.
+func listJoined[D any](ctx context.Context, r *repos, spec listSpec, join, cols string, rs rowScan[D], s domain.Scope, f domain.ListFilter) ([]D, int, error) {
 	cond, args := spec.where(s, f)
 	count := "SELECT COUNT(*) FROM " + spec.table + cond
 	p := f.Page.Normalize()
-	query := "SELECT (" + count + ") AS total_docs, " + cols + " FROM " + spec.table + cond +
+	query := "SELECT (" + count + ") AS total_docs, " + cols + " FROM " + spec.table + join + cond +
 		" ORDER BY " + spec.table + ".created_at DESC, " + spec.table + ".id DESC LIMIT ? OFFSET ?"
 	pageArgs := append(append(append(make([]any, 0, 2*len(args)+2), args...), args...), p.Limit, p.Offset())
 	rows, total, err := scanRows(ctx, r, spec.what, query, p.Limit, rs, true, pageArgs...)

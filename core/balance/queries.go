@@ -34,13 +34,14 @@ func (s *Service) Balances(ctx context.Context, scope domain.Scope, f domain.Lis
 	if err := p.CheckFilter(ctx, f); err != nil {
 		return nil, 0, err
 	}
-	list, total, err := s.store.Balances().List(ctx, scope, f)
+	list, customers, total, err := s.store.Balances().ListWithCustomers(ctx, scope, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list balances: %w", err)
 	}
+	p.Known(customers)
 	var refs reads.Refs
 	for _, b := range list {
-		refs.Accounts, refs.Customers = append(refs.Accounts, b.AccountID), append(refs.Customers, b.CustomerID)
+		refs.Accounts = append(refs.Accounts, b.AccountID)
 	}
 	if err := p.Prefetch(ctx, refs); err != nil {
 		return nil, 0, err

@@ -21,6 +21,15 @@ type Appender interface {
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII marks the ASCII bytes json.Marshal writes as they are: one
+// lookup per byte instead of six comparisons.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return t
+}()
+
 // appendString appends s as json.Marshal encodes a string: quoted, with
 // control characters, quotes, backslashes, <, > and & escaped, invalid
 // UTF-8 replaced by U+FFFD and U+2028/U+2029 escaped.
@@ -30,7 +39,7 @@ func appendString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		b := s[i]
 		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+			if plainASCII[b] {
 				i++
 				continue
 			}

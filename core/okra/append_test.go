@@ -104,3 +104,19 @@ func TestAppendJSONAppends(t *testing.T) {
 		t.Fatalf("amounts: %s", b)
 	}
 }
+
+// TestAppendStringEveryByte: each byte alone and amid text is written as
+// json.Marshal writes it.
+func TestAppendStringEveryByte(t *testing.T) {
+	for b := 0; b < 256; b++ {
+		for _, s := range []string{string([]byte{byte(b)}), "a" + string([]byte{byte(b)}) + "z"} {
+			want, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := appendString(nil, s); string(got) != string(want) {
+				t.Fatalf("appendString(%q) = %s, json.Marshal says %s", s, got, want)
+			}
+		}
+	}
+}

@@ -16,7 +16,38 @@ func Time(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(stampLayout)
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.Format(stampLayout)
+	}
+	// Every object carries two of these: writing the fixed layout by hand
+	// skips Format's reading of the layout, which a page pays 200 times.
+	hour, minute, sec := t.Clock()
+	var b [len(stampLayout)]byte
+	digits(b[0:4], year)
+	b[4] = '-'
+	digits(b[5:7], int(month))
+	b[7] = '-'
+	digits(b[8:10], day)
+	b[10] = 'T'
+	digits(b[11:13], hour)
+	b[13] = ':'
+	digits(b[14:16], minute)
+	b[16] = ':'
+	digits(b[17:19], sec)
+	b[19] = '.'
+	digits(b[20:23], t.Nanosecond()/1e6)
+	b[23] = 'Z'
+	return string(b[:])
+}
+
+// digits writes n into b in decimal, zero-padded to len(b).
+func digits(b []byte, n int) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
 }
 
 const stampLayout = "2006-01-02T15:04:05.000Z"
@@ -40,7 +71,8 @@ type BankRef struct {
 
 // PresentBankRef references b.
 func PresentBankRef(b domain.Bank) BankRef {
-	return BankRef{ID: b.ID, Name: b.Name, Slug: b.Slug, Icon: BankIcon(b), Logo: BankIcon(b)}
+	icon := BankIcon(b)
+	return BankRef{ID: b.ID, Name: b.Name, Slug: b.Slug, Icon: icon, Logo: icon}
 }
 
 // BankRefWithStatus is a bank as auths, records and accounts carry it:

@@ -18,6 +18,33 @@ func TestTime(t *testing.T) {
 	}
 }
 
+// TestTimeMatchesFormat holds the hand-written layout to time.Format's
+// over edge dates, zones and years outside four digits, and a spread of
+// instants.
+func TestTimeMatchesFormat(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("WAT", 3600), time.FixedZone("west", -11*3600-1800)}
+	cases := []time.Time{
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2024, 2, 29, 23, 59, 59, 999500000, time.UTC),
+		time.Date(9999, 12, 31, 23, 30, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 6, 1, 12, 0, 0, 0, time.UTC),
+		time.Date(2025, 4, 1, 9, 0, 0, 1234000, time.UTC),
+	}
+	for i := int64(0); i < 2000; i++ {
+		cases = append(cases, time.Unix(i*987654321-1e12, i*7919%1e9))
+	}
+	for _, c := range cases {
+		for _, z := range zones {
+			v := c.In(z)
+			if got, want := Time(v), v.UTC().Format(stampLayout); got != want {
+				t.Fatalf("Time(%v) = %s, Format says %s", v, got, want)
+			}
+		}
+	}
+}
+
 // TestBankRefs: the two bank references keep Okra's field order, the
 // status only where Okra sent it.
 func TestBankRefs(t *testing.T) {

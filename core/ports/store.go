@@ -118,6 +118,11 @@ type RecordRepo interface {
 	FindByLogin(ctx context.Context, s domain.Scope, bankID domain.ID, loginKey []byte) (domain.Record, error)
 	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Record, int, error)
 	ListByCustomer(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.Record, error)
+	// ListWithCustomers is List as records/list shows it: the records
+	// without their sealed session, username, login key and quick-login
+	// state, with the customers the page refers to as
+	// AccountRepo.ListWithCustomers brings them.
+	ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Record, []domain.Customer, int, error)
 	// AddQuickLoginFailure counts one failed quick login atomically and
 	// returns the new count.
 	AddQuickLoginFailure(ctx context.Context, s domain.Scope, id domain.ID) (int, error)
@@ -141,6 +146,13 @@ type AccountRepo interface {
 	// ListByRecords returns the accounts of several records in one query,
 	// each record's newest first as ListByRecord orders them.
 	ListByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Account, error)
+	// ListWithCustomers is List with the customers the page refers to,
+	// one each, as references: only their id, scope and name are set (a
+	// missing one has an empty name).
+	ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, []domain.Customer, int, error)
+	// IDsByRecords is ListByRecords with only the accounts' ids, records
+	// and scope set, in one query.
+	IDsByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Account, error)
 }
 
 type AuthRepo interface {
@@ -154,6 +166,12 @@ type AuthRepo interface {
 	// List returns a page of auths and the number of all that match f;
 	// auths and lists come with their AccountIDs.
 	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Auth, int, error)
+	// ListWithCustomers is List with the customers the page refers to, as
+	// AccountRepo.ListWithCustomers brings them.
+	ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Auth, []domain.Customer, int, error)
+	// IDsByRecords is ListByRecords with only the auths' ids, records and
+	// scope set, in one query.
+	IDsByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Auth, error)
 }
 
 type BalanceRepo interface {
@@ -165,6 +183,9 @@ type BalanceRepo interface {
 	// one, in no particular order, in one query.
 	LatestMany(ctx context.Context, s domain.Scope, accountIDs []domain.ID) ([]domain.Balance, error)
 	List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, int, error)
+	// ListWithCustomers is List with the customers the page refers to, as
+	// AccountRepo.ListWithCustomers brings them.
+	ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, []domain.Customer, int, error)
 }
 
 // IdentityRepo stores one sealed identity per record and the history of

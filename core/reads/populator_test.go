@@ -115,3 +115,23 @@ func TestCheckFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestPopulatorKnown: customers a page brought are answered without a
+// query, and do not replace a customer already loaded in full.
+func TestPopulatorKnown(t *testing.T) {
+	w := newShelf(t)
+	p := NewPopulator(w.store, w.scope)
+	full, err := p.Customer(w.ctx, w.ada.customer.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An id no store holds: only the seeded reference can answer it.
+	brought := domain.Customer{ID: domain.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, Name: "Brought Along"}
+	p.Known([]domain.Customer{brought, {ID: full.ID, Name: "A Reference"}})
+	if c, err := p.Customer(w.ctx, brought.ID); err != nil || c != brought {
+		t.Fatalf("a brought customer: %+v %v, want %+v", c, err, brought)
+	}
+	if c, err := p.Customer(w.ctx, full.ID); err != nil || c != full {
+		t.Fatalf("a loaded customer after Known: %+v %v, want %+v", c, err, full)
+	}
+}

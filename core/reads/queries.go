@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"
@@ -71,6 +72,23 @@ func (p *Populator) Prefetch(ctx context.Context, refs Refs) error {
 		fill(p.customers, ids, found, func(c domain.Customer) domain.ID { return c.ID }, func(id domain.ID) domain.Customer { return domain.Customer{ID: id} })
 	}
 	return nil
+}
+
+// Known caches customers a page brought with it (references: an id and a
+// name may be all they carry), so they are not loaded again; one already
+// cached is kept.
+func (p *Populator) Known(customers []domain.Customer) {
+	if len(customers) > len(p.customers) {
+		// Sized once: growing a page's worth entry by entry costs more.
+		m := make(map[domain.ID]domain.Customer, len(customers)+len(p.customers))
+		maps.Copy(m, p.customers)
+		p.customers = m
+	}
+	for _, c := range customers {
+		if _, ok := p.customers[c.ID]; !ok {
+			p.customers[c.ID] = c
+		}
+	}
 }
 
 // missing lists the distinct ids of want that m lacks.
@@ -179,13 +197,14 @@ func (q *Queries) Auths(ctx context.Context, s domain.Scope, f domain.ListFilter
 	if err := p.CheckFilter(ctx, f); err != nil {
 		return nil, 0, err
 	}
-	list, total, err := q.store.Auths().List(ctx, s, f)
+	list, customers, total, err := q.store.Auths().ListWithCustomers(ctx, s, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list auths: %w", err)
 	}
+	p.Known(customers)
 	var refs Refs
 	for _, a := range list {
-		refs.Banks, refs.Customers = append(refs.Banks, a.BankID), append(refs.Customers, a.CustomerID)
+		refs.Banks = append(refs.Banks, a.BankID)
 	}
 	if err := p.Prefetch(ctx, refs); err != nil {
 		return nil, 0, err
@@ -246,13 +265,15 @@ func (q *Queries) Customer(ctx context.Context, s domain.Scope, id domain.ID) (d
 	return c, nil
 }
 
-// recordViews populates records: their banks and customers, and the
-// accounts and auths of all of them, one query per kind.
-func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain.Record) ([]Record, error) {
+// recordViews populates records: their banks and customers (customers
+// the page brought are not loaded again), and their accounts and auths,
+// one query per kind; in full, or only their ids, all a list shows.
+func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain.Record, customers []domain.Customer, full bool) ([]Record, error) {
 	if len(list) == 0 {
 		return []Record{}, nil
 	}
 	p := NewPopulator(q.store, s)
+	p.Known(customers)
 	var refs Refs
 	ids := make([]domain.ID, len(list))
 	for i, r := range list {
@@ -262,7 +283,11 @@ func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain
 	if err := p.Prefetch(ctx, refs); err != nil {
 		return nil, err
 	}
-	accounts, err := q.store.Accounts().ListByRecords(ctx, s, ids)
+	accountsOf, authsOf := q.store.Accounts().IDsByRecords, q.store.Auths().IDsByRecords
+	if full {
+		accountsOf, authsOf = q.store.Accounts().ListByRecords, q.store.Auths().ListByRecords
+	}
+	accounts, err := accountsOf(ctx, s, ids)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts of %d records: %w", len(ids), err)
 	}
@@ -270,7 +295,7 @@ func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain
 	for _, a := range accounts {
 		byRecord[a.RecordID] = append(byRecord[a.RecordID], a)
 	}
-	auths, err := q.store.Auths().ListByRecords(ctx, s, ids)
+	auths, err := authsOf(ctx, s, ids)
 	if err != nil {
 		return nil, fmt.Errorf("list auths of %d records: %w", len(ids), err)
 	}
@@ -294,11 +319,11 @@ func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain
 
 // Records lists records.
 func (q *Queries) Records(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]Record, int, error) {
-	list, total, err := q.store.Records().List(ctx, s, f)
+	list, customers, total, err := q.store.Records().ListWithCustomers(ctx, s, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
-	out, err := q.recordViews(ctx, s, list)
+	out, err := q.recordViews(ctx, s, list, customers, false)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -314,7 +339,7 @@ func (q *Queries) Record(ctx context.Context, s domain.Scope, id domain.ID) (Rec
 	if err != nil {
 		return Record{}, fmt.Errorf("get record %s: %w", id, err)
 	}
-	out, err := q.recordViews(ctx, s, []domain.Record{r})
+	out, err := q.recordViews(ctx, s, []domain.Record{r}, nil, true)
 	if err != nil {
 		return Record{}, err
 	}
@@ -327,13 +352,14 @@ func (q *Queries) Accounts(ctx context.Context, s domain.Scope, f domain.ListFil
 	if err := p.CheckFilter(ctx, f); err != nil {
 		return nil, 0, err
 	}
-	list, total, err := q.store.Accounts().List(ctx, s, f)
+	list, customers, total, err := q.store.Accounts().ListWithCustomers(ctx, s, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list accounts: %w", err)
 	}
+	p.Known(customers)
 	var refs Refs
 	for _, a := range list {
-		refs.Banks, refs.Customers = append(refs.Banks, a.BankID), append(refs.Customers, a.CustomerID)
+		refs.Banks = append(refs.Banks, a.BankID)
 	}
 	if err := p.Prefetch(ctx, refs); err != nil {
 		return nil, 0, err

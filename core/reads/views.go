@@ -16,7 +16,9 @@ type Auth struct {
 }
 
 // Record is a record with its bank, customer, accounts and auth (nil
-// before the link finished).
+// before the link finished). A listed record (Queries.Records) comes
+// without its secrets, and its accounts and auth carry only their ids,
+// records and scope: all a list shows of them.
 type Record struct {
 	Record   domain.Record
 	Bank     domain.Bank

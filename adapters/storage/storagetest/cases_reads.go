@@ -96,6 +96,16 @@ func testBatchReads(t *testing.T, s ports.Store) {
 
 		byRecords, err := s.Accounts().ListByRecords(ctx, mine, []domain.ID{a.rec.ID, empty.rec.ID, foreign.rec.ID, b.rec.ID})
 		must(t, err, "list by records")
+		named, err := s.Accounts().IDsByRecords(ctx, mine, []domain.ID{a.rec.ID, empty.rec.ID, foreign.rec.ID, b.rec.ID, a.rec.ID})
+		must(t, err, "ids by records")
+		var want []domain.Account
+		for _, acc := range byRecords {
+			want = append(want, domain.Account{ID: acc.ID, CompanyID: acc.CompanyID, Env: acc.Env, RecordID: acc.RecordID})
+		}
+		equal(t, named, want, "account ids by records, in ListByRecords' order")
+		named, err = s.Accounts().IDsByRecords(ctx, mine, nil)
+		must(t, err, "no ids by records")
+		equal(t, len(named), 0, "no records")
 		var ofA []domain.Account
 		for _, acc := range byRecords {
 			if acc.RecordID == a.rec.ID {
@@ -116,6 +126,16 @@ func testBatchReads(t *testing.T, s ports.Store) {
 			byRecord[au.RecordID] = au
 		}
 		equal(t, len(got), 2, "auths of the scope's records")
+		named, err := s.Auths().IDsByRecords(ctx, mine, []domain.ID{a.rec.ID, empty.rec.ID, foreign.rec.ID, foreignEnv.rec.ID, missing, a.rec.ID})
+		must(t, err, "ids by records")
+		equal(t, len(named), 2, "auth ids of the scope's records")
+		for _, n := range named {
+			au := byRecord[n.RecordID]
+			equal(t, n, domain.Auth{ID: au.ID, CompanyID: au.CompanyID, Env: au.Env, RecordID: au.RecordID}, "auth id by record")
+		}
+		named, err = s.Auths().IDsByRecords(ctx, mine, nil)
+		must(t, err, "no ids by records")
+		equal(t, len(named), 0, "no records")
 		equal(t, byRecord[a.rec.ID], a.auth, "auth with its accounts in order")
 		equal(t, byRecord[empty.rec.ID].AccountIDs, []domain.ID(nil), "auth without accounts")
 		single, err := s.Auths().Get(ctx, mine, a.auth.ID)
@@ -206,4 +226,69 @@ func testBankReadsSeeWrites(t *testing.T, s ports.Store) {
 	again, err := s.Banks().Get(ctx, b.ID)
 	must(t, err, "get again")
 	equal(t, len(again.Products), 0, "a caller cannot change what others read")
+}
+
+// testListsWithCustomers: a page with its customers is the page List
+// answers, and one reference per customer it names: the scope's with
+// their names, another scope's and missing ones with none.
+func testListsWithCustomers(t *testing.T, s ports.Store) {
+	mine := scopeOf(domain.NewID(), domain.EnvSandbox)
+	other := scopeOf(domain.NewID(), domain.EnvSandbox)
+	named := newCustomer(t, s, mine, at(0))
+	foreign := newCustomer(t, s, other, at(0))
+	missing := domain.NewID()
+	for i, customer := range []domain.ID{named.ID, foreign.ID, named.ID, missing} {
+		r := newRecord(t, s, mine, customer, domain.NewID(), at(time.Duration(i)*time.Hour))
+		r.SealedSession, r.SealedUsername, r.LoginKey = []byte("session"), []byte("username"), []byte{byte(i)}
+		must(t, s.Records().Update(ctx, r), "seal the record")
+		a, _, err := s.Accounts().Upsert(ctx, newAccount(mine, r, nuban(70+i), at(time.Duration(i)*time.Hour)))
+		must(t, err, "account")
+		must(t, s.Balances().Add(ctx, domain.Balance{ID: domain.NewID(), CompanyID: mine.CompanyID, Env: mine.Env, AccountID: a.ID, RecordID: r.ID,
+			CustomerID: customer, Available: 100, Ledger: 100, Currency: domain.CurrencyNGN, AsOf: a.CreatedAt, CreatedAt: a.CreatedAt}), "balance")
+		_, _, err = s.Auths().Upsert(ctx, domain.Auth{ID: domain.NewID(), CompanyID: mine.CompanyID, Env: mine.Env, RecordID: r.ID,
+			CustomerID: customer, BankID: r.BankID, AccountIDs: []domain.ID{a.ID}, CreatedAt: at(time.Duration(i) * time.Hour), UpdatedAt: base})
+		must(t, err, "auth")
+	}
+	// Newest first, as the page orders them.
+	want := []domain.Customer{
+		{ID: missing, CompanyID: mine.CompanyID, Env: mine.Env},
+		{ID: named.ID, CompanyID: mine.CompanyID, Env: mine.Env, Name: named.Name},
+		{ID: foreign.ID, CompanyID: mine.CompanyID, Env: mine.Env},
+	}
+	f := domain.ListFilter{Page: domain.Page{Number: 1, Limit: 10}}
+	samePage(t, "auths", want, f, mine, s.Auths().List, s.Auths().ListWithCustomers, nil)
+	accounts := samePage(t, "accounts", want, f, mine, s.Accounts().List, s.Accounts().ListWithCustomers, nil)
+	samePage(t, "balances", want, f, mine, s.Balances().List, s.Balances().ListWithCustomers, nil)
+	samePage(t, "records", want, f, mine, s.Records().List, s.Records().ListWithCustomers, func(r *domain.Record) {
+		if r.SealedSession == nil {
+			t.Fatalf("record %s listed without its session", r.ID)
+		}
+		r.SealedSession, r.SealedUsername, r.LoginKey = nil, nil, nil
+	})
+	filtered, customers, n, err := s.Auths().ListWithCustomers(ctx, mine, domain.ListFilter{CustomerID: named.ID, AccountID: accounts[1].ID})
+	must(t, err, "filtered auths with customers")
+	equal(t, len(filtered) == 1 && n == 1 && filtered[0].AccountIDs[0] == accounts[1].ID, true, "the filtered page")
+	equal(t, customers, want[1:2], "the filtered page's customer")
+}
+
+// samePage holds a list with its customers to the plain list: the same
+// page (as shown turns each plain row into what the other brings) and
+// count, with the customers want.
+func samePage[D any](t *testing.T, what string, want []domain.Customer, f domain.ListFilter, sc domain.Scope,
+	plain func(context.Context, domain.Scope, domain.ListFilter) ([]D, int, error),
+	withCustomers func(context.Context, domain.Scope, domain.ListFilter) ([]D, []domain.Customer, int, error), shown func(*D)) []D {
+	t.Helper()
+	rows, total, err := plain(ctx, sc, f)
+	must(t, err, what)
+	if shown != nil {
+		for i := range rows {
+			shown(&rows[i])
+		}
+	}
+	page, customers, n, err := withCustomers(ctx, sc, f)
+	must(t, err, what+" with customers")
+	equal(t, page, rows, "the page of "+what)
+	equal(t, n, total, "the count of "+what)
+	equal(t, customers, want, "the customers of "+what)
+	return page
 }

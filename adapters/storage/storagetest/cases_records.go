@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -152,6 +154,56 @@ func testAuths(t *testing.T, s ports.Store) {
 	equal(t, total, 0, "auths covering the dropped account")
 	_, err = s.Auths().GetByRecord(ctx, scopeOf(sc.CompanyID, domain.EnvProduction), r.ID)
 	wantKind(t, err, domain.KindNotFound, "auth by record in the other env")
+}
+
+// testAuthAccountsAgree changes an auth's accounts upsert by upsert and
+// holds the two places they are kept to each other: the ids Get returns
+// (the auth row's copy) and the account filter (the link table) must name
+// the same accounts every time, in the order last given.
+func testAuthAccountsAgree(t *testing.T, s ports.Store) {
+	sc := scopeOf(domain.NewID(), domain.EnvSandbox)
+	cust := newCustomer(t, s, sc, base)
+	r := newRecord(t, s, sc, cust.ID, domain.NewID(), base)
+	var accounts []domain.ID
+	for i := 1; i <= 3; i++ {
+		a, _, err := s.Accounts().Upsert(ctx, newAccount(sc, r, nuban(i), base))
+		must(t, err, "account")
+		accounts = append(accounts, a.ID)
+	}
+	a1, a2, a3 := accounts[0], accounts[1], accounts[2]
+	id := domain.NewID()
+	for i, ids := range [][]domain.ID{{a2, a1}, {a1}, {a3, a1, a2}, {a2, a2, a3}, nil, {a1, a3}} {
+		step := fmt.Sprintf("upsert %d %v", i, ids)
+		au := domain.Auth{ID: domain.NewID(), CompanyID: sc.CompanyID, Env: sc.Env, RecordID: r.ID, CustomerID: cust.ID, BankID: r.BankID,
+			AccountIDs: ids, CreatedAt: at(time.Duration(i) * time.Hour), UpdatedAt: at(time.Duration(i) * time.Hour)}
+		if i == 0 {
+			au.ID = id
+		}
+		_, _, err := s.Auths().Upsert(ctx, au)
+		must(t, err, step)
+		got, err := s.Auths().Get(ctx, sc, id)
+		must(t, err, step+": get")
+		var want []domain.ID
+		for _, a := range ids {
+			if !slices.Contains(want, a) {
+				want = append(want, a)
+			}
+		}
+		equal(t, got.AccountIDs, want, step+": the auth's account ids")
+		page, _, err := s.Auths().List(ctx, sc, domain.ListFilter{})
+		must(t, err, step+": list")
+		equal(t, len(page), 1, step+": one auth")
+		equal(t, page[0].AccountIDs, want, step+": the listed auth's account ids")
+		byRecord, err := s.Auths().ListByRecords(ctx, sc, []domain.ID{r.ID})
+		must(t, err, step+": list by records")
+		equal(t, len(byRecord), 1, step+": one auth of the record")
+		equal(t, byRecord[0].AccountIDs, want, step+": the record's auth's account ids")
+		for _, a := range accounts {
+			_, n, err := s.Auths().List(ctx, sc, domain.ListFilter{AccountID: a})
+			must(t, err, step+": list by account")
+			equal(t, n == 1, slices.Contains(want, a), step+": the account filter finds the auth for "+a)
+		}
+	}
 }
 
 func testBalances(t *testing.T, s ports.Store) {
