@@ -119,7 +119,7 @@ func (r recordRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f dom
 		dest: []any{&w.ID, &w.CustomerID, &w.BankID, &w.Status, &w.Method, &w.Products, &w.CreatedAt, &w.UpdatedAt},
 		take: func() domain.Record {
 			return domain.Record{ID: w.ID, CompanyID: s.CompanyID, Env: s.Env, CustomerID: w.CustomerID, BankID: w.BankID,
-				Status: domain.RecordStatus(w.Status), Method: w.Method, Products: w.Products, CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
+				Status: domain.RecordStatus(w.Status), Method: domain.LoginMethod(w.Method), Products: w.Products, CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
 		},
 	}
 	return listNamed(ctx, r.r, recordsNamed, recordList, rs, func(x domain.Record) domain.ID { return x.CustomerID }, s, f)
