@@ -143,6 +143,23 @@ func (r accountRepo) ListByRecords(ctx context.Context, s domain.Scope, recordID
 		2*len(recordIDs), w.scanIn(s), s.CompanyID, string(s.Env), arg)
 }
 
+// RefsMany loads what a balance shows of its account, and no more: a
+// page of balances reads its accounts' timestamps and ids nobody sees
+// otherwise, and the driver decodes every column it is sent.
+func (r accountRepo) RefsMany(ctx context.Context, s domain.Scope, ids []domain.ID) ([]domain.Account, error) {
+	ids = uniqueIDs(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cond, arg := r.r.s.d.inIDs("id", ids)
+	var a domain.Account
+	a.CompanyID, a.Env = s.CompanyID, s.Env
+	return scanAll(ctx, r.r, "accounts",
+		"SELECT id, bank_id, nuban, name, account_type, connected FROM accounts WHERE company_id = ? AND env = ? AND "+cond,
+		len(ids), rowScan[domain.Account]{dest: []any{&a.ID, &a.BankID, &a.NUBAN, &a.Name, &a.Type, &a.Connected}, take: func() domain.Account { return a }},
+		s.CompanyID, string(s.Env), arg)
+}
+
 // IDsByRecords names the accounts of records, each record's newest first
 // as ListByRecord orders them: only their ids, records and scope, all a
 // record's answer shows of them.

@@ -39,7 +39,7 @@ func (s *Service) Balances(ctx context.Context, scope domain.Scope, f domain.Lis
 		return nil, 0, fmt.Errorf("list balances: %w", err)
 	}
 	p.Known(customers)
-	var refs reads.Refs
+	refs := reads.Refs{AccountRefsOnly: true}
 	for _, b := range list {
 		refs.Accounts = append(refs.Accounts, b.AccountID)
 	}

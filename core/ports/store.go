@@ -153,6 +153,10 @@ type AccountRepo interface {
 	// IDsByRecords is ListByRecords with only the accounts' ids, records
 	// and scope set, in one query.
 	IDsByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Account, error)
+	// RefsMany returns the accounts of ids in the scope that exist, in no
+	// particular order, as a balance references them: id, bank, NUBAN,
+	// name, type and connected (and the scope) only.
+	RefsMany(ctx context.Context, s domain.Scope, ids []domain.ID) ([]domain.Account, error)
 }
 
 type AuthRepo interface {

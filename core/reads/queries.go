@@ -38,6 +38,10 @@ func NewPopulator(r ports.Repos, s domain.Scope) *Populator {
 // Refs names the objects an answer refers to.
 type Refs struct {
 	Banks, Customers, Accounts []domain.ID
+	// AccountRefsOnly loads the accounts as a balance references them
+	// (AccountRepo.RefsMany): an answer that shows no more of them need
+	// not read the rest.
+	AccountRefsOnly bool
 }
 
 // Prefetch fills the cache with what refs names and the cache lacks (and
@@ -46,7 +50,11 @@ type Refs struct {
 // cached as stubs, as those calls would show them.
 func (p *Populator) Prefetch(ctx context.Context, refs Refs) error {
 	if ids := missing(p.accounts, refs.Accounts); len(ids) > 0 {
-		found, err := p.r.Accounts().GetMany(ctx, p.s, ids)
+		get := p.r.Accounts().GetMany
+		if refs.AccountRefsOnly {
+			get = p.r.Accounts().RefsMany
+		}
+		found, err := get(ctx, p.s, ids)
 		if err != nil {
 			return fmt.Errorf("load %d accounts: %w", len(ids), err)
 		}

@@ -292,3 +292,34 @@ func samePage[D any](t *testing.T, what string, want []domain.Customer, f domain
 	equal(t, customers, want, "the customers of "+what)
 	return page
 }
+
+// testAccountRefs: RefsMany returns, of the scope's accounts among ids,
+// exactly what a balance shows of each (the rest unset), and nothing of
+// another scope's.
+func testAccountRefs(t *testing.T, s ports.Store) {
+	mine := scopeOf(domain.NewID(), domain.EnvSandbox)
+	other := scopeOf(domain.NewID(), domain.EnvSandbox)
+	var ids []domain.ID
+	want := map[domain.ID]domain.Account{}
+	for i, sc := range []domain.Scope{mine, mine, other} {
+		c := newCustomer(t, s, sc, at(0))
+		r := newRecord(t, s, sc, c.ID, domain.NewID(), at(time.Duration(i)*time.Hour))
+		a, _, err := s.Accounts().Upsert(ctx, newAccount(sc, r, nuban(80+i), at(time.Duration(i)*time.Hour)))
+		must(t, err, "account")
+		ids = append(ids, a.ID)
+		if sc == mine {
+			want[a.ID] = domain.Account{ID: a.ID, CompanyID: a.CompanyID, Env: a.Env, BankID: a.BankID, NUBAN: a.NUBAN,
+				Name: a.Name, Type: a.Type, Connected: a.Connected}
+		}
+	}
+	got, err := s.Accounts().RefsMany(ctx, mine, append(ids, ids[0], domain.NewID()))
+	must(t, err, "account refs")
+	byID := map[domain.ID]domain.Account{}
+	for _, a := range got {
+		byID[a.ID] = a
+	}
+	equal(t, byID, want, "account refs of the scope")
+	none, err := s.Accounts().RefsMany(ctx, mine, nil)
+	must(t, err, "no ids")
+	equal(t, len(none), 0, "refs of no ids")
+}

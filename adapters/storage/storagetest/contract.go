@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) ports.Store) {
 		{"QuickLoginCounters", testQuickLoginCounters},
 		{"BatchReads", testBatchReads},
 		{"ListsWithCustomers", testListsWithCustomers},
+		{"AccountRefs", testAccountRefs},
 		{"BankReadsSeeWrites", testBankReadsSeeWrites},
 		{"BankCodesAndHiddenNUBANs", testBankCodesAndHiddenNUBANs},
 		{"Partners", testPartners},
