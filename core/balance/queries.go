@@ -30,31 +30,10 @@ func view(ctx context.Context, p *reads.Populator, b domain.Balance) (reads.Bala
 // Balances lists stored snapshots matching f, newest first as the store
 // orders them; every one is source "cached".
 func (s *Service) Balances(ctx context.Context, scope domain.Scope, f domain.ListFilter) ([]reads.Balance, int, error) {
-	p := reads.NewPopulator(s.store, scope)
-	if err := p.CheckFilter(ctx, f); err != nil {
-		return nil, 0, err
-	}
-	list, customers, total, err := s.store.Balances().ListWithCustomers(ctx, scope, f)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list balances: %w", err)
-	}
-	p.Known(customers)
-	refs := reads.Refs{AccountRefsOnly: true}
-	for _, b := range list {
-		refs.Accounts = append(refs.Accounts, b.AccountID)
-	}
-	if err := p.Prefetch(ctx, refs); err != nil {
-		return nil, 0, err
-	}
-	out := make([]reads.Balance, 0, len(list))
-	for _, b := range list {
-		v, err := view(ctx, p, b)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, v)
-	}
-	return out, total, nil
+	return reads.ListPage(ctx, s.store, scope, f, "balances", s.store.Balances().ListWithCustomers,
+		func(b domain.Balance, r *reads.Refs) {
+			r.Accounts, r.AccountRefsOnly = append(r.Accounts, b.AccountID), true
+		}, view)
 }
 
 // Balance returns one stored snapshot.

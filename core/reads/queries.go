@@ -201,25 +201,37 @@ func CheckFilter(ctx context.Context, r ports.Repos, s domain.Scope, f domain.Li
 
 // Auths lists auths matching f.
 func (q *Queries) Auths(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]Auth, int, error) {
-	p := NewPopulator(q.store, s)
+	return ListPage(ctx, q.store, s, f, "auths", q.store.Auths().ListWithCustomers,
+		func(a domain.Auth, r *Refs) { r.Banks = append(r.Banks, a.BankID) },
+		func(ctx context.Context, p *Populator, a domain.Auth) (Auth, error) { return p.auth(ctx, a) })
+}
+
+// ListPage answers a list the way every populated list is answered: the
+// filter checked against the scope, the page with its customers in one
+// query, what refs names of each row prefetched in one query per kind,
+// then each row viewed from the cache.
+func ListPage[T, V any](ctx context.Context, r ports.Repos, s domain.Scope, f domain.ListFilter, what string,
+	list func(context.Context, domain.Scope, domain.ListFilter) ([]T, []domain.Customer, int, error),
+	refs func(T, *Refs), view func(context.Context, *Populator, T) (V, error)) ([]V, int, error) {
+	p := NewPopulator(r, s)
 	if err := p.CheckFilter(ctx, f); err != nil {
 		return nil, 0, err
 	}
-	list, customers, total, err := q.store.Auths().ListWithCustomers(ctx, s, f)
+	rows, customers, total, err := list(ctx, s, f)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list auths: %w", err)
+		return nil, 0, fmt.Errorf("list %s: %w", what, err)
 	}
 	p.Known(customers)
-	var refs Refs
-	for _, a := range list {
-		refs.Banks = append(refs.Banks, a.BankID)
+	var rf Refs
+	for _, row := range rows {
+		refs(row, &rf)
 	}
-	if err := p.Prefetch(ctx, refs); err != nil {
+	if err := p.Prefetch(ctx, rf); err != nil {
 		return nil, 0, err
 	}
-	out := make([]Auth, 0, len(list))
-	for _, a := range list {
-		v, err := p.auth(ctx, a)
+	out := make([]V, 0, len(rows))
+	for _, row := range rows {
+		v, err := view(ctx, p, row)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -356,34 +368,22 @@ func (q *Queries) Record(ctx context.Context, s domain.Scope, id domain.ID) (Rec
 
 // Accounts lists accounts.
 func (q *Queries) Accounts(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]Account, int, error) {
-	p := NewPopulator(q.store, s)
-	if err := p.CheckFilter(ctx, f); err != nil {
-		return nil, 0, err
+	return ListPage(ctx, q.store, s, f, "accounts", q.store.Accounts().ListWithCustomers,
+		func(a domain.Account, r *Refs) { r.Banks = append(r.Banks, a.BankID) },
+		func(ctx context.Context, p *Populator, a domain.Account) (Account, error) { return p.account(ctx, a) })
+}
+
+// account is a's view: its bank and customer.
+func (p *Populator) account(ctx context.Context, a domain.Account) (Account, error) {
+	v := Account{Account: a}
+	var err error
+	if v.Bank, err = p.Bank(ctx, a.BankID); err != nil {
+		return v, err
 	}
-	list, customers, total, err := q.store.Accounts().ListWithCustomers(ctx, s, f)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list accounts: %w", err)
+	if v.Customer, err = p.Customer(ctx, a.CustomerID); err != nil {
+		return v, err
 	}
-	p.Known(customers)
-	var refs Refs
-	for _, a := range list {
-		refs.Banks = append(refs.Banks, a.BankID)
-	}
-	if err := p.Prefetch(ctx, refs); err != nil {
-		return nil, 0, err
-	}
-	out := make([]Account, 0, len(list))
-	for _, a := range list {
-		v := Account{Account: a}
-		if v.Bank, err = p.Bank(ctx, a.BankID); err != nil {
-			return nil, 0, err
-		}
-		if v.Customer, err = p.Customer(ctx, a.CustomerID); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, v)
-	}
-	return out, total, nil
+	return v, nil
 }
 
 // Account returns one account.
@@ -395,13 +395,5 @@ func (q *Queries) Account(ctx context.Context, s domain.Scope, id domain.ID) (Ac
 	if err != nil {
 		return Account{}, fmt.Errorf("get account %s: %w", id, err)
 	}
-	p := NewPopulator(q.store, s)
-	v := Account{Account: a}
-	if v.Bank, err = p.Bank(ctx, a.BankID); err != nil {
-		return v, err
-	}
-	if v.Customer, err = p.Customer(ctx, a.CustomerID); err != nil {
-		return v, err
-	}
-	return v, nil
+	return NewPopulator(q.store, s).account(ctx, a)
 }
