@@ -9,6 +9,7 @@ import (
 
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/jobs"
 	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/reads"
 )
@@ -16,7 +17,7 @@ import (
 // BalanceService is what the balance routes need (core/balance.Service).
 type BalanceService interface {
 	Check(ctx context.Context, s domain.Scope, req balance.CheckRequest) (balance.CheckResult, error)
-	Refresh(ctx context.Context, s domain.Scope, accountID domain.ID) (balance.Started, error)
+	Refresh(ctx context.Context, s domain.Scope, accountID domain.ID) (jobs.Started, error)
 	RefreshResult(ctx context.Context, s domain.Scope, recordID domain.ID) (balance.Callback, error)
 	Balances(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]reads.Balance, int, error)
 	Balance(ctx context.Context, s domain.Scope, id domain.ID) (reads.Balance, error)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/jobs"
 	"github.com/bankauth/bankauth/core/reads"
 )
 
@@ -36,8 +37,8 @@ func (f *fakeBalances) Check(_ context.Context, _ domain.Scope, req balance.Chec
 	return res, nil
 }
 
-func (f *fakeBalances) Refresh(context.Context, domain.Scope, domain.ID) (balance.Started, error) {
-	return balance.Started{}, f.err
+func (f *fakeBalances) Refresh(context.Context, domain.Scope, domain.ID) (jobs.Started, error) {
+	return jobs.Started{}, f.err
 }
 
 func (f *fakeBalances) RefreshResult(context.Context, domain.Scope, domain.ID) (balance.Callback, error) {

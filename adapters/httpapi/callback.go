@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bankauth/bankauth/core/balance"
 	"github.com/bankauth/bankauth/core/domain"
+	"github.com/bankauth/bankauth/core/jobs"
 	"github.com/bankauth/bankauth/core/okra"
 )
 
@@ -73,7 +73,7 @@ type authCallbackData struct {
 
 type authCallbackStatus struct {
 	Record  domain.RecordStatus `json:"record"`
-	Process balance.CBProcess   `json:"process"`
+	Process jobs.Process        `json:"process"`
 }
 
 func authCallback(q Reader) CallbackHandler {
@@ -84,7 +84,7 @@ func authCallback(q Reader) CallbackHandler {
 		}
 		out := authCallbackData{
 			Product: "auth", Record: rv.Record.ID, Products: okra.Flags(rv.Record.Products),
-			Status: authCallbackStatus{Record: rv.Record.Status, Process: balance.CBProcess{Completed: true}},
+			Status: authCallbackStatus{Record: rv.Record.Status, Process: jobs.Process{Completed: true}},
 		}
 		if rv.Auth != nil {
 			av, err := q.AuthByRecord(ctx, s, recordID)

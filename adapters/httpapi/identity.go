@@ -9,6 +9,7 @@ import (
 
 	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/identity"
+	"github.com/bankauth/bankauth/core/jobs"
 	"github.com/bankauth/bankauth/core/okra"
 	"github.com/bankauth/bankauth/core/ports"
 	"github.com/bankauth/bankauth/core/reads"
@@ -18,7 +19,7 @@ import (
 type IdentityService interface {
 	Identities(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]reads.Identity, int, error)
 	Identity(ctx context.Context, s domain.Scope, id domain.ID) (reads.Identity, error)
-	Process(ctx context.Context, s domain.Scope, recordID domain.ID) (identity.Started, error)
+	Process(ctx context.Context, s domain.Scope, recordID domain.ID) (jobs.Started, error)
 	Result(ctx context.Context, s domain.Scope, recordID domain.ID) (identity.Callback, error)
 	Match(ctx context.Context, s domain.Scope, req identity.MatchRequest) (map[string]identity.Result, error)
 }

@@ -24,35 +24,29 @@ type jobPayload struct {
 type JobResult struct {
 	Status  string        `json:"status"` // "success" or "failed"
 	Balance *okra.Balance `json:"balance,omitempty"`
-	Error   *JobError     `json:"error,omitempty"`
+	Error   *jobs.Error   `json:"error,omitempty"`
 }
-
-// JobError is why a refresh failed.
-type JobError = jobs.Error
-
-// Started is the answer to a refresh: where to find its result.
-type Started = jobs.Started
 
 // Refresh queues a live pull of an account's balance as a durable job and
 // answers at once with the callback URL. A refresh of the same account
 // that is still queued is answered with the same callback.
-func (s *Service) Refresh(ctx context.Context, scope domain.Scope, accountID domain.ID) (Started, error) {
+func (s *Service) Refresh(ctx context.Context, scope domain.Scope, accountID domain.ID) (jobs.Started, error) {
 	t, err := s.target(ctx, scope, accountID)
 	if err != nil {
-		return Started{}, err
+		return jobs.Started{}, err
 	}
 	payload, err := json.Marshal(jobPayload{AccountID: t.account.ID})
 	if err != nil {
-		return Started{}, fmt.Errorf("encode the refresh of account %s: %w", t.account.ID, err)
+		return jobs.Started{}, fmt.Errorf("encode the refresh of account %s: %w", t.account.ID, err)
 	}
 	sameAccount := func(queued domain.Job) bool {
 		var p jobPayload
 		return json.Unmarshal(queued.Payload, &p) == nil && p.AccountID == t.account.ID
 	}
 	if err := s.queue.Add(ctx, scope, t.record.ID, payload, sameAccount); err != nil {
-		return Started{}, fmt.Errorf("queue the balance refresh of account %s: %w", t.account.ID, err)
+		return jobs.Started{}, fmt.Errorf("queue the balance refresh of account %s: %w", t.account.ID, err)
 	}
-	return Started{CallbackURL: s.CallbackURL(scope.Env, t.record.ID), Record: t.record.ID, Method: domain.MethodBalance}, nil
+	return jobs.Started{CallbackURL: s.CallbackURL(scope.Env, t.record.ID), Record: t.record.ID, Method: domain.MethodBalance}, nil
 }
 
 // Notify nudges the refresh worker to look for due jobs now. It never
@@ -71,15 +65,9 @@ type Callback struct {
 	Product  string            `json:"product"`
 	Record   string            `json:"record"`
 	Products okra.ProductFlags `json:"products"`
-	Status   CBStatus          `json:"status"`
-	Error    *JobError         `json:"error,omitempty"`
+	Status   jobs.Status       `json:"status"`
+	Error    *jobs.Error       `json:"error,omitempty"`
 }
-
-// CBStatus says where the record and its latest refresh stand.
-type CBStatus = jobs.Status
-
-// CBProcess is Okra's running/completed pair.
-type CBProcess = jobs.Process
 
 // RefreshResult answers GET callback?record=…&method=BALANCE: the latest
 // refresh's balance, and the latest stored balance of every connected

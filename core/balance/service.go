@@ -29,7 +29,7 @@ type Config struct {
 	PublicURL string
 	Origin    func() string
 	// Worker tunes the refresh worker.
-	Worker WorkerConfig
+	Worker jobs.Config
 }
 
 func (c Config) withDefaults() Config {

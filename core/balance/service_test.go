@@ -421,7 +421,7 @@ func TestRefreshLifecycle(t *testing.T) {
 // BALANCE failed event. A non-retryable failure fails at once.
 func TestRefreshRetries(t *testing.T) {
 	t.Run("retryable", func(t *testing.T) {
-		d := newDesk(t, Config{Worker: WorkerConfig{MaxAttempts: 2}})
+		d := newDesk(t, Config{Worker: jobs.Config{MaxAttempts: 2}})
 		w := NewWorker(d.svc)
 		d.bank.answer = func([]string) (domain.BankBalances, error) {
 			return domain.BankBalances{}, &domain.Error{Kind: domain.KindTimeout, Message: "slow"}

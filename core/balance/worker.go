@@ -6,9 +6,6 @@ import (
 	"github.com/bankauth/bankauth/core/jobs"
 )
 
-// WorkerConfig tunes the refresh worker.
-type WorkerConfig = jobs.Config
-
 // Worker runs queued balance refreshes, each claimed by one instance at a
 // time; a type of its own, so that the app's wiring and its shutdown logs
 // tell it from the other job workers.

@@ -18,29 +18,23 @@ import (
 // identity itself (the job table is not sealed; the identity is read from
 // its sealed row).
 type JobResult struct {
-	Status  string    `json:"status"` // "success" or "failed"
-	Changed []string  `json:"changed,omitempty"`
-	Error   *JobError `json:"error,omitempty"`
+	Status  string      `json:"status"` // "success" or "failed"
+	Changed []string    `json:"changed,omitempty"`
+	Error   *jobs.Error `json:"error,omitempty"`
 }
-
-// JobError is why a refresh failed.
-type JobError = jobs.Error
-
-// Started is the answer to identity/process: where to find its result.
-type Started = jobs.Started
 
 // Process queues a pull of a record's identity as a durable job and
 // answers at once with the callback URL. A refresh of the record that is
 // still queued is answered with the same callback.
-func (s *Service) Process(ctx context.Context, scope domain.Scope, recordID domain.ID) (Started, error) {
+func (s *Service) Process(ctx context.Context, scope domain.Scope, recordID domain.ID) (jobs.Started, error) {
 	rec, err := s.record(ctx, scope, recordID)
 	if err != nil {
-		return Started{}, err
+		return jobs.Started{}, err
 	}
 	if err := s.queue.Add(ctx, scope, rec.ID, []byte(`{}`), nil); err != nil {
-		return Started{}, fmt.Errorf("queue the identity refresh: %w", err)
+		return jobs.Started{}, fmt.Errorf("queue the identity refresh: %w", err)
 	}
-	return Started{CallbackURL: s.CallbackURL(scope.Env, rec.ID), Record: rec.ID, Method: domain.MethodIdentity}, nil
+	return jobs.Started{CallbackURL: s.CallbackURL(scope.Env, rec.ID), Record: rec.ID, Method: domain.MethodIdentity}, nil
 }
 
 func (s *Service) record(ctx context.Context, scope domain.Scope, recordID domain.ID) (domain.Record, error) {
@@ -74,16 +68,10 @@ type Callback struct {
 	Product  string         `json:"product"`
 	Record   string         `json:"record"`
 	Products []string       `json:"products"`
-	Status   CBStatus       `json:"status"`
+	Status   jobs.Status    `json:"status"`
 	History  []Change       `json:"history"`
-	Error    *JobError      `json:"error,omitempty"`
+	Error    *jobs.Error    `json:"error,omitempty"`
 }
-
-// CBStatus says where the record and its latest refresh stand.
-type CBStatus = jobs.Status
-
-// CBProcess is Okra's running/completed pair.
-type CBProcess = jobs.Process
 
 // Change is when the identity changed, and which fields.
 type Change struct {

@@ -26,7 +26,7 @@ type Config struct {
 	// instead each time.
 	PublicURL string
 	Origin    func() string
-	Worker    WorkerConfig
+	Worker    jobs.Config
 }
 
 // Notifier is ports.Notifier, named here for the service's Deps.
