@@ -335,15 +335,22 @@ func listOf[D any](ctx context.Context, r *repos, spec listSpec, cols string, rs
 	return listJoined(ctx, r, spec, "", cols, rs, s, f)
 }
 
-// listJoined is listOf with join after the page's table (not the count's),
-// for columns another table brings to each row; cols must then be
-// qualified.
+// listJoined is listOf with join applied to the page's rows (not the
+// count's), for columns another table brings to each row; cols must then
+// be qualified. The page is cut before the join, so the join costs a
+// lookup per row of the page whatever plan the database picks (planned
+// with the join inside, PostgreSQL may hash-join the whole tenant and
+// sort it to keep 100 rows).
 func listJoined[D any](ctx context.Context, r *repos, spec listSpec, join, cols string, rs rowScan[D], s domain.Scope, f domain.ListFilter) ([]D, int, error) {
 	cond, args := spec.where(s, f)
 	count := "SELECT COUNT(*) FROM " + spec.table + cond
 	p := f.Page.Normalize()
-	query := "SELECT (" + count + ") AS total_docs, " + cols + " FROM " + spec.table + join + cond +
-		" ORDER BY " + spec.table + ".created_at DESC, " + spec.table + ".id DESC LIMIT ? OFFSET ?"
+	order := " ORDER BY " + spec.table + ".created_at DESC, " + spec.table + ".id DESC"
+	query := "SELECT (" + count + ") AS total_docs, " + cols + " FROM " + spec.table + cond + order + " LIMIT ? OFFSET ?"
+	if join != "" {
+		query = "SELECT " + spec.table + ".total_docs, " + cols + " FROM (SELECT (" + count + ") AS total_docs, " + spec.table + ".* FROM " +
+			spec.table + cond + order + " LIMIT ? OFFSET ?) " + spec.table + join + order
+	}
 	pageArgs := append(append(append(make([]any, 0, 2*len(args)+2), args...), args...), p.Limit, p.Offset())
 	rows, total, err := scanRows(ctx, r, spec.what, query, p.Limit, rs, true, pageArgs...)
 	if err != nil || len(rows) > 0 || p.Offset() == 0 {

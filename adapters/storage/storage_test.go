@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bankauth/bankauth/adapters/storage"
 	"github.com/bankauth/bankauth/adapters/storage/storagetest"
+	"github.com/bankauth/bankauth/core/domain"
 	"github.com/bankauth/bankauth/core/ports"
 )
 
@@ -106,4 +108,31 @@ func TestOpenURLs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAnalyze: Analyze leaves the planner statistics of what was loaded
+// behind, on both databases.
+func TestAnalyze(t *testing.T) {
+	storagetest.ForEachDialect(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		c := domain.Company{ID: domain.NewID(), Name: "Stats Co", DuplicatePolicy: domain.DuplicateAllow, CreatedAt: now, UpdatedAt: now}
+		if err := s.Companies().Create(ctx, c); err != nil {
+			t.Fatalf("create company: %v", err)
+		}
+		if err := s.Analyze(ctx); err != nil {
+			t.Fatalf("analyze: %v", err)
+		}
+		query := "SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'companies'"
+		if s.Dialect() == "postgres" {
+			query = "SELECT COUNT(*) FROM pg_class WHERE relname = 'companies' AND reltuples >= 1"
+		}
+		var n int
+		if err := s.DB().GetContext(ctx, &n, query); err != nil {
+			t.Fatalf("read statistics: %v", err)
+		}
+		if n == 0 {
+			t.Fatalf("no statistics for companies after Analyze (%s)", query)
+		}
+	})
 }

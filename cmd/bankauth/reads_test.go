@@ -197,6 +197,9 @@ func readsServer(t testing.TB, dbConfig func(testing.TB) storage.Config, singles
 	ts := startServer(t, dbConfig(t), nil)
 	keys := ts.newCompany("Reads Co")
 	d := seedReads(t, ts.Store, domain.Scope{CompanyID: keys.Company.ID, Env: domain.EnvSandbox}, singles)
+	if err := ts.Store.Analyze(context.Background()); err != nil {
+		t.Fatalf("analyze the seeded database: %v", err)
+	}
 	return ts, keys.Sandbox.SecretKey, d
 }
 
