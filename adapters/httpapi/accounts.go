@@ -19,7 +19,7 @@ var needName = func(b listBody, f *domain.ListFilter) error {
 // AccountRoutes are the Okra account routes.
 func AccountRoutes(q Reader) Routes {
 	accountList := func(need func(listBody, *domain.ListFilter) error) http.HandlerFunc {
-		return listHandler("accounts", "Accounts retrieved successfully", need, q.Accounts, okra.PresentAccount)
+		return okraListHandler("accounts", "Accounts retrieved successfully", need, q.Accounts, okra.PresentAccount)
 	}
 	get := func(ctx context.Context, s domain.Scope, id domain.ID) (okra.Account, error) {
 		v, err := q.Account(ctx, s, id)

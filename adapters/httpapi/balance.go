@@ -32,7 +32,7 @@ var needAccountID = needID("account_id", func(b listBody) string {
 }, func(f *domain.ListFilter, v string) { f.AccountID = v })
 
 func balanceList(b BalanceService, need func(listBody, *domain.ListFilter) error) http.HandlerFunc {
-	return listHandler("balance", "Balance retrieved successfully", need, b.Balances, okra.PresentBalance)
+	return okraListHandler("balance", "Balance retrieved successfully", need, b.Balances, okra.PresentBalance)
 }
 
 // checkBody is balance/check's body. Fields are decoded raw so a wrong

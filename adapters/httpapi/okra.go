@@ -90,6 +90,26 @@ type listBody struct {
 // and answers with the collection under key.
 func listHandler[T any, V any](key, message string, need func(listBody, *domain.ListFilter) error,
 	list func(context.Context, domain.Scope, domain.ListFilter) ([]T, int, error), present func(T) V) http.HandlerFunc {
+	return listWith(key, message, need, list, func(items []T) any {
+		out := make([]V, 0, len(items))
+		for _, it := range items {
+			out = append(out, present(it))
+		}
+		return out
+	})
+}
+
+// okraListHandler is listHandler for Okra's objects, which write their own
+// JSON: each row is presented as the body is written.
+func okraListHandler[T any, V okra.Appender](key, message string, need func(listBody, *domain.ListFilter) error,
+	list func(context.Context, domain.Scope, domain.ListFilter) ([]T, int, error), present func(T) V) http.HandlerFunc {
+	return listWith(key, message, need, list, func(items []T) any { return presentedList[T, V]{items, present} })
+}
+
+// listWith is the list handler with shape turning a page into what is
+// answered under key.
+func listWith[T any](key, message string, need func(listBody, *domain.ListFilter) error,
+	list func(context.Context, domain.Scope, domain.ListFilter) ([]T, int, error), shape func([]T) any) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var body listBody
 		if err := decodeBody(r, &body); err != nil {
@@ -114,11 +134,7 @@ func listHandler[T any, V any](key, message string, need func(listBody, *domain.
 			writeError(w, r, err)
 			return
 		}
-		out := make([]V, 0, len(items))
-		for _, it := range items {
-			out = append(out, present(it))
-		}
-		ok(w, message, map[string]any{"pagination": domain.NewPageInfo(page, total), key: out})
+		ok(w, message, map[string]any{"pagination": domain.NewPageInfo(page, total), key: shape(items)})
 	}
 }
 
@@ -211,7 +227,7 @@ func getByIDWith[V any](field string, get func(context.Context, domain.Scope, do
 // accounts.
 func OkraRoutes(q Reader) Routes {
 	authList := func(need func(listBody, *domain.ListFilter) error) http.HandlerFunc {
-		return listHandler("auths", "Auth retrieved successfully", need, q.Auths, okra.PresentAuth)
+		return okraListHandler("auths", "Auth retrieved successfully", need, q.Auths, okra.PresentAuth)
 	}
 	getAuth := func(ctx context.Context, s domain.Scope, id domain.ID) (okra.Auth, error) {
 		v, err := q.Auth(ctx, s, id)
@@ -235,9 +251,9 @@ func OkraRoutes(q Reader) Routes {
 		{Method: http.MethodPost, Path: "auth/getByCustomerDate", Access: SecretKey, Tag: "auth", Summary: "Auths of a customer between two dates.", Request: "CustomerDatePageRequest", Response: "AuthList",
 			Handler: authList(both(needCustomer, needDates))},
 		{Method: http.MethodPost, Path: "customers/list", Access: SecretKey, Tag: "customers", Summary: "List customers.", Request: "PageRequest", Response: "CustomerList",
-			Handler: listHandler("customers", "Customers retrieved successfully", nil, q.Customers, okra.PresentCustomer)},
+			Handler: okraListHandler("customers", "Customers retrieved successfully", nil, q.Customers, okra.PresentCustomer)},
 		{Method: http.MethodPost, Path: "records/list", Access: SecretKey, Tag: "records", Summary: "List records.", Request: "PageRequest", Response: "RecordList",
-			Handler: listHandler("records", "Records retrieved successfully", nil, q.Records, okra.PresentRecord)},
+			Handler: okraListHandler("records", "Records retrieved successfully", nil, q.Records, okra.PresentRecord)},
 		{Method: http.MethodPost, Path: "products/records/get", Access: SecretKey, Tag: "records", Summary: "One record by record_id, in Okra's shape: records is the object and pagination null.", Request: "RecordIDRequest", Response: "RecordOne",
 			Handler: getObject("record_id", "records", "Record retrieved successfully", getRecord)},
 	}

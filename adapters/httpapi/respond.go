@@ -49,7 +49,10 @@ func writeBody(w http.ResponseWriter, status int, fill func(*bytes.Buffer) error
 		// Only our own types are marshalled here; a failure is a bug.
 		status = http.StatusInternalServerError
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	// A length instead of chunks: the body is whole before it is sent.
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
@@ -134,8 +137,44 @@ func appendOkra(dst []byte, v any) (out []byte, fast bool) {
 		return appendAll(dst, v), true
 	case okra.Appender:
 		return v.AppendJSON(dst), true
+	case lazyList:
+		return v.appendJSON(dst), true
 	}
 	return dst, false
+}
+
+// lazyList is a list that is presented as it is written.
+type lazyList interface {
+	appendJSON(dst []byte) []byte
+}
+
+// presentedList is a page of items that present shapes for the wire one
+// at a time while the body is written: a page of 100 is not held twice,
+// once as views and once as Okra's objects. It writes what json.Marshal
+// writes of the presented slice.
+type presentedList[T any, V okra.Appender] struct {
+	items   []T
+	present func(T) V
+}
+
+func (l presentedList[T, V]) appendJSON(dst []byte) []byte {
+	dst = append(dst, '[')
+	for i, it := range l.items {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = l.present(it).AppendJSON(dst)
+	}
+	return append(dst, ']')
+}
+
+// MarshalJSON is encoding/json's way to the same bytes.
+func (l presentedList[T, V]) MarshalJSON() ([]byte, error) {
+	out := make([]V, 0, len(l.items))
+	for _, it := range l.items {
+		out = append(out, l.present(it))
+	}
+	return json.Marshal(out)
 }
 
 // appendAll appends a JSON array of vs (null for a nil slice, as

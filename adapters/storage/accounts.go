@@ -100,13 +100,28 @@ func (r accountRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilt
 	return listOf(ctx, r.r, accountList, accountScopedCols, w.scanIn(s), s, f)
 }
 
-// accountsNamed is how a page of accounts brings its customers' names.
-var accountsNamed = newNamedPage("accounts", accountScopedCols)
+// accountShownCols are what an account's answer shows of it: not the
+// connector's reference, which stays inside (balance pulls read it by id).
+const accountShownCols = "id, record_id, customer_id, bank_id, nuban, name, account_type, currency, connected, created_at, updated_at"
 
-// ListWithCustomers is List with the customers the page refers to.
+// scanShown reads rows of accountShownCols, which carry s's company and env.
+func (w *accountRow) scanShown(s domain.Scope) rowScan[domain.Account] {
+	w.CompanyID, w.Env = s.CompanyID, string(s.Env)
+	return rowScan[domain.Account]{
+		dest: []any{&w.ID, &w.RecordID, &w.CustomerID, &w.BankID, &w.NUBAN, &w.Name, &w.Type, &w.Currency, &w.Connected,
+			&w.CreatedAt, &w.UpdatedAt},
+		take: func() domain.Account { return w.domain() },
+	}
+}
+
+// accountsNamed is how a page of accounts brings its customers' names.
+var accountsNamed = newNamedPage("accounts", accountShownCols)
+
+// ListWithCustomers is List with the customers the page refers to, and
+// without the accounts' connector references.
 func (r accountRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, []domain.Customer, int, error) {
 	var w accountRow
-	return listNamed(ctx, r.r, accountsNamed, accountList, w.scanIn(s), func(x domain.Account) domain.ID { return x.CustomerID }, s, f)
+	return listNamed(ctx, r.r, accountsNamed, accountList, w.scanShown(s), func(x domain.Account) domain.ID { return x.CustomerID }, s, f)
 }
 
 func (r accountRepo) ListByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) ([]domain.Account, error) {

@@ -148,7 +148,7 @@ func (s *Service) runRefresh(ctx context.Context, j domain.Job) (events.Event, j
 	if err != nil {
 		return ev, nil, err
 	}
-	obj := okra.PresentBalance(reads.Balance{Balance: b, Account: t.account, Bank: t.bank, Customer: t.customer, Source: domain.SourceLive})
+	obj := okra.PresentBalance(reads.Balance{Balance: b, Account: t.account, Bank: &t.bank, Customer: &t.customer, Source: domain.SourceLive})
 	return ev, func(_ context.Context, _ ports.Repos, ev *events.Event) (any, error) {
 		ev.Code, ev.Balance = domain.CodeBalanceSuccess, obj
 		return JobResult{Status: "success", Balance: &obj}, nil

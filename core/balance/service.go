@@ -141,7 +141,7 @@ func (s *Service) Check(ctx context.Context, scope domain.Scope, req CheckReques
 	if err != nil {
 		return CheckResult{}, err
 	}
-	res := CheckResult{View: reads.Balance{Balance: b, Account: t.account, Bank: t.bank, Customer: t.customer, Source: source}}
+	res := CheckResult{View: reads.Balance{Balance: b, Account: t.account, Bank: &t.bank, Customer: &t.customer, Source: source}}
 	if req.Amount != nil {
 		if req.Currency != "" && !strings.EqualFold(req.Currency, b.Currency) {
 			return CheckResult{}, domain.Invalid("currency", fmt.Sprintf("is %s but the account holds %s; amounts are compared only in the same currency", strings.ToUpper(req.Currency), b.Currency))

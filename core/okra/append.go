@@ -135,10 +135,8 @@ func (o *obj) strs(k string, v []string) {
 	o.b = append(o.b, ']')
 }
 
-func (o *obj) value(k string, v Appender) {
-	o.key(k)
-	o.b = v.AppendJSON(o.b)
-}
+// A nested object is written as o.key(k) then o.b = v.AppendJSON(o.b):
+// passing v as an Appender would box it on the heap, twice per row.
 
 func (o *obj) close() []byte { return append(o.b, '}') }
 
@@ -180,7 +178,8 @@ func (r AccountRef) AppendJSON(dst []byte) []byte {
 	o.str("nuban", r.NUBAN)
 	o.str("name", r.Name)
 	o.str("type", r.Type)
-	o.value("bank", r.Bank)
+	o.key("bank")
+	o.b = r.Bank.AppendJSON(o.b)
 	return o.close()
 }
 
@@ -191,8 +190,10 @@ func (a Auth) AppendJSON(dst []byte) []byte {
 	o.str("_id", a.MongoID)
 	o.boolean("validated", a.Validated)
 	o.strOmitEmpty("validation_note", a.ValidationNote)
-	o.value("bank", a.Bank)
-	o.value("customer", a.Customer)
+	o.key("bank")
+	o.b = a.Bank.AppendJSON(o.b)
+	o.key("customer")
+	o.b = a.Customer.AppendJSON(o.b)
 	o.str("record", a.Record)
 	o.str("owner", a.Owner)
 	o.str("env", string(a.Env))
@@ -227,8 +228,10 @@ func (r Record) fields(o *obj) {
 	o.str("_id", r.MongoID)
 	o.str("status", string(r.Status))
 	o.str("method", r.Method)
-	o.value("bank", r.Bank)
-	o.value("customer", r.Customer)
+	o.key("bank")
+	o.b = r.Bank.AppendJSON(o.b)
+	o.key("customer")
+	o.b = r.Customer.AppendJSON(o.b)
 	o.str("owner", r.Owner)
 	o.str("env", string(r.Env))
 	o.strs("products", r.Products)
@@ -248,7 +251,8 @@ func (r Record) fields(o *obj) {
 func (d RecordDetail) AppendJSON(dst []byte) []byte {
 	o := openObj(dst)
 	d.Record.fields(&o)
-	o.value("usedProduct", d.UsedProduct)
+	o.key("usedProduct")
+	o.b = d.UsedProduct.AppendJSON(o.b)
 	return o.close()
 }
 
@@ -284,8 +288,10 @@ func (a Account) AppendJSON(dst []byte) []byte {
 	o.str("type", a.Type)
 	o.str("currency", a.Currency)
 	o.boolean("connected", a.Connected)
-	o.value("customer", a.Customer)
-	o.value("bank", a.Bank)
+	o.key("customer")
+	o.b = a.Customer.AppendJSON(o.b)
+	o.key("bank")
+	o.b = a.Bank.AppendJSON(o.b)
 	o.str("record", a.Record)
 	o.str("owner", a.Owner)
 	o.str("env", string(a.Env))
@@ -304,9 +310,11 @@ func (b Balance) AppendJSON(dst []byte) []byte {
 	o.key("ledger_balance")
 	o.b = append(o.b, b.Ledger.Major()...)
 	o.str("currency", b.Currency)
-	o.value("account", b.Account)
+	o.key("account")
+	o.b = b.Account.AppendJSON(o.b)
 	o.boolean("connected", b.Connected)
-	o.value("customer", b.Customer)
+	o.key("customer")
+	o.b = b.Customer.AppendJSON(o.b)
 	o.str("record", b.Record)
 	o.str("owner", b.Owner)
 	o.str("env", string(b.Env))

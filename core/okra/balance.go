@@ -37,8 +37,8 @@ func PresentBalance(v reads.Balance) Balance {
 	// A snapshot is never updated, so it was last updated when taken.
 	return Balance{
 		ID: b.ID, MongoID: b.ID, Available: b.Available, Ledger: b.Ledger, Currency: b.Currency,
-		Account: PresentAccountRef(v.Account, v.Bank), Connected: v.Account.Connected,
-		Customer: PresentCustomerRef(v.Customer), Record: b.RecordID, Owner: b.CompanyID, Env: b.Env,
+		Account: PresentAccountRef(v.Account, deref(v.Bank)), Connected: v.Account.Connected,
+		Customer: PresentCustomerRef(deref(v.Customer)), Record: b.RecordID, Owner: b.CompanyID, Env: b.Env,
 		CreatedAt: Time(b.CreatedAt), LastUpdated: Time(b.CreatedAt), AsOf: Time(b.AsOf), Source: source,
 	}
 }

@@ -29,7 +29,7 @@ func PresentAuth(v reads.Auth) Auth {
 	a := v.Auth
 	return Auth{
 		ID: a.ID, MongoID: a.ID, Validated: a.Validated, ValidationNote: a.ValidationNote,
-		Bank: PresentBankRefWithStatus(v.Bank), Customer: PresentCustomerRef(v.Customer),
+		Bank: PresentBankRefWithStatus(deref(v.Bank)), Customer: PresentCustomerRef(deref(v.Customer)),
 		Record: a.RecordID, Owner: a.CompanyID, Env: a.Env, Accounts: orEmpty(a.AccountIDs),
 		CreatedAt: Time(a.CreatedAt), LastUpdated: Time(a.UpdatedAt),
 	}
@@ -74,8 +74,8 @@ type Record struct {
 func PresentRecord(v reads.Record) Record {
 	r := v.Record
 	out := Record{
-		ID: r.ID, MongoID: r.ID, Status: r.Status, Method: string(r.Method), Bank: PresentBankRefWithStatus(v.Bank),
-		Customer: PresentCustomerRef(v.Customer), Owner: r.CompanyID, Env: r.Env,
+		ID: r.ID, MongoID: r.ID, Status: r.Status, Method: string(r.Method), Bank: PresentBankRefWithStatus(deref(v.Bank)),
+		Customer: PresentCustomerRef(deref(v.Customer)), Owner: r.CompanyID, Env: r.Env,
 		Products: orEmpty(r.Products), Accounts: []string{}, CreatedAt: Time(r.CreatedAt), LastUpdated: Time(r.UpdatedAt),
 	}
 	for _, a := range v.Accounts {
@@ -123,6 +123,6 @@ type Account struct {
 func PresentAccount(v reads.Account) Account {
 	a := v.Account
 	return Account{ID: a.ID, MongoID: a.ID, Name: a.Name, NUBAN: a.NUBAN, Type: a.Type, Currency: a.Currency,
-		Connected: a.Connected, Customer: PresentCustomerRef(v.Customer), Bank: PresentBankRefWithStatus(v.Bank),
+		Connected: a.Connected, Customer: PresentCustomerRef(deref(v.Customer)), Bank: PresentBankRefWithStatus(deref(v.Bank)),
 		Record: a.RecordID, Owner: a.CompanyID, Env: a.Env, CreatedAt: Time(a.CreatedAt), LastUpdated: Time(a.UpdatedAt)}
 }

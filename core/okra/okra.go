@@ -150,3 +150,13 @@ func orNull(s string) *string {
 	}
 	return &s
 }
+
+// deref is *p, or the zero value for nil: a view's bank and customer are
+// the answer's shared copies, and a view built by hand may leave them out.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}

@@ -146,9 +146,10 @@ type AccountRepo interface {
 	// ListByRecords returns the accounts of several records in one query,
 	// each record's newest first as ListByRecord orders them.
 	ListByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Account, error)
-	// ListWithCustomers is List with the customers the page refers to,
-	// one each, as references: only their id, scope and name are set (a
-	// missing one has an empty name).
+	// ListWithCustomers is List as the account routes show it, with the
+	// customers the page refers to, one each, as references: only their
+	// id, scope and name are set (a missing one has an empty name). The
+	// accounts come without their ConnectorRef, which no answer shows.
 	ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, []domain.Customer, int, error)
 	// IDsByRecords is ListByRecords with only the accounts' ids, records
 	// and scope set, in one query.

@@ -128,10 +128,10 @@ func TestPopulatorKnown(t *testing.T) {
 	// An id no store holds: only the seeded reference can answer it.
 	brought := domain.Customer{ID: domain.NewID(), CompanyID: w.scope.CompanyID, Env: w.scope.Env, Name: "Brought Along"}
 	p.Known([]domain.Customer{brought, {ID: full.ID, Name: "A Reference"}})
-	if c, err := p.Customer(w.ctx, brought.ID); err != nil || c != brought {
+	if c, err := p.Customer(w.ctx, brought.ID); err != nil || *c != brought {
 		t.Fatalf("a brought customer: %+v %v, want %+v", c, err, brought)
 	}
-	if c, err := p.Customer(w.ctx, full.ID); err != nil || c != full {
+	if c, err := p.Customer(w.ctx, full.ID); err != nil || *c != *full {
 		t.Fatalf("a loaded customer after Known: %+v %v, want %+v", c, err, full)
 	}
 }

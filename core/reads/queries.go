@@ -24,15 +24,15 @@ func NewQueries(store ports.Store) *Queries { return &Queries{store: store} }
 type Populator struct {
 	r         ports.Repos
 	s         domain.Scope
-	banks     map[domain.ID]domain.Bank
-	customers map[domain.ID]domain.Customer
-	accounts  map[domain.ID]domain.Account
+	banks     map[domain.ID]*domain.Bank
+	customers map[domain.ID]*domain.Customer
+	accounts  map[domain.ID]*domain.Account
 }
 
 // NewPopulator starts an answer's cache within a scope.
 func NewPopulator(r ports.Repos, s domain.Scope) *Populator {
-	return &Populator{r: r, s: s, banks: map[domain.ID]domain.Bank{},
-		customers: map[domain.ID]domain.Customer{}, accounts: map[domain.ID]domain.Account{}}
+	return &Populator{r: r, s: s, banks: map[domain.ID]*domain.Bank{},
+		customers: map[domain.ID]*domain.Customer{}, accounts: map[domain.ID]*domain.Account{}}
 }
 
 // Refs names the objects an answer refers to.
@@ -58,7 +58,7 @@ func (p *Populator) Prefetch(ctx context.Context, refs Refs) error {
 		if err != nil {
 			return fmt.Errorf("load %d accounts: %w", len(ids), err)
 		}
-		fill(p.accounts, ids, found, func(a domain.Account) domain.ID { return a.ID }, func(id domain.ID) domain.Account { return domain.Account{ID: id} })
+		fill(p.accounts, ids, found, func(a *domain.Account) domain.ID { return a.ID }, func(id domain.ID) *domain.Account { return &domain.Account{ID: id} })
 		for _, a := range found {
 			if a.BankID != "" {
 				refs.Banks = append(refs.Banks, a.BankID)
@@ -70,14 +70,14 @@ func (p *Populator) Prefetch(ctx context.Context, refs Refs) error {
 		if err != nil {
 			return fmt.Errorf("load %d banks: %w", len(ids), err)
 		}
-		fill(p.banks, ids, found, func(b domain.Bank) domain.ID { return b.ID }, func(id domain.ID) domain.Bank { return domain.Bank{ID: id} })
+		fill(p.banks, ids, found, func(b *domain.Bank) domain.ID { return b.ID }, func(id domain.ID) *domain.Bank { return &domain.Bank{ID: id} })
 	}
 	if ids := missing(p.customers, refs.Customers); len(ids) > 0 {
 		found, err := p.r.Customers().GetMany(ctx, p.s, ids)
 		if err != nil {
 			return fmt.Errorf("load %d customers: %w", len(ids), err)
 		}
-		fill(p.customers, ids, found, func(c domain.Customer) domain.ID { return c.ID }, func(id domain.ID) domain.Customer { return domain.Customer{ID: id} })
+		fill(p.customers, ids, found, func(c *domain.Customer) domain.ID { return c.ID }, func(id domain.ID) *domain.Customer { return &domain.Customer{ID: id} })
 	}
 	return nil
 }
@@ -88,13 +88,13 @@ func (p *Populator) Prefetch(ctx context.Context, refs Refs) error {
 func (p *Populator) Known(customers []domain.Customer) {
 	if len(customers) > len(p.customers) {
 		// Sized once: growing a page's worth entry by entry costs more.
-		m := make(map[domain.ID]domain.Customer, len(customers)+len(p.customers))
+		m := make(map[domain.ID]*domain.Customer, len(customers)+len(p.customers))
 		maps.Copy(m, p.customers)
 		p.customers = m
 	}
-	for _, c := range customers {
-		if _, ok := p.customers[c.ID]; !ok {
-			p.customers[c.ID] = c
+	for i := range customers {
+		if _, ok := p.customers[customers[i].ID]; !ok {
+			p.customers[customers[i].ID] = &customers[i]
 		}
 	}
 }
@@ -113,9 +113,9 @@ func missing[T any](m map[domain.ID]T, want []domain.ID) []domain.ID {
 }
 
 // fill caches found and a stub for every id of asked not among them.
-func fill[T any](m map[domain.ID]T, asked []domain.ID, found []T, id func(T) domain.ID, stub func(domain.ID) T) {
-	for _, v := range found {
-		m[id(v)] = v
+func fill[T any](m map[domain.ID]*T, asked []domain.ID, found []T, id func(*T) domain.ID, stub func(domain.ID) *T) {
+	for i := range found {
+		m[id(&found[i])] = &found[i]
 	}
 	for _, a := range asked {
 		if _, ok := m[a]; !ok {
@@ -124,41 +124,49 @@ func fill[T any](m map[domain.ID]T, asked []domain.ID, found []T, id func(T) dom
 	}
 }
 
-// cached returns m[id], loading it with get on a miss.
-func cached[T any](ctx context.Context, m map[domain.ID]T, id domain.ID, what string, get func(context.Context, domain.ID) (T, error), stub func(domain.ID) T) (T, error) {
+// cached returns m[id], loading it with get on a miss. What it returns is
+// the answer's shared copy: views point at it, nobody writes through it.
+func cached[T any](ctx context.Context, m map[domain.ID]*T, id domain.ID, what string, get func(context.Context, domain.ID) (T, error), stub func(domain.ID) *T) (*T, error) {
 	if v, ok := m[id]; ok {
 		return v, nil
 	}
 	v, err := get(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
-		v, err = stub(id), nil
+		m[id] = stub(id)
+		return m[id], nil
 	}
 	if err != nil {
-		return v, fmt.Errorf("load %s %s: %w", what, id, err)
+		return nil, fmt.Errorf("load %s %s: %w", what, id, err)
 	}
-	m[id] = v
-	return v, nil
+	m[id] = &v
+	return &v, nil
 }
 
-// Bank returns a bank.
-func (p *Populator) Bank(ctx context.Context, id domain.ID) (domain.Bank, error) {
-	return cached(ctx, p.banks, id, "bank", p.r.Banks().Get, func(id domain.ID) domain.Bank { return domain.Bank{ID: id} })
+// Bank returns a bank, shared by every view of the answer that names it
+// (a page of 100 auths of three banks holds three banks, not 100).
+func (p *Populator) Bank(ctx context.Context, id domain.ID) (*domain.Bank, error) {
+	return cached(ctx, p.banks, id, "bank", p.r.Banks().Get, func(id domain.ID) *domain.Bank { return &domain.Bank{ID: id} })
 }
 
-// Customer returns a customer of the scope.
-func (p *Populator) Customer(ctx context.Context, id domain.ID) (domain.Customer, error) {
+// Customer returns a customer of the scope, shared as Bank is.
+func (p *Populator) Customer(ctx context.Context, id domain.ID) (*domain.Customer, error) {
 	get := func(ctx context.Context, id domain.ID) (domain.Customer, error) {
 		return p.r.Customers().Get(ctx, p.s, id)
 	}
-	return cached(ctx, p.customers, id, "customer", get, func(id domain.ID) domain.Customer { return domain.Customer{ID: id} })
+	return cached(ctx, p.customers, id, "customer", get, func(id domain.ID) *domain.Customer { return &domain.Customer{ID: id} })
 }
 
-// Account returns an account of the scope.
+// Account returns an account of the scope: a copy, which the caller may
+// change (the account number is masked on its way out).
 func (p *Populator) Account(ctx context.Context, id domain.ID) (domain.Account, error) {
 	get := func(ctx context.Context, id domain.ID) (domain.Account, error) {
 		return p.r.Accounts().Get(ctx, p.s, id)
 	}
-	return cached(ctx, p.accounts, id, "account", get, func(id domain.ID) domain.Account { return domain.Account{ID: id} })
+	a, err := cached(ctx, p.accounts, id, "account", get, func(id domain.ID) *domain.Account { return &domain.Account{ID: id} })
+	if err != nil {
+		return domain.Account{}, err
+	}
+	return *a, nil
 }
 
 // CheckFilter is CheckFilter that keeps what it loaded for the answer.
@@ -168,14 +176,14 @@ func (p *Populator) CheckFilter(ctx context.Context, f domain.ListFilter) error 
 		if err != nil {
 			return fmt.Errorf("filter by customer %s: %w", f.CustomerID, err)
 		}
-		p.customers[c.ID] = c
+		p.customers[c.ID] = &c
 	}
 	if f.AccountID != "" {
 		a, err := p.r.Accounts().Get(ctx, p.s, f.AccountID)
 		if err != nil {
 			return fmt.Errorf("filter by account %s: %w", f.AccountID, err)
 		}
-		p.accounts[a.ID] = a
+		p.accounts[a.ID] = &a
 	}
 	return nil
 }

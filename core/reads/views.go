@@ -11,8 +11,8 @@ import "github.com/bankauth/bankauth/core/domain"
 // customer (the auth itself lists its account ids).
 type Auth struct {
 	Auth     domain.Auth
-	Bank     domain.Bank
-	Customer domain.Customer
+	Bank     *domain.Bank
+	Customer *domain.Customer
 }
 
 // Record is a record with its bank, customer, accounts and auth (nil
@@ -21,8 +21,8 @@ type Auth struct {
 // records and scope: all a list shows of them.
 type Record struct {
 	Record   domain.Record
-	Bank     domain.Bank
-	Customer domain.Customer
+	Bank     *domain.Bank
+	Customer *domain.Customer
 	Accounts []domain.Account
 	Auth     *domain.Auth
 }
@@ -30,8 +30,8 @@ type Record struct {
 // Account is an account with its bank and customer.
 type Account struct {
 	Account  domain.Account
-	Bank     domain.Bank
-	Customer domain.Customer
+	Bank     *domain.Bank
+	Customer *domain.Customer
 }
 
 // Balance is a balance snapshot with its account, the account's bank and
@@ -39,8 +39,8 @@ type Account struct {
 type Balance struct {
 	Balance  domain.Balance
 	Account  domain.Account
-	Bank     domain.Bank
-	Customer domain.Customer
+	Bank     *domain.Bank
+	Customer *domain.Customer
 	// Source is domain.SourceCached or domain.SourceLive.
 	Source string
 }
