@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/bankauth/bankauth/core/domain"
@@ -33,6 +34,11 @@ func TestOKWritesWhatMarshalWrites(t *testing.T) {
 		"okra lists": map[string]any{"accounts": []okra.Account{{Name: "\u2028"}}, "balance": []okra.Balance{{Available: 12345}},
 			"customers": []okra.Customer{{Name: "Ọ̀ṣun"}}, "records": []okra.Record{{Products: []string{"auth"}}}},
 		"okra object": map[string]any{"pagination": nil, "bank": okra.CustomerRef{ID: "c", Name: "\x00"}},
+		// A list presented as it is written, and encoding/json's way to it.
+		"presented list": map[string]any{"pagination": nil, "auths": presentedList[string, okra.Auth]{items: []string{"a<1>", "b&"},
+			present: func(id string) okra.Auth { return okra.Auth{ID: id, Accounts: []string{id}} }}},
+		"presented empty list": map[string]any{"accounts": presentedList[string, okra.Account]{
+			present: func(id string) okra.Account { return okra.Account{ID: id} }}},
 	}
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -48,6 +54,9 @@ func TestOKWritesWhatMarshalWrites(t *testing.T) {
 			ok(rec, "Done <ok> & \"quoted\"", data)
 			if got := rec.Body.String(); got != string(want)+"\n" {
 				t.Fatalf("ok wrote\n%s\nwant\n%s", got, want)
+			}
+			if got := rec.Header().Get("Content-Length"); got != strconv.Itoa(rec.Body.Len()) {
+				t.Fatalf("Content-Length %q for a body of %d bytes", got, rec.Body.Len())
 			}
 			if rec.Code != 200 {
 				t.Fatalf("status %d", rec.Code)
