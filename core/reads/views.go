@@ -7,6 +7,10 @@ package reads
 
 import "github.com/bankauth/bankauth/core/domain"
 
+// A view's Bank and Customer point at its answer's one copy of each (the
+// Populator's): a page of 100 rows of three banks holds three banks. They
+// are read-only; nil, in a view built by hand, shows as the zero value.
+
 // Auth is an auth with what Okra populated around it: its bank and
 // customer (the auth itself lists its account ids).
 type Auth struct {
