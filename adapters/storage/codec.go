@@ -24,7 +24,8 @@ func (t dbTime) Value() (driver.Value, error) {
 	return t.UTC().Truncate(time.Microsecond).Format(timeLayout), nil
 }
 
-// Scan implements sql.Scanner for PostgreSQL's time.Time and SQLite's text.
+// Scan implements sql.Scanner for PostgreSQL's time.Time and epoch
+// (see scanned) and SQLite's text.
 func (t *dbTime) Scan(v any) error {
 	switch x := v.(type) {
 	case time.Time:
@@ -32,6 +33,10 @@ func (t *dbTime) Scan(v any) error {
 	case string:
 		return t.parse(x)
 	case []byte:
+		if e, ok := parseEpoch(x); ok {
+			t.Time = e
+			return nil
+		}
 		return t.parse(string(x))
 	case nil:
 		t.Time = time.Time{}

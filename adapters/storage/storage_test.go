@@ -136,3 +136,60 @@ func TestAnalyze(t *testing.T) {
 		}
 	})
 }
+
+// TestTimeColumns: the columns read as epochs are exactly the schema's
+// timestamptz columns, so a new time column is read the fast way and no
+// other column is wrapped in EXTRACT.
+func TestTimeColumns(t *testing.T) {
+	s := storagetest.OpenPostgres(t)
+	var cols []struct {
+		Table  string `db:"table_name"`
+		Column string `db:"column_name"`
+		Type   string `db:"data_type"`
+	}
+	if err := s.DB().SelectContext(context.Background(), &cols,
+		"SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema()"); err != nil {
+		t.Fatalf("read the schema: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, c := range cols {
+		isTime := c.Type == "timestamp with time zone"
+		if isTime != storage.TimeColumns[c.Column] {
+			t.Errorf("%s.%s is %s, but the epoch reads' list says time=%v", c.Table, c.Column, c.Type, storage.TimeColumns[c.Column])
+		}
+		seen[c.Column] = seen[c.Column] || isTime
+	}
+	for name := range storage.TimeColumns {
+		if !seen[name] {
+			t.Errorf("the epoch reads list %s, which no table has as a time column", name)
+		}
+	}
+}
+
+// TestEpochAgreesWithPostgres: what PostgreSQL writes for EXTRACT(EPOCH
+// FROM t) reads back as t, to the microsecond, across the range of times a
+// row can hold.
+func TestEpochAgreesWithPostgres(t *testing.T) {
+	s := storagetest.OpenPostgres(t)
+	times := []time.Time{
+		{},
+		time.Date(1969, 12, 31, 23, 59, 59, 999999000, time.UTC),
+		time.Unix(0, 0).UTC(),
+		time.Date(2025, 4, 2, 10, 52, 1, 915000000, time.UTC),
+		time.Date(2038, 1, 19, 3, 14, 8, 1000, time.UTC),
+		time.Date(2255, 6, 1, 0, 0, 0, 123456000, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC),
+		time.Now().UTC().Truncate(time.Microsecond),
+	}
+	for _, want := range times {
+		var raw []byte
+		if err := s.DB().QueryRowContext(context.Background(), "SELECT EXTRACT(EPOCH FROM $1::timestamptz)",
+			want.Format("2006-01-02T15:04:05.000000Z")).Scan(&raw); err != nil {
+			t.Fatalf("extract %v: %v", want, err)
+		}
+		got, ok := storage.ParseEpoch(raw)
+		if !ok || !got.Equal(want) {
+			t.Errorf("EXTRACT(EPOCH) of %v is %q, read as %v (%v)", want, raw, got, ok)
+		}
+	}
+}

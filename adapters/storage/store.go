@@ -60,6 +60,11 @@ type Store struct {
 	// ($1 on PostgreSQL), so a hot read does not rebuild it every call.
 	bound  sync.Map
 	nbound atomic.Int64
+	// epochTimes says the row readers ask for times as epochs (scanned);
+	// epochs caches their statement texts so.
+	epochTimes bool
+	epochs     sync.Map
+	nepochs    atomic.Int64
 }
 
 // rebind is query with the driver's placeholders. Statement texts come
@@ -188,6 +193,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{db: db, d: d, stmts: newStmtCache(d.prepare), banks: newBankCache()}
 	s.root = &repos{s: s}
+	if d.name == "postgres" {
+		var version int
+		if err := db.GetContext(ctx, &version, "SELECT current_setting('server_version_num')::int"); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("read the PostgreSQL server version: %w", err)
+		}
+		s.epochTimes = version >= epochMinVersion
+	}
 	if s.provider, err = newProvider(d, db.DB); err != nil {
 		_ = db.Close()
 		return nil, err
