@@ -4,12 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	httpapi "github.com/bankauth/bankauth/adapters/httpapi"
 	"io"
 	"log/slog"
 
 	"go.uber.org/fx"
 
+	httpapi "github.com/bankauth/bankauth/adapters/httpapi"
 	"github.com/bankauth/bankauth/adapters/storage"
 )
 
@@ -30,6 +30,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Anything that still logs through slog's default or the log package
 	// (libraries, a stray call) comes out as JSON through the same handler.
 	slog.SetDefault(logger)
+	tuneCollector(logger)
 	app := fx.New(appOptions(c, logger, stdout))
 	if err := app.Err(); err != nil {
 		return fmt.Errorf("assemble the server: %w", err)
