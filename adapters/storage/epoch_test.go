@@ -21,6 +21,7 @@ func TestEpochSelect(t *testing.T) {
 		{"SELECT 'it''s', revoked_at FROM t", "SELECT 'it''s', EXTRACT(EPOCH FROM revoked_at) FROM t"},
 		{"SELECT created_at_note, name FROM t", "SELECT created_at_note, name FROM t"},
 		{"SELECT now()", "SELECT now()"},
+		{"SELECT created_at FROM a UNION SELECT created_at FROM b", "SELECT created_at FROM a UNION SELECT created_at FROM b"},
 		{"UPDATE t SET created_at = ? RETURNING created_at", "UPDATE t SET created_at = ? RETURNING created_at"},
 	}
 	for _, c := range cases {
