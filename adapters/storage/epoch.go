@@ -51,7 +51,7 @@ func (s *Store) scanned(query string) string {
 // are all it must respect.
 func epochSelect(query string) string {
 	const sel = "SELECT "
-	if !strings.HasPrefix(query, sel) || strings.Contains(query, " UNION ") {
+	if !strings.HasPrefix(query, sel) || strings.Contains(strings.ToUpper(query), "UNION") {
 		// A compound query's lists must agree: left as it is.
 		return query
 	}
@@ -66,7 +66,7 @@ func epochSelect(query string) string {
 			name = name[dot+1:]
 		}
 		if timeColumns[name] {
-			lead := it[:len(it)-len(strings.TrimLeft(it, " "))]
+			lead := it[:len(it)-len(strings.TrimLeft(it, " \n\t\r"))]
 			b.WriteString(lead + "EXTRACT(EPOCH FROM " + strings.TrimSpace(it) + ")")
 			return
 		}
@@ -86,7 +86,7 @@ func epochSelect(query string) string {
 			item(i)
 			b.WriteByte(',')
 			start = i + 1
-		case depth == 0 && strings.HasPrefix(query[i:], " FROM "):
+		case depth == 0 && isBlank(c) && len(query) > i+5 && query[i+1:i+5] == "FROM" && isBlank(query[i+5]):
 			item(i)
 			b.WriteString(query[i:])
 			return b.String()
@@ -94,6 +94,8 @@ func epochSelect(query string) string {
 	}
 	return query // no FROM: nothing read from a table
 }
+
+func isBlank(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
 
 // parseEpoch reads EXTRACT(EPOCH FROM t) of a timestamptz as PostgreSQL
 // writes it: seconds since 1970 with up to six decimals, maybe negative

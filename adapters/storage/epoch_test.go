@@ -22,6 +22,9 @@ func TestEpochSelect(t *testing.T) {
 		{"SELECT created_at_note, name FROM t", "SELECT created_at_note, name FROM t"},
 		{"SELECT now()", "SELECT now()"},
 		{"SELECT created_at FROM a UNION SELECT created_at FROM b", "SELECT created_at FROM a UNION SELECT created_at FROM b"},
+		{"SELECT created_at FROM a\nUNION ALL\nSELECT created_at FROM b", "SELECT created_at FROM a\nUNION ALL\nSELECT created_at FROM b"},
+		{"SELECT id,\n\tcreated_at\nFROM t\nWHERE id = ?", "SELECT id,\n\tEXTRACT(EPOCH FROM created_at)\nFROM t\nWHERE id = ?"},
+		{"SELECT SUBSTRING(name FROM 2), updated_at FROM t", "SELECT SUBSTRING(name FROM 2), EXTRACT(EPOCH FROM updated_at) FROM t"},
 		{"UPDATE t SET created_at = ? RETURNING created_at", "UPDATE t SET created_at = ? RETURNING created_at"},
 	}
 	for _, c := range cases {
