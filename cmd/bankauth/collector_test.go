@@ -6,9 +6,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // TestTuneCollector: with GOGC unset the collector's target becomes
@@ -45,17 +43,7 @@ func TestTuneCollector(t *testing.T) {
 func TestServeLogsCollectorTarget(t *testing.T) {
 	t.Setenv("GOGC", "")
 	p := startProcess(t, "--data-dir", filepath.Join(t.TempDir(), "data"))
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\nstderr:\n%s", err, p.errs.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the process did not exit after SIGTERM")
-	}
+	p.terminate(t)
 	if !strings.Contains(p.errs.String(), `"msg":"garbage collector","gogc":400,"source":"default"`) {
 		t.Fatalf("no collector line in the log:\n%s", p.errs.String())
 	}

@@ -228,14 +228,7 @@ func TestFaultSIGTERMDrainsConnectorCalls(t *testing.T) {
 			t.Errorf("login %d in flight at SIGTERM: %d %s %v (status %v), want 200 accounts", i, a.r.status, a.r.typ, a.r.err, a.step)
 		}
 	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v, want 0\nstderr:\n%s", err, p.errs.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the process did not exit after SIGTERM")
-	}
+	p.waitExit(t)
 	requireGone(t, conns, 2*time.Second)
 }
 

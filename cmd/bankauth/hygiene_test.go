@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -453,17 +452,7 @@ func TestServeLogsOnlyJSON(t *testing.T) {
 	if status, _ := do("POST", "/v2/sandbox/products/auths", key, strings.Repeat(" ", 2<<20)); status != 413 {
 		t.Fatalf("an oversized body: %d", status)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("serve exited with %v\nstderr:\n%s", err, p.errs.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not exit within 30 s of SIGTERM")
-	}
+	p.terminate(t)
 	stderr := p.errs.String()
 	lines := logLines(t, stderr)
 	if len(lines) < 5 {

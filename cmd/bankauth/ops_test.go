@@ -197,6 +197,29 @@ func startProcess(t testing.TB, args ...string) *process {
 	return p
 }
 
+// terminate sends SIGTERM and waits for the process to exit.
+func (p *process) terminate(t testing.TB) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.waitExit(t)
+}
+
+// waitExit waits for the process to end, and fails t if it ends with an
+// error or is still running after 30 s.
+func (p *process) waitExit(t testing.TB) {
+	t.Helper()
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("exit: %v, want 0\nstderr:\n%s", err, p.errs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the process did not exit within 30 s")
+	}
+}
+
 // waitLine reads stdout until a line matches re and returns its first group.
 func (p *process) waitLine(t testing.TB, re *regexp.Regexp) string {
 	t.Helper()
@@ -308,12 +331,5 @@ func TestSIGTERMFinishesRequestsInFlight(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("in-flight request answered %d", res.StatusCode)
 	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("exit: %v\nstderr:\n%s", err, p.errs.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the process did not exit after SIGTERM")
-	}
+	p.waitExit(t)
 }

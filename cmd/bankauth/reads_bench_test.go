@@ -83,16 +83,23 @@ func BenchmarkReadsListPages(b *testing.B) {
 func BenchmarkReadsListPagesProcess(b *testing.B) {
 	for _, target := range storagetest.Configs() {
 		b.Run(target.Name, func(b *testing.B) {
-			db := target.Config(b)
-			if db.DataDir == "" {
-				// The process must find the same key file.
-				db.DataDir = b.TempDir()
-			}
-			_, key, d := readsServer(b, func(testing.TB) storage.Config { return db }, readsSingles)
-			p := startProcess(b, "--data-dir", db.DataDir, "--database-url", db.DatabaseURL, "--rate-limit", "-1", "--log-level", "warn")
+			p, key, d := readsProcess(b, target.Config)
 			benchListPages(b, p.origin, key, d)
 		})
 	}
+}
+
+// readsProcess seeds the read dataset on a new database and serves it
+// from `bankauth serve` in its own process, unthrottled.
+func readsProcess(b *testing.B, dbConfig func(testing.TB) storage.Config) (*process, string, readsData) {
+	db := dbConfig(b)
+	if db.DataDir == "" {
+		// The process must find the same key file.
+		db.DataDir = b.TempDir()
+	}
+	_, key, d := readsServer(b, func(testing.TB) storage.Config { return db }, readsSingles)
+	p := startProcess(b, "--data-dir", db.DataDir, "--database-url", db.DatabaseURL, "--rate-limit", "-1", "--log-level", "warn")
+	return p, key, d
 }
 
 // benchListPages runs BenchmarkReadsListPages' routes against the server
@@ -157,12 +164,7 @@ func BenchmarkReadsPageThroughput(b *testing.B) {
 	const rounds, workers = 5, 8
 	for _, target := range storagetest.Configs() {
 		b.Run(target.Name, func(b *testing.B) {
-			db := target.Config(b)
-			if db.DataDir == "" {
-				db.DataDir = b.TempDir()
-			}
-			_, key, _ := readsServer(b, func(testing.TB) storage.Config { return db }, readsSingles)
-			p := startProcess(b, "--data-dir", db.DataDir, "--database-url", db.DatabaseURL, "--rate-limit", "-1", "--log-level", "warn")
+			p, key, _ := readsProcess(b, target.Config)
 			c := newReadsClient(b, p.origin+"/v2/sandbox/", key)
 			page := func(limit int) func() int {
 				body := []byte(fmt.Sprintf(`{"page":1,"limit":%d}`, limit))
