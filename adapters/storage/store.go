@@ -61,7 +61,7 @@ type Store struct {
 	bound  sync.Map
 	nbound atomic.Int64
 	// epochTimes says the row readers ask for times as epochs (scanned);
-	// epochs caches their statement texts so.
+	// epochs maps each of their statement texts to the one they send.
 	epochTimes bool
 	epochs     sync.Map
 	nepochs    atomic.Int64
