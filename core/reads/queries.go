@@ -191,13 +191,21 @@ func (p *Populator) CheckFilter(ctx context.Context, f domain.ListFilter) error 
 func (p *Populator) auth(ctx context.Context, a domain.Auth) (Auth, error) {
 	v := Auth{Auth: a}
 	var err error
-	if v.Bank, err = p.Bank(ctx, a.BankID); err != nil {
-		return v, err
+	v.Bank, v.Customer, err = p.bankAndCustomer(ctx, a.BankID, a.CustomerID)
+	return v, err
+}
+
+// bankAndCustomer are the bank and customer an object belongs to.
+func (p *Populator) bankAndCustomer(ctx context.Context, bankID, customerID domain.ID) (*domain.Bank, *domain.Customer, error) {
+	b, err := p.Bank(ctx, bankID)
+	if err != nil {
+		return nil, nil, err
 	}
-	if v.Customer, err = p.Customer(ctx, a.CustomerID); err != nil {
-		return v, err
+	c, err := p.Customer(ctx, customerID)
+	if err != nil {
+		return b, nil, err
 	}
-	return v, nil
+	return b, c, nil
 }
 
 // CheckFilter answers not found when a list is filtered by a customer or
@@ -334,10 +342,7 @@ func (q *Queries) recordViews(ctx context.Context, s domain.Scope, list []domain
 	out := make([]Record, 0, len(list))
 	for _, r := range list {
 		v := Record{Record: r, Accounts: byRecord[r.ID], Auth: authOf[r.ID]}
-		if v.Bank, err = p.Bank(ctx, r.BankID); err != nil {
-			return nil, err
-		}
-		if v.Customer, err = p.Customer(ctx, r.CustomerID); err != nil {
+		if v.Bank, v.Customer, err = p.bankAndCustomer(ctx, r.BankID, r.CustomerID); err != nil {
 			return nil, err
 		}
 		out = append(out, v)
@@ -385,13 +390,8 @@ func (q *Queries) Accounts(ctx context.Context, s domain.Scope, f domain.ListFil
 func (p *Populator) account(ctx context.Context, a domain.Account) (Account, error) {
 	v := Account{Account: a}
 	var err error
-	if v.Bank, err = p.Bank(ctx, a.BankID); err != nil {
-		return v, err
-	}
-	if v.Customer, err = p.Customer(ctx, a.CustomerID); err != nil {
-		return v, err
-	}
-	return v, nil
+	v.Bank, v.Customer, err = p.bankAndCustomer(ctx, a.BankID, a.CustomerID)
+	return v, err
 }
 
 // Account returns one account.
