@@ -134,60 +134,41 @@ func (r accountRepo) ListByRecord(ctx context.Context, s domain.Scope, recordID 
 // GetMany returns the accounts of ids in the scope that exist, in no
 // particular order.
 func (r accountRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.ID) ([]domain.Account, error) {
-	ids = uniqueIDs(ids)
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	cond, arg := r.r.s.d.inIDs("id", ids)
 	var w accountRow
-	return scanAll(ctx, r.r, "accounts", "SELECT "+accountScopedCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond,
-		len(ids), w.scanIn(s), s.CompanyID, string(s.Env), arg)
+	return scanByIDs(ctx, r.r, "accounts", "id", ids, 1, w.scanIn(s), s, func(cond string) string {
+		return "SELECT " + accountScopedCols + " FROM accounts WHERE company_id = ? AND env = ? AND " + cond
+	})
 }
 
 // ListByRecords returns the accounts of records, newest first as
 // ListByRecord orders each record's.
 func (r accountRepo) ListByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Account, error) {
-	recordIDs = uniqueIDs(recordIDs)
-	if len(recordIDs) == 0 {
-		return nil, nil
-	}
-	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
 	var w accountRow
-	return scanAll(ctx, r.r, "accounts",
-		"SELECT "+accountScopedCols+" FROM accounts WHERE company_id = ? AND env = ? AND "+cond+" ORDER BY created_at DESC, id DESC",
-		2*len(recordIDs), w.scanIn(s), s.CompanyID, string(s.Env), arg)
+	return scanByIDs(ctx, r.r, "accounts", "record_id", recordIDs, 2, w.scanIn(s), s, func(cond string) string {
+		return "SELECT " + accountScopedCols + " FROM accounts WHERE company_id = ? AND env = ? AND " + cond + " ORDER BY created_at DESC, id DESC"
+	})
 }
 
 // RefsMany loads what a balance shows of its account, and no more: a
 // page of balances reads its accounts' timestamps and ids nobody sees
 // otherwise, and the driver decodes every column it is sent.
 func (r accountRepo) RefsMany(ctx context.Context, s domain.Scope, ids []domain.ID) ([]domain.Account, error) {
-	ids = uniqueIDs(ids)
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	cond, arg := r.r.s.d.inIDs("id", ids)
 	var a domain.Account
 	a.CompanyID, a.Env = s.CompanyID, s.Env
-	return scanAll(ctx, r.r, "accounts",
-		"SELECT id, bank_id, nuban, name, account_type, connected FROM accounts WHERE company_id = ? AND env = ? AND "+cond,
-		len(ids), rowScan[domain.Account]{dest: []any{&a.ID, &a.BankID, &a.NUBAN, &a.Name, &a.Type, &a.Connected}, take: func() domain.Account { return a }},
-		s.CompanyID, string(s.Env), arg)
+	rs := rowScan[domain.Account]{dest: []any{&a.ID, &a.BankID, &a.NUBAN, &a.Name, &a.Type, &a.Connected}, take: func() domain.Account { return a }}
+	return scanByIDs(ctx, r.r, "accounts", "id", ids, 1, rs, s, func(cond string) string {
+		return "SELECT id, bank_id, nuban, name, account_type, connected FROM accounts WHERE company_id = ? AND env = ? AND " + cond
+	})
 }
 
 // IDsByRecords names the accounts of records, each record's newest first
 // as ListByRecord orders them: only their ids, records and scope, all a
 // record's answer shows of them.
 func (r accountRepo) IDsByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Account, error) {
-	recordIDs = uniqueIDs(recordIDs)
-	if len(recordIDs) == 0 {
-		return nil, nil
-	}
-	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
 	var a domain.Account
 	a.CompanyID, a.Env = s.CompanyID, s.Env
-	return scanAll(ctx, r.r, "accounts",
-		"SELECT id, record_id FROM accounts WHERE company_id = ? AND env = ? AND "+cond+" ORDER BY created_at DESC, id DESC",
-		2*len(recordIDs), rowScan[domain.Account]{dest: []any{&a.ID, &a.RecordID}, take: func() domain.Account { return a }},
-		s.CompanyID, string(s.Env), arg)
+	rs := rowScan[domain.Account]{dest: []any{&a.ID, &a.RecordID}, take: func() domain.Account { return a }}
+	return scanByIDs(ctx, r.r, "accounts", "record_id", recordIDs, 2, rs, s, func(cond string) string {
+		return "SELECT id, record_id FROM accounts WHERE company_id = ? AND env = ? AND " + cond + " ORDER BY created_at DESC, id DESC"
+	})
 }

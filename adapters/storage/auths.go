@@ -139,27 +139,19 @@ func (r authRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domai
 
 // ListByRecords returns the auths of records, in no particular order.
 func (r authRepo) ListByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Auth, error) {
-	recordIDs = uniqueIDs(recordIDs)
-	if len(recordIDs) == 0 {
-		return nil, nil
-	}
-	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
 	var w authRow
-	return scanAll(ctx, r.r, "auths", "SELECT "+authScopedCols+" FROM auths WHERE company_id = ? AND env = ? AND "+cond,
-		len(recordIDs), w.scanIn(s), s.CompanyID, string(s.Env), arg)
+	return scanByIDs(ctx, r.r, "auths", "record_id", recordIDs, 1, w.scanIn(s), s, func(cond string) string {
+		return "SELECT " + authScopedCols + " FROM auths WHERE company_id = ? AND env = ? AND " + cond
+	})
 }
 
 // IDsByRecords names the auths of records, in no particular order: only
 // their ids, records and scope, all a record's answer shows of them.
 func (r authRepo) IDsByRecords(ctx context.Context, s domain.Scope, recordIDs []domain.ID) ([]domain.Auth, error) {
-	recordIDs = uniqueIDs(recordIDs)
-	if len(recordIDs) == 0 {
-		return nil, nil
-	}
-	cond, arg := r.r.s.d.inIDs("record_id", recordIDs)
 	var a domain.Auth
 	a.CompanyID, a.Env = s.CompanyID, s.Env
-	return scanAll(ctx, r.r, "auths", "SELECT id, record_id FROM auths WHERE company_id = ? AND env = ? AND "+cond,
-		len(recordIDs), rowScan[domain.Auth]{dest: []any{&a.ID, &a.RecordID}, take: func() domain.Auth { return a }},
-		s.CompanyID, string(s.Env), arg)
+	rs := rowScan[domain.Auth]{dest: []any{&a.ID, &a.RecordID}, take: func() domain.Auth { return a }}
+	return scanByIDs(ctx, r.r, "auths", "record_id", recordIDs, 1, rs, s, func(cond string) string {
+		return "SELECT id, record_id FROM auths WHERE company_id = ? AND env = ? AND " + cond
+	})
 }

@@ -83,17 +83,12 @@ func (r balanceRepo) Latest(ctx context.Context, s domain.Scope, accountID domai
 // window over the accounts' rows (the (account_id, created_at) index
 // answers it), instead of one Latest per account.
 func (r balanceRepo) LatestMany(ctx context.Context, s domain.Scope, accountIDs []domain.ID) ([]domain.Balance, error) {
-	accountIDs = uniqueIDs(accountIDs)
-	if len(accountIDs) == 0 {
-		return nil, nil
-	}
-	cond, arg := r.r.s.d.inIDs("account_id", accountIDs)
 	var w balanceRow
-	return scanAll(ctx, r.r, "balances",
-		"SELECT "+balanceScopedCols+" FROM (SELECT "+balanceScopedCols+
-			", ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY created_at DESC, id DESC) AS newest"+
-			" FROM balances WHERE company_id = ? AND env = ? AND "+cond+") latest WHERE newest = 1",
-		len(accountIDs), w.scanIn(s), s.CompanyID, string(s.Env), arg)
+	return scanByIDs(ctx, r.r, "balances", "account_id", accountIDs, 1, w.scanIn(s), s, func(cond string) string {
+		return "SELECT " + balanceScopedCols + " FROM (SELECT " + balanceScopedCols +
+			", ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY created_at DESC, id DESC) AS newest" +
+			" FROM balances WHERE company_id = ? AND env = ? AND " + cond + ") latest WHERE newest = 1"
+	})
 }
 
 func (r balanceRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, int, error) {

@@ -79,14 +79,10 @@ func (c customerRepo) List(ctx context.Context, s domain.Scope, f domain.ListFil
 // GetMany returns the customers of ids in the scope that exist, in no
 // particular order.
 func (c customerRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.ID) ([]domain.Customer, error) {
-	ids = uniqueIDs(ids)
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	cond, arg := c.r.s.d.inIDs("id", ids)
 	var w customerRow
-	return scanAll(ctx, c.r, "customers", "SELECT "+customerScopedCols+" FROM customers WHERE company_id = ? AND env = ? AND "+cond,
-		len(ids), w.scanIn(s), s.CompanyID, string(s.Env), arg)
+	return scanByIDs(ctx, c.r, "customers", "id", ids, 1, w.scanIn(s), s, func(cond string) string {
+		return "SELECT " + customerScopedCols + " FROM customers WHERE company_id = ? AND env = ? AND " + cond
+	})
 }
 
 // namedPage is how a page of table brings its rows' customer references:

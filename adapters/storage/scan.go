@@ -51,6 +51,20 @@ func scanRows[D any](ctx context.Context, r *repos, what, query string, capHint 
 	return out, total, nil
 }
 
+// scanByIDs reads the rows of s whose col is one of ids (repeats
+// dropped; no ids ask nothing): query gets the condition, and runs with
+// s's company and env, then the condition's argument. perID sizes the
+// result for each id.
+func scanByIDs[D any](ctx context.Context, r *repos, what, col string, ids []domain.ID, perID int, rs rowScan[D], s domain.Scope,
+	query func(cond string) string) ([]D, error) {
+	ids = uniqueIDs(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cond, arg := r.s.d.inIDs(col, ids)
+	return scanAll(ctx, r, what, query(cond), perID*len(ids), rs, s.CompanyID, string(s.Env), arg)
+}
+
 // scanOne runs query and reads its one row through rs; no row is not
 // found.
 func scanOne[D any](ctx context.Context, r *repos, what, query string, rs rowScan[D], args ...any) (D, error) {
