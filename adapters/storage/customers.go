@@ -106,26 +106,53 @@ func customerJoin(table string) string {
 // customerName is the column of customerJoin's name, empty when missing.
 const customerName = "COALESCE(cu.name, '')"
 
+// pageRow is what a named page needs of each row: its customer, and the
+// created time and id a page is ordered by.
+type pageRow struct {
+	ID, CustomerID domain.ID
+	CreatedAt      time.Time
+}
+
+// newestFirst orders rows as a page's ORDER BY created_at DESC, id DESC
+// does. Only rows created in the same microsecond fall back on the id,
+// compared as bytes: for ids of fixed-length lowercase hex that is the
+// database's order under C, C.UTF-8, the usual language collations and
+// SQLite's BINARY.
+func newestFirst[D any](row func(D) pageRow) func(a, b D) int {
+	return func(a, b D) int {
+		x, y := row(a), row(b)
+		if c := y.CreatedAt.Compare(x.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(y.ID, x.ID)
+	}
+}
+
 // listNamed runs the page and returns it with one reference per customer it
-// names, each with only its id, scope and name.
-func listNamed[D any](ctx context.Context, r *repos, np namedPage, spec listSpec, rs rowScan[D], customerID func(D) domain.ID,
+// names, in the order the page first names them, each with only its id,
+// scope and name.
+func listNamed[D any](ctx context.Context, r *repos, np namedPage, spec listSpec, rs rowScan[D], row func(D) pageRow,
 	s domain.Scope, f domain.ListFilter) ([]D, []domain.Customer, int, error) {
 	var name string
-	var refs []domain.Customer
-	var seen map[domain.ID]bool
+	limit := f.Page.Normalize().Limit
+	names := make(map[domain.ID]string, limit)
 	named := rowScan[D]{dest: append(rs.dest[:len(rs.dest):len(rs.dest)], &name), take: func() D {
 		v := rs.take()
-		if id := customerID(v); !seen[id] {
-			seen[id] = true
-			refs = append(refs, domain.Customer{ID: id, CompanyID: s.CompanyID, Env: s.Env, Name: name})
-		}
+		names[row(v).CustomerID] = name
 		return v
 	}}
-	limit := f.Page.Normalize().Limit
-	refs, seen = make([]domain.Customer, 0, limit), make(map[domain.ID]bool, limit)
-	rows, total, err := listJoined(ctx, r, spec, np.join, np.cols, named, s, f)
+	rows, total, err := listJoined(ctx, r, spec, np.join, np.cols, named, newestFirst(row), s, f)
 	if err != nil {
 		return nil, nil, 0, err
+	}
+	// The rows are in the page's order only now.
+	refs := make([]domain.Customer, 0, len(names))
+	for _, v := range rows {
+		id := row(v).CustomerID
+		if n, ok := names[id]; ok {
+			refs = append(refs, domain.Customer{ID: id, CompanyID: s.CompanyID, Env: s.Env, Name: n})
+			delete(names, id)
+		}
 	}
 	return rows, refs, total, nil
 }

@@ -229,24 +229,34 @@ func testBankReadsSeeWrites(t *testing.T, s ports.Store) {
 }
 
 // testListsWithCustomers: a page with its customers is the page List
-// answers, and one reference per customer it names: the scope's with
-// their names, another scope's and missing ones with none.
+// answers, in the same order (rows created at the same instant included),
+// and one reference per customer it names: the scope's with their names,
+// another scope's and missing ones with none.
 func testListsWithCustomers(t *testing.T, s ports.Store) {
 	mine := scopeOf(domain.NewID(), domain.EnvSandbox)
 	other := scopeOf(domain.NewID(), domain.EnvSandbox)
 	named := newCustomer(t, s, mine, at(0))
 	foreign := newCustomer(t, s, other, at(0))
 	missing := domain.NewID()
-	for i, customer := range []domain.ID{named.ID, foreign.ID, named.ID, missing} {
-		r := newRecord(t, s, mine, customer, domain.NewID(), at(time.Duration(i)*time.Hour))
+	rows := []struct {
+		customer domain.ID
+		created  time.Time
+	}{
+		{named.ID, at(0)}, {foreign.ID, at(time.Hour)}, {named.ID, at(2 * time.Hour)}, {missing, at(3 * time.Hour)},
+		// Ties, which only the id orders.
+		{missing, at(-time.Hour)}, {named.ID, at(-time.Hour)}, {foreign.ID, at(-time.Hour)}, {named.ID, at(-time.Hour)},
+	}
+	for i, row := range rows {
+		customer := row.customer
+		r := newRecord(t, s, mine, customer, domain.NewID(), row.created)
 		r.SealedSession, r.SealedUsername, r.LoginKey = []byte("session"), []byte("username"), []byte{byte(i)}
 		must(t, s.Records().Update(ctx, r), "seal the record")
-		a, _, err := s.Accounts().Upsert(ctx, newAccount(mine, r, nuban(70+i), at(time.Duration(i)*time.Hour)))
+		a, _, err := s.Accounts().Upsert(ctx, newAccount(mine, r, nuban(70+i), row.created))
 		must(t, err, "account")
 		must(t, s.Balances().Add(ctx, domain.Balance{ID: domain.NewID(), CompanyID: mine.CompanyID, Env: mine.Env, AccountID: a.ID, RecordID: r.ID,
 			CustomerID: customer, Available: 100, Ledger: 100, Currency: domain.CurrencyNGN, AsOf: a.CreatedAt, CreatedAt: a.CreatedAt}), "balance")
 		_, _, err = s.Auths().Upsert(ctx, domain.Auth{ID: domain.NewID(), CompanyID: mine.CompanyID, Env: mine.Env, RecordID: r.ID,
-			CustomerID: customer, BankID: r.BankID, AccountIDs: []domain.ID{a.ID}, CreatedAt: at(time.Duration(i) * time.Hour), UpdatedAt: base})
+			CustomerID: customer, BankID: r.BankID, AccountIDs: []domain.ID{a.ID}, CreatedAt: row.created, UpdatedAt: base})
 		must(t, err, "auth")
 	}
 	// Newest first, as the page orders them.

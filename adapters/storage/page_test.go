@@ -1,0 +1,45 @@
+package storage
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/bankauth/bankauth/core/domain"
+)
+
+// TestNewestFirst: rows a join delivered in any order are put back in the
+// page's order, newest first and ties by id descending.
+func TestNewestFirst(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
+	want := []domain.Auth{
+		{ID: "00000000000000000000000c", CreatedAt: t0.Add(time.Microsecond)},
+		{ID: "ffffffffffffffffffffffff", CreatedAt: t0},
+		{ID: "aa0000000000000000000000", CreatedAt: t0},
+		{ID: "a00000000000000000000000", CreatedAt: t0},
+		{ID: "0000000000000000000000ff", CreatedAt: t0},
+		{ID: "000000000000000000000001", CreatedAt: t0.Add(-time.Hour)},
+	}
+	order := newestFirst(func(a domain.Auth) pageRow { return pageRow{a.ID, a.CustomerID, a.CreatedAt} })
+	if !slices.IsSortedFunc(want, order) {
+		t.Fatal("the page's own order does not count as sorted")
+	}
+	for _, perm := range [][]int{{5, 4, 3, 2, 1, 0}, {2, 0, 4, 1, 5, 3}, {1, 2, 3, 4, 0, 5}} {
+		got := make([]domain.Auth, len(want))
+		for i, j := range perm {
+			got[i] = want[j]
+		}
+		slices.SortFunc(got, order)
+		if !slices.EqualFunc(got, want, func(a, b domain.Auth) bool { return a.ID == b.ID }) {
+			t.Fatalf("from %v: got %v", perm, ids(got))
+		}
+	}
+}
+
+func ids(as []domain.Auth) []domain.ID {
+	out := make([]domain.ID, len(as))
+	for i, a := range as {
+		out[i] = a.ID
+	}
+	return out
+}
