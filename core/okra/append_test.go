@@ -120,3 +120,32 @@ func TestAppendStringEveryByte(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendStringWordAtATime: each byte at each position of a word (and
+// of the word after it), amid plain text, is written as json.Marshal
+// writes it, so the eight-byte test misses no byte that needs escaping.
+func TestAppendStringWordAtATime(t *testing.T) {
+	const plain = "abcdefghijklmnopq"
+	for b := 0; b < 256; b++ {
+		for n := 8; n <= len(plain); n++ {
+			for pos := range n {
+				s := []byte(plain[:n])
+				s[pos] = byte(b)
+				want, err := json.Marshal(string(s))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := appendString(nil, string(s)); string(got) != string(want) {
+					t.Fatalf("appendString(%q) = %s, json.Marshal says %s", s, got, want)
+				}
+			}
+		}
+	}
+	for _, s := range tricky {
+		long := s + plain + s + plain[:5] + s
+		want, _ := json.Marshal(long)
+		if got := appendString(nil, long); string(got) != string(want) {
+			t.Fatalf("appendString(%q) = %s, json.Marshal says %s", long, got, want)
+		}
+	}
+}
