@@ -33,7 +33,7 @@ func (w balanceRow) domain() domain.Balance {
 // scan reads balance rows into w, one at a time.
 func (w *balanceRow) scan() rowScan[domain.Balance] {
 	return rowScan[domain.Balance]{
-		dest: []any{&w.ID, &w.CompanyID, &w.Env, &w.AccountID, &w.RecordID, &w.CustomerID, &w.Available, &w.Ledger, &w.Currency, &w.AsOf, &w.CreatedAt},
+		dest: []any{&w.ID, &w.CompanyID, &w.Env, &w.AccountID, &w.RecordID, &w.CustomerID, (*dbInt)(&w.Available), (*dbInt)(&w.Ledger), &w.Currency, &w.AsOf, &w.CreatedAt},
 		take: func() domain.Balance { return w.domain() },
 	}
 }

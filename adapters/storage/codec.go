@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -12,6 +13,38 @@ import (
 // precision), fixed width, so SQLite's TEXT columns sort and compare in time
 // order and PostgreSQL parses the same text as timestamptz.
 const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// dbInt scans an integer column: both drivers hand over an int64, which
+// database/sql would put into an int or int64 through reflection and a
+// round trip through its decimal text, once per row for every page's
+// count.
+type dbInt int64
+
+// Scan implements sql.Scanner.
+func (n *dbInt) Scan(v any) error {
+	switch x := v.(type) {
+	case int64:
+		*n = dbInt(x)
+	case nil:
+		*n = 0
+	case []byte:
+		return n.parse(string(x))
+	case string:
+		return n.parse(x)
+	default:
+		return fmt.Errorf("scan integer from %T", v)
+	}
+	return nil
+}
+
+func (n *dbInt) parse(s string) error {
+	i, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("scan integer: %w", err)
+	}
+	*n = dbInt(i)
+	return nil
+}
 
 // dbTime is a time as stored. Times are truncated to the microsecond and
 // come back in UTC.

@@ -33,7 +33,7 @@ func scanRows[D any](ctx context.Context, r *repos, what, query string, capHint 
 		return nil, 0, r.s.mapErr(err, what, "list "+what)
 	}
 	defer rows.Close()
-	var total int
+	var total dbInt
 	dest := rs.dest
 	if withTotal {
 		dest = append(append(make([]any, 0, len(rs.dest)+1), &total), rs.dest...)
@@ -48,7 +48,7 @@ func scanRows[D any](ctx context.Context, r *repos, what, query string, capHint 
 	if err := rows.Err(); err != nil {
 		return nil, 0, r.s.mapErr(err, what, "list "+what)
 	}
-	return out, total, nil
+	return out, int(total), nil
 }
 
 // scanByIDs reads the rows of s whose col is one of ids (repeats
