@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -88,13 +89,73 @@ func (c customerRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.
 // namedPage is how a page of table brings its rows' customer references:
 // a join on the customer's primary key, cheaper per row than a second
 // query matching the page's customer ids. A missing customer comes as an
-// empty name, what its reference shows anyway.
+// empty name, what its reference shows anyway. The first ids columns,
+// which are ids, come as one column joined with commas (see idList).
 type namedPage struct {
 	join, cols string
+	ids        int
 }
 
-func newNamedPage(table, cols string) namedPage {
-	return namedPage{join: customerJoin(table), cols: prefixCols(table, cols) + ", " + customerName}
+func newNamedPage(table, cols string, ids int) namedPage {
+	if ids < 2 {
+		return namedPage{join: customerJoin(table), cols: prefixCols(table, cols) + ", " + customerName}
+	}
+	names := splitCols(cols)
+	packed := make([]string, ids)
+	for i := range packed {
+		packed[i] = table + "." + names[i]
+	}
+	return namedPage{join: customerJoin(table), ids: ids,
+		cols: strings.Join(packed, " || ',' || ") + ", " + prefixCols(table, joinCols(names[ids:])) + ", " + customerName}
+}
+
+// idList reads a row's ids sent as one column joined with commas: the
+// driver makes a string and database/sql a conversion for every column,
+// and a page row has three or four ids. Ids never hold a comma; a row
+// whose column does not split into exactly one id per field is refused.
+type idList []*string
+
+// Scan implements sql.Scanner.
+func (l idList) Scan(v any) error {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	default:
+		return fmt.Errorf("scan ids from %T", v)
+	}
+	for _, p := range l[:len(l)-1] {
+		id, rest, ok := strings.Cut(s, ",")
+		if !ok {
+			return fmt.Errorf("scan ids: %d fields, want %d", strings.Count(s, ",")+1, len(l))
+		}
+		*p, s = id, rest
+	}
+	if strings.Contains(s, ",") {
+		return fmt.Errorf("scan ids: %d fields, want %d", strings.Count(s, ",")+len(l), len(l))
+	}
+	*l[len(l)-1] = s
+	return nil
+}
+
+// packed is rs reading its first n columns, ids held as strings, through
+// one idList.
+func packed[D any](rs rowScan[D], n int) (rowScan[D], error) {
+	if n < 2 {
+		return rs, nil
+	}
+	ids := make(idList, n)
+	for i := range ids {
+		p, ok := rs.dest[i].(*string)
+		if !ok {
+			return rowScan[D]{}, fmt.Errorf("pack ids: column %d is read into %T", i, rs.dest[i])
+		}
+		ids[i] = p
+	}
+	dest := append(append(make([]any, 0, len(rs.dest)-n+1), ids), rs.dest[n:]...)
+	return rowScan[D]{dest: dest, take: rs.take}, nil
 }
 
 // customerJoin joins the customer of each row of table as cu, for
@@ -136,6 +197,10 @@ func listNamed[D any](ctx context.Context, r *repos, np namedPage, spec listSpec
 	var name string
 	limit := f.Page.Normalize().Limit
 	names := make(map[domain.ID]string, limit)
+	rs, err := packed(rs, np.ids)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("list %s: %w", spec.what, err)
+	}
 	named := rowScan[D]{dest: append(rs.dest[:len(rs.dest):len(rs.dest)], &name), take: func() D {
 		v := rs.take()
 		names[row(v).CustomerID] = name

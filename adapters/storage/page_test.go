@@ -43,3 +43,21 @@ func ids(as []domain.Auth) []domain.ID {
 	}
 	return out
 }
+
+// TestIDList: a row's ids joined with commas go back to their fields, and
+// a column with too few or too many of them is refused, not spread.
+func TestIDList(t *testing.T) {
+	var a, b, c string
+	l := idList{&a, &b, &c}
+	for _, in := range []any{"x1,y2,z3", []byte("x1,y2,z3")} {
+		a, b, c = "", "", ""
+		if err := l.Scan(in); err != nil || a != "x1" || b != "y2" || c != "z3" {
+			t.Fatalf("Scan(%q) = %q %q %q, %v", in, a, b, c, err)
+		}
+	}
+	for _, bad := range []any{"x1,y2", "x1,y2,z3,w4", "", nil, int64(1)} {
+		if err := l.Scan(bad); err == nil {
+			t.Fatalf("Scan(%#v) took it: %q %q %q", bad, a, b, c)
+		}
+	}
+}
