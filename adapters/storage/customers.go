@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -179,14 +180,34 @@ type pageRow struct {
 // compared as bytes: for ids of fixed-length lowercase hex that is the
 // database's order under C, C.UTF-8, the usual language collations and
 // SQLite's BINARY.
-func newestFirst[D any](row func(D) pageRow) func(a, b D) int {
-	return func(a, b D) int {
-		x, y := row(a), row(b)
-		if c := y.CreatedAt.Compare(x.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(y.ID, x.ID)
+func newestFirst(x, y pageRow) int {
+	if c := y.CreatedAt.Compare(x.CreatedAt); c != 0 {
+		return c
 	}
+	return strings.Compare(y.ID, x.ID)
+}
+
+// inOrder puts rows, and the keys and names that go with them one for
+// one, in keys' newestFirst order: a join delivers a page's rows in any
+// order. They mostly come in order, which costs one pass to see.
+func inOrder[D any](rows []D, keys []pageRow, names []string) ([]D, []pageRow, []string) {
+	if slices.IsSortedFunc(keys, newestFirst) {
+		return rows, keys, names
+	}
+	perm := make([]int, len(keys))
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortFunc(perm, func(i, j int) int { return newestFirst(keys[i], keys[j]) })
+	return permuted(rows, perm), permuted(keys, perm), permuted(names, perm)
+}
+
+func permuted[T any](in []T, perm []int) []T {
+	out := make([]T, len(perm))
+	for i, j := range perm {
+		out[i] = in[j]
+	}
+	return out
 }
 
 // listNamed runs the page and returns it with one reference per customer it
@@ -196,27 +217,27 @@ func listNamed[D any](ctx context.Context, r *repos, np namedPage, spec listSpec
 	s domain.Scope, f domain.ListFilter) ([]D, []domain.Customer, int, error) {
 	var name string
 	limit := f.Page.Normalize().Limit
-	names := make(map[domain.ID]string, limit)
+	keys, names := make([]pageRow, 0, limit), make([]string, 0, limit)
 	rs, err := packed(rs, np.ids)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("list %s: %w", spec.what, err)
 	}
 	named := rowScan[D]{dest: append(rs.dest[:len(rs.dest):len(rs.dest)], &name), take: func() D {
 		v := rs.take()
-		names[row(v).CustomerID] = name
+		keys, names = append(keys, row(v)), append(names, name)
 		return v
 	}}
-	rows, total, err := listJoined(ctx, r, spec, np.join, np.cols, named, newestFirst(row), s, f)
+	rows, total, err := listJoined(ctx, r, spec, np.join, np.cols, named, s, f)
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	// The rows are in the page's order only now.
-	refs := make([]domain.Customer, 0, len(names))
-	for _, v := range rows {
-		id := row(v).CustomerID
-		if n, ok := names[id]; ok {
-			refs = append(refs, domain.Customer{ID: id, CompanyID: s.CompanyID, Env: s.Env, Name: n})
-			delete(names, id)
+	rows, keys, names = inOrder(rows, keys, names)
+	refs := make([]domain.Customer, 0, len(keys))
+	seen := make(map[domain.ID]bool, len(keys))
+	for i, k := range keys {
+		if !seen[k.CustomerID] {
+			seen[k.CustomerID] = true
+			refs = append(refs, domain.Customer{ID: k.CustomerID, CompanyID: s.CompanyID, Env: s.Env, Name: names[i]})
 		}
 	}
 	return rows, refs, total, nil

@@ -1,18 +1,18 @@
 package storage
 
 import (
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/bankauth/bankauth/core/domain"
 )
 
-// TestNewestFirst: rows a join delivered in any order are put back in the
-// page's order, newest first and ties by id descending.
-func TestNewestFirst(t *testing.T) {
+// TestInOrder: rows a join delivered in any order are put back in the
+// page's order, newest first and ties by id descending, with the keys and
+// names that go with them.
+func TestInOrder(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
-	want := []domain.Auth{
+	want := []pageRow{
 		{ID: "00000000000000000000000c", CreatedAt: t0.Add(time.Microsecond)},
 		{ID: "ffffffffffffffffffffffff", CreatedAt: t0},
 		{ID: "aa0000000000000000000000", CreatedAt: t0},
@@ -20,28 +20,22 @@ func TestNewestFirst(t *testing.T) {
 		{ID: "0000000000000000000000ff", CreatedAt: t0},
 		{ID: "000000000000000000000001", CreatedAt: t0.Add(-time.Hour)},
 	}
-	order := newestFirst(func(a domain.Auth) pageRow { return pageRow{a.ID, a.CustomerID, a.CreatedAt} })
-	if !slices.IsSortedFunc(want, order) {
-		t.Fatal("the page's own order does not count as sorted")
-	}
-	for _, perm := range [][]int{{5, 4, 3, 2, 1, 0}, {2, 0, 4, 1, 5, 3}, {1, 2, 3, 4, 0, 5}} {
-		got := make([]domain.Auth, len(want))
-		for i, j := range perm {
-			got[i] = want[j]
+	for _, perm := range [][]int{{0, 1, 2, 3, 4, 5}, {5, 4, 3, 2, 1, 0}, {2, 0, 4, 1, 5, 3}, {1, 2, 3, 4, 0, 5}} {
+		var rows []domain.Auth
+		var keys []pageRow
+		var names []string
+		for _, j := range perm {
+			rows = append(rows, domain.Auth{ID: want[j].ID})
+			keys = append(keys, want[j])
+			names = append(names, "name of "+want[j].ID)
 		}
-		slices.SortFunc(got, order)
-		if !slices.EqualFunc(got, want, func(a, b domain.Auth) bool { return a.ID == b.ID }) {
-			t.Fatalf("from %v: got %v", perm, ids(got))
+		rows, keys, names = inOrder(rows, keys, names)
+		for i, k := range want {
+			if rows[i].ID != k.ID || keys[i] != k || names[i] != "name of "+k.ID {
+				t.Fatalf("from %v: position %d holds %s, %v, %q; want %s", perm, i, rows[i].ID, keys[i], names[i], k.ID)
+			}
 		}
 	}
-}
-
-func ids(as []domain.Auth) []domain.ID {
-	out := make([]domain.ID, len(as))
-	for i, a := range as {
-		out[i] = a.ID
-	}
-	return out
 }
 
 // TestIDList: a row's ids joined with commas go back to their fields, and

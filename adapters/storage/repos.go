@@ -332,7 +332,7 @@ func (r *repos) list(ctx context.Context, dest any, spec listSpec, s domain.Scop
 // has no row to carry the count, costs a second query. cols are the
 // columns rs reads (spec.cols unless the row type adds some).
 func listOf[D any](ctx context.Context, r *repos, spec listSpec, cols string, rs rowScan[D], s domain.Scope, f domain.ListFilter) ([]D, int, error) {
-	return listJoined(ctx, r, spec, "", cols, rs, nil, s, f)
+	return listJoined(ctx, r, spec, "", cols, rs, s, f)
 }
 
 // listJoined is listOf with join applied to the page's rows (not the
@@ -340,10 +340,10 @@ func listOf[D any](ctx context.Context, r *repos, spec listSpec, cols string, rs
 // be qualified. The page is cut before the join, so the join costs a
 // lookup per row of the page whatever plan the database picks (planned
 // with the join inside, PostgreSQL may hash-join the whole tenant and
-// sort it to keep 100 rows). A join may deliver the page's rows in any
-// order, and sorting them again in the database cost a tenth of a 100-row
-// page, so newest puts them back in the page's order here.
-func listJoined[D any](ctx context.Context, r *repos, spec listSpec, join, cols string, rs rowScan[D], newest func(a, b D) int,
+// sort it to keep 100 rows). A join delivers the page's rows in any order,
+// and sorting them again in the database cost a tenth of a 100-row page:
+// the caller puts them back in order (inOrder).
+func listJoined[D any](ctx context.Context, r *repos, spec listSpec, join, cols string, rs rowScan[D],
 	s domain.Scope, f domain.ListFilter) ([]D, int, error) {
 	cond, args := spec.where(s, f)
 	count := "SELECT COUNT(*) FROM " + spec.table + cond
@@ -356,9 +356,6 @@ func listJoined[D any](ctx context.Context, r *repos, spec listSpec, join, cols 
 	}
 	pageArgs := append(append(append(make([]any, 0, 2*len(args)+2), args...), args...), p.Limit, p.Offset())
 	rows, total, err := scanRows(ctx, r, spec.what, query, p.Limit, rs, true, pageArgs...)
-	if join != "" && !slices.IsSortedFunc(rows, newest) {
-		slices.SortFunc(rows, newest)
-	}
 	if err != nil || len(rows) > 0 || p.Offset() == 0 {
 		return rows, total, err
 	}
