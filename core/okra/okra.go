@@ -24,30 +24,14 @@ func Time(t time.Time) string {
 	// Every object carries two of these: writing the fixed layout by hand
 	// skips Format's reading of the layout, which a page pays 200 times.
 	hour, minute, sec := t.Clock()
-	var b [len(stampLayout)]byte
-	digits(b[0:4], year)
-	b[4] = '-'
-	digits(b[5:7], int(month))
-	b[7] = '-'
-	digits(b[8:10], day)
-	b[10] = 'T'
-	digits(b[11:13], hour)
-	b[13] = ':'
-	digits(b[14:16], minute)
-	b[16] = ':'
-	digits(b[17:19], sec)
-	b[19] = '.'
-	digits(b[20:23], t.Nanosecond()/1e6)
-	b[23] = 'Z'
-	return string(b[:])
-}
-
-// digits writes n into b in decimal, zero-padded to len(b).
-func digits(b []byte, n int) {
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = byte('0' + n%10)
-		n /= 10
+	ms := t.Nanosecond() / 1e6
+	b := [len(stampLayout)]byte{
+		'0' + byte(year/1000), '0' + byte(year/100%10), '0' + byte(year/10%10), '0' + byte(year%10), '-',
+		'0' + byte(month/10), '0' + byte(month%10), '-', '0' + byte(day/10), '0' + byte(day%10), 'T',
+		'0' + byte(hour/10), '0' + byte(hour%10), ':', '0' + byte(minute/10), '0' + byte(minute%10), ':',
+		'0' + byte(sec/10), '0' + byte(sec%10), '.', '0' + byte(ms/100), '0' + byte(ms/10%10), '0' + byte(ms%10), 'Z',
 	}
+	return string(b[:])
 }
 
 const stampLayout = "2006-01-02T15:04:05.000Z"
