@@ -160,9 +160,11 @@ func packed[D any](rs rowScan[D], n int) (rowScan[D], error) {
 }
 
 // customerJoin joins the customer of each row of table as cu, for
-// customerName.
+// customerName. The scope comes as the two arguments listJoined adds: the
+// join then hashes the scope's customers alone, on their id, where
+// matching the row's columns hashed every customer on three.
 func customerJoin(table string) string {
-	return " LEFT JOIN customers cu ON cu.id = " + table + ".customer_id AND cu.company_id = " + table + ".company_id AND cu.env = " + table + ".env"
+	return " LEFT JOIN customers cu ON cu.id = " + table + ".customer_id AND cu.company_id = ? AND cu.env = ?"
 }
 
 // customerName is the column of customerJoin's name, empty when missing.

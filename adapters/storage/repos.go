@@ -337,7 +337,7 @@ func listOf[D any](ctx context.Context, r *repos, spec listSpec, cols string, rs
 
 // listJoined is listOf with join applied to the page's rows (not the
 // count's), for columns another table brings to each row; cols must then
-// be qualified. The page is cut before the join, so the join costs a
+// be qualified, and join's two ? are the scope's company and env. The page is cut before the join, so the join costs a
 // lookup per row of the page whatever plan the database picks (planned
 // with the join inside, PostgreSQL may hash-join the whole tenant and
 // sort it to keep 100 rows). A join delivers the page's rows in any order,
@@ -354,7 +354,10 @@ func listJoined[D any](ctx context.Context, r *repos, spec listSpec, join, cols 
 		query = "SELECT " + spec.table + ".total_docs, " + cols + " FROM (SELECT (" + count + ") AS total_docs, " + spec.table + ".* FROM " +
 			spec.table + cond + order + " LIMIT ? OFFSET ?) " + spec.table + join
 	}
-	pageArgs := append(append(append(make([]any, 0, 2*len(args)+2), args...), args...), p.Limit, p.Offset())
+	pageArgs := append(append(append(make([]any, 0, 2*len(args)+4), args...), args...), p.Limit, p.Offset())
+	if join != "" {
+		pageArgs = append(pageArgs, s.CompanyID, string(s.Env))
+	}
 	rows, total, err := scanRows(ctx, r, spec.what, query, p.Limit, rs, true, pageArgs...)
 	if err != nil || len(rows) > 0 || p.Offset() == 0 {
 		return rows, total, err
