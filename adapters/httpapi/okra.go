@@ -101,7 +101,7 @@ func listHandler[T any, V any](key, message string, need func(listBody, *domain.
 
 // okraListHandler is listHandler for Okra's objects, which write their own
 // JSON: each row is presented as the body is written.
-func okraListHandler[T any, V okra.Appender](key, message string, need func(listBody, *domain.ListFilter) error,
+func okraListHandler[T any, V okra.RowAppender](key, message string, need func(listBody, *domain.ListFilter) error,
 	list func(context.Context, domain.Scope, domain.ListFilter) ([]T, int, error), present func(T) V) http.HandlerFunc {
 	return listWith(key, message, need, list, func(items []T) any { return presentedList[T, V]{items, present} })
 }

@@ -152,18 +152,19 @@ type lazyList interface {
 // at a time while the body is written: a page of 100 is not held twice,
 // once as views and once as Okra's objects. It writes what json.Marshal
 // writes of the presented slice.
-type presentedList[T any, V okra.Appender] struct {
+type presentedList[T any, V okra.RowAppender] struct {
 	items   []T
 	present func(T) V
 }
 
 func (l presentedList[T, V]) appendJSON(dst []byte) []byte {
+	var m okra.Memo
 	dst = append(dst, '[')
 	for i, it := range l.items {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = l.present(it).AppendJSON(dst)
+		dst = l.present(it).AppendRow(dst, &m)
 	}
 	return append(dst, ']')
 }

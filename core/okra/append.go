@@ -175,6 +175,55 @@ func (o *obj) strs(k string, v []string) {
 	o.b = append(o.b, ']')
 }
 
+// Memo remembers the JSON of the bank references a page wrote: a page's
+// rows mostly name a few banks, and writing the reference was a quarter of
+// writing an auth. The zero value is ready; a Memo belongs to one answer.
+type Memo struct {
+	banks []memoBank
+	next  int // the entry a new bank replaces once banks is full
+}
+
+type memoBank struct {
+	ref  BankRefWithStatus
+	json []byte
+}
+
+// memoBanks bounds a Memo: more distinct banks on one page than this are
+// written afresh in turn.
+const memoBanks = 8
+
+// RowAppender is an object written as a row of a page, with the page's
+// Memo; AppendRow writes what AppendJSON writes.
+type RowAppender interface {
+	Appender
+	AppendRow(dst []byte, m *Memo) []byte
+}
+
+// bank writes r under "bank", copied from m when m holds the same
+// reference (nil m: written afresh).
+func (o *obj) bank(r BankRefWithStatus, m *Memo) {
+	o.key("bank")
+	if m == nil {
+		o.b = r.AppendJSON(o.b)
+		return
+	}
+	for i := range m.banks {
+		if m.banks[i].ref == r {
+			o.b = append(o.b, m.banks[i].json...)
+			return
+		}
+	}
+	start := len(o.b)
+	o.b = r.AppendJSON(o.b)
+	e := memoBank{ref: r, json: append([]byte(nil), o.b[start:]...)}
+	if len(m.banks) < memoBanks {
+		m.banks = append(m.banks, e)
+		return
+	}
+	m.banks[m.next] = e
+	m.next = (m.next + 1) % memoBanks
+}
+
 // A nested object is written as o.key(k) then o.b = v.AppendJSON(o.b):
 // passing v as an Appender would box it on the heap, twice per row.
 
@@ -224,14 +273,16 @@ func (r AccountRef) AppendJSON(dst []byte) []byte {
 }
 
 // AppendJSON appends a as json.Marshal would.
-func (a Auth) AppendJSON(dst []byte) []byte {
+func (a Auth) AppendJSON(dst []byte) []byte { return a.AppendRow(dst, nil) }
+
+// AppendRow is AppendJSON with a page's Memo.
+func (a Auth) AppendRow(dst []byte, m *Memo) []byte {
 	o := openObj(dst)
 	o.str("id", a.ID)
 	o.str("_id", a.MongoID)
 	o.boolean("validated", a.Validated)
 	o.strOmitEmpty("validation_note", a.ValidationNote)
-	o.key("bank")
-	o.b = a.Bank.AppendJSON(o.b)
+	o.bank(a.Bank, m)
 	o.key("customer")
 	o.b = a.Customer.AppendJSON(o.b)
 	o.str("record", a.Record)
@@ -242,6 +293,9 @@ func (a Auth) AppendJSON(dst []byte) []byte {
 	o.str("last_updated", a.LastUpdated)
 	return o.close()
 }
+
+// AppendRow is AppendJSON: a customer carries no bank.
+func (c Customer) AppendRow(dst []byte, _ *Memo) []byte { return c.AppendJSON(dst) }
 
 // AppendJSON appends c as json.Marshal would.
 func (c Customer) AppendJSON(dst []byte) []byte {
@@ -257,19 +311,21 @@ func (c Customer) AppendJSON(dst []byte) []byte {
 }
 
 // AppendJSON appends r as json.Marshal would.
-func (r Record) AppendJSON(dst []byte) []byte {
+func (r Record) AppendJSON(dst []byte) []byte { return r.AppendRow(dst, nil) }
+
+// AppendRow is AppendJSON with a page's Memo.
+func (r Record) AppendRow(dst []byte, m *Memo) []byte {
 	o := openObj(dst)
-	r.fields(&o)
+	r.fields(&o, m)
 	return o.close()
 }
 
-func (r Record) fields(o *obj) {
+func (r Record) fields(o *obj, m *Memo) {
 	o.str("id", r.ID)
 	o.str("_id", r.MongoID)
 	o.str("status", string(r.Status))
 	o.str("method", r.Method)
-	o.key("bank")
-	o.b = r.Bank.AppendJSON(o.b)
+	o.bank(r.Bank, m)
 	o.key("customer")
 	o.b = r.Customer.AppendJSON(o.b)
 	o.str("owner", r.Owner)
@@ -290,7 +346,7 @@ func (r Record) fields(o *obj) {
 // embedded Record's method would otherwise drop usedProduct.
 func (d RecordDetail) AppendJSON(dst []byte) []byte {
 	o := openObj(dst)
-	d.Record.fields(&o)
+	d.Record.fields(&o, nil)
 	o.key("usedProduct")
 	o.b = d.UsedProduct.AppendJSON(o.b)
 	return o.close()
@@ -319,7 +375,10 @@ func (f ProductFlags) AppendJSON(dst []byte) []byte {
 }
 
 // AppendJSON appends a as json.Marshal would.
-func (a Account) AppendJSON(dst []byte) []byte {
+func (a Account) AppendJSON(dst []byte) []byte { return a.AppendRow(dst, nil) }
+
+// AppendRow is AppendJSON with a page's Memo.
+func (a Account) AppendRow(dst []byte, m *Memo) []byte {
 	o := openObj(dst)
 	o.str("id", a.ID)
 	o.str("_id", a.MongoID)
@@ -330,8 +389,7 @@ func (a Account) AppendJSON(dst []byte) []byte {
 	o.boolean("connected", a.Connected)
 	o.key("customer")
 	o.b = a.Customer.AppendJSON(o.b)
-	o.key("bank")
-	o.b = a.Bank.AppendJSON(o.b)
+	o.bank(a.Bank, m)
 	o.str("record", a.Record)
 	o.str("owner", a.Owner)
 	o.str("env", string(a.Env))
@@ -339,6 +397,10 @@ func (a Account) AppendJSON(dst []byte) []byte {
 	o.str("last_updated", a.LastUpdated)
 	return o.close()
 }
+
+// AppendRow is AppendJSON: a balance's bank is its account's plain
+// reference.
+func (b Balance) AppendRow(dst []byte, _ *Memo) []byte { return b.AppendJSON(dst) }
 
 // AppendJSON appends b as json.Marshal would.
 func (b Balance) AppendJSON(dst []byte) []byte {

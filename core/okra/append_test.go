@@ -2,6 +2,7 @@ package okra
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -147,5 +148,48 @@ func TestAppendStringWordAtATime(t *testing.T) {
 		if got := appendString(nil, long); string(got) != string(want) {
 			t.Fatalf("appendString(%q) = %s, json.Marshal says %s", long, got, want)
 		}
+	}
+}
+
+// TestAppendRowWithMemo: a page written row by row with one Memo is the
+// rows as json.Marshal writes them, whether neighbouring rows share their
+// bank, differ in one field of it, or come back to an earlier one.
+func TestAppendRowWithMemo(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	base := BankRefWithStatus{BankRef: BankRef{ID: "b1", Name: "First Bank", Slug: "first-bank", Icon: "/i#first-bank", Logo: "/i#first-bank"}, Status: "operational"}
+	banks := []BankRefWithStatus{base, base, base}
+	banks[1].Status = "degraded"
+	banks[2].Name = "First <Bank>"
+	for i := range memoBanks + 2 { // more than a Memo holds
+		b := base
+		b.ID = fmt.Sprintf("b%d", i+2)
+		banks = append(banks, b)
+	}
+	for _, zero := range []RowAppender{Auth{}, Account{}, Record{}, Customer{}, Balance{}} {
+		typ := reflect.TypeOf(zero)
+		t.Run(typ.Name(), func(t *testing.T) {
+			var m Memo
+			var got, want []byte
+			for i := range 200 {
+				p := reflect.New(typ)
+				fill(r, p.Elem())
+				if f := p.Elem().FieldByName("Bank"); f.IsValid() && f.Type() == reflect.TypeOf(base) {
+					f.Set(reflect.ValueOf(banks[(i/3+r.IntN(2))%len(banks)]))
+					if i >= 100 { // then any bank, any order
+						f.Set(reflect.ValueOf(banks[r.IntN(len(banks))]))
+					}
+				}
+				v := p.Elem().Interface().(RowAppender)
+				one, err := json.Marshal(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, one...)
+				got = v.AppendRow(got, &m)
+				if string(got) != string(want) {
+					t.Fatalf("row %d: %#v\nAppendRow: %s\njson.Marshal: %s", i, v, got[len(got)-len(one):], one)
+				}
+			}
+		})
 	}
 }
