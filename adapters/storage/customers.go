@@ -91,30 +91,33 @@ func (c customerRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.
 // a join on the customer's primary key, cheaper per row than a second
 // query matching the page's customer ids. A missing customer comes as an
 // empty name, what its reference shows anyway. The first ids columns,
-// which are ids, come as one column joined with commas (see idList).
+// which are ids, and the customer's name come as one column joined with
+// commas (see idList).
 type namedPage struct {
 	join, cols string
 	ids        int
 }
 
 func newNamedPage(table, cols string, ids int) namedPage {
-	if ids < 2 {
-		return namedPage{join: customerJoin(table), cols: prefixCols(table, cols) + ", " + customerName}
-	}
 	names := splitCols(cols)
-	packed := make([]string, ids)
-	for i := range packed {
+	packed := make([]string, ids+1)
+	for i := range ids {
 		packed[i] = table + "." + names[i]
 	}
+	packed[ids] = customerName
 	return namedPage{join: customerJoin(table), ids: ids,
-		cols: strings.Join(packed, " || ',' || ") + ", " + prefixCols(table, joinCols(names[ids:])) + ", " + customerName}
+		cols: strings.Join(packed, " || ',' || ") + ", " + prefixCols(table, joinCols(names[ids:]))}
 }
 
-// idList reads a row's ids sent as one column joined with commas: the
-// driver makes a string and database/sql a conversion for every column,
-// and a page row has three or four ids. Ids never hold a comma; a row
-// whose column does not split into exactly one id per field is refused.
-type idList []*string
+// idList reads a row's ids and its customer's name sent as one column
+// joined with commas: the driver makes a string and database/sql a
+// conversion for every column, and a page row has three or four ids. Ids
+// never hold a comma, so the name is all that follows the last one; a
+// column with fewer fields is refused.
+type idList struct {
+	ids  []*string
+	name *string
+}
 
 // Scan implements sql.Scanner.
 func (l idList) Scan(v any) error {
@@ -127,35 +130,29 @@ func (l idList) Scan(v any) error {
 	default:
 		return fmt.Errorf("scan ids from %T", v)
 	}
-	for _, p := range l[:len(l)-1] {
+	for i, p := range l.ids {
 		id, rest, ok := strings.Cut(s, ",")
 		if !ok {
-			return fmt.Errorf("scan ids: %d fields, want %d", strings.Count(s, ",")+1, len(l))
+			return fmt.Errorf("scan ids: %d ids and a name, want %d", i, len(l.ids))
 		}
 		*p, s = id, rest
 	}
-	if strings.Contains(s, ",") {
-		return fmt.Errorf("scan ids: %d fields, want %d", strings.Count(s, ",")+len(l), len(l))
-	}
-	*l[len(l)-1] = s
+	*l.name = s
 	return nil
 }
 
-// packed is rs reading its first n columns, ids held as strings, through
-// one idList.
-func packed[D any](rs rowScan[D], n int) (rowScan[D], error) {
-	if n < 2 {
-		return rs, nil
-	}
-	ids := make(idList, n)
-	for i := range ids {
+// packed is rs reading its first n columns, ids held as strings, and the
+// customer's name into name, through one idList.
+func packed[D any](rs rowScan[D], n int, name *string) (rowScan[D], error) {
+	l := idList{ids: make([]*string, n), name: name}
+	for i := range l.ids {
 		p, ok := rs.dest[i].(*string)
 		if !ok {
 			return rowScan[D]{}, fmt.Errorf("pack ids: column %d is read into %T", i, rs.dest[i])
 		}
-		ids[i] = p
+		l.ids[i] = p
 	}
-	dest := append(append(make([]any, 0, len(rs.dest)-n+1), ids), rs.dest[n:]...)
+	dest := append(append(make([]any, 0, len(rs.dest)-n+1), l), rs.dest[n:]...)
 	return rowScan[D]{dest: dest, take: rs.take}, nil
 }
 
@@ -220,11 +217,11 @@ func listNamed[D any](ctx context.Context, r *repos, np namedPage, spec listSpec
 	var name string
 	limit := f.Page.Normalize().Limit
 	keys, names := make([]pageRow, 0, limit), make([]string, 0, limit)
-	rs, err := packed(rs, np.ids)
+	rs, err := packed(rs, np.ids, &name)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("list %s: %w", spec.what, err)
 	}
-	named := rowScan[D]{dest: append(rs.dest[:len(rs.dest):len(rs.dest)], &name), take: func() D {
+	named := rowScan[D]{dest: rs.dest, take: func() D {
 		v := rs.take()
 		keys, names = append(keys, row(v)), append(names, name)
 		return v

@@ -38,20 +38,24 @@ func TestInOrder(t *testing.T) {
 	}
 }
 
-// TestIDList: a row's ids joined with commas go back to their fields, and
-// a column with too few or too many of them is refused, not spread.
+// TestIDList: a row's ids and its customer's name joined with commas go
+// back to their fields, the name whole whatever it holds, and a column
+// with too few fields is refused, not spread.
 func TestIDList(t *testing.T) {
-	var a, b, c string
-	l := idList{&a, &b, &c}
-	for _, in := range []any{"x1,y2,z3", []byte("x1,y2,z3")} {
-		a, b, c = "", "", ""
-		if err := l.Scan(in); err != nil || a != "x1" || b != "y2" || c != "z3" {
-			t.Fatalf("Scan(%q) = %q %q %q, %v", in, a, b, c, err)
+	var a, b, c, name string
+	l := idList{ids: []*string{&a, &b, &c}, name: &name}
+	for _, in := range []any{"x1,y2,z3,Ada, Obi", []byte("x1,y2,z3,Ada, Obi")} {
+		a, b, c, name = "", "", "", ""
+		if err := l.Scan(in); err != nil || a != "x1" || b != "y2" || c != "z3" || name != "Ada, Obi" {
+			t.Fatalf("Scan(%q) = %q %q %q %q, %v", in, a, b, c, name, err)
 		}
 	}
-	for _, bad := range []any{"x1,y2", "x1,y2,z3,w4", "", nil, int64(1)} {
+	if err := l.Scan("x1,y2,z3,"); err != nil || c != "z3" || name != "" {
+		t.Fatalf("no name: %q %q, %v", c, name, err)
+	}
+	for _, bad := range []any{"x1,y2,z3", "x1,y2", "", nil, int64(1)} {
 		if err := l.Scan(bad); err == nil {
-			t.Fatalf("Scan(%#v) took it: %q %q %q", bad, a, b, c)
+			t.Fatalf("Scan(%#v) took it: %q %q %q %q", bad, a, b, c, name)
 		}
 	}
 }
