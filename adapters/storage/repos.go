@@ -337,12 +337,13 @@ func listOf[D any](ctx context.Context, r *repos, spec listSpec, cols string, rs
 
 // listJoined is listOf with join applied to the page's rows (not the
 // count's), for columns another table brings to each row; cols must then
-// be qualified, and join's two ? are the scope's company and env. The page is cut before the join, so the join costs a
-// lookup per row of the page whatever plan the database picks (planned
-// with the join inside, PostgreSQL may hash-join the whole tenant and
-// sort it to keep 100 rows). A join delivers the page's rows in any order,
-// and sorting them again in the database cost a tenth of a 100-row page:
-// the caller puts them back in order (inOrder).
+// be qualified, and join's two ? are the scope's company and env. The
+// page is cut before the join, so the join costs a lookup per row of the
+// page whatever plan the database picks (planned with the join inside,
+// PostgreSQL may hash-join the whole tenant and sort it to keep 100
+// rows). A join delivers the page's rows in any order, and sorting them
+// again in the database cost a tenth of a 100-row page: the caller puts
+// them back in order (inOrder).
 func listJoined[D any](ctx context.Context, r *repos, spec listSpec, join, cols string, rs rowScan[D],
 	s domain.Scope, f domain.ListFilter) ([]D, int, error) {
 	cond, args := spec.where(s, f)
