@@ -115,7 +115,7 @@ func (w *accountRow) scanShown(s domain.Scope) rowScan[domain.Account] {
 }
 
 // accountsNamed is how a page of accounts brings its customers' names.
-var accountsNamed = newNamedPage("accounts", accountShownCols, 4)
+var accountsNamed = newNamedPage("accounts", accountShownCols)
 
 // ListWithCustomers is List with the customers the page refers to, and
 // without the accounts' connector references.

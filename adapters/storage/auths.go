@@ -129,7 +129,7 @@ func (r authRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilter)
 }
 
 // authsNamed is how a page of auths brings its customers' names.
-var authsNamed = newNamedPage("auths", authScopedCols, 4)
+var authsNamed = newNamedPage("auths", authScopedCols)
 
 // ListWithCustomers is List with the customers the page refers to.
 func (r authRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Auth, []domain.Customer, int, error) {

@@ -97,7 +97,7 @@ func (r balanceRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilt
 }
 
 // balancesNamed is how a page of balances brings its customers' names.
-var balancesNamed = newNamedPage("balances", balanceScopedCols, 4)
+var balancesNamed = newNamedPage("balances", balanceScopedCols)
 
 // ListWithCustomers is List with the customers the page refers to.
 func (r balanceRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, []domain.Customer, int, error) {

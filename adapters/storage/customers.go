@@ -90,16 +90,20 @@ func (c customerRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.
 // namedPage is how a page of table brings its rows' customer references:
 // a join on the customer's primary key, cheaper per row than a second
 // query matching the page's customer ids. A missing customer comes as an
-// empty name, what its reference shows anyway. The first ids columns,
-// which are ids, and the customer's name come as one column joined with
-// commas (see idList).
+// empty name, what its reference shows anyway. The leading id columns of
+// cols (id and *_id) and the customer's name come as one column joined
+// with commas (see idList).
 type namedPage struct {
 	join, cols string
-	ids        int
+	ids        int // how many leading columns are ids
 }
 
-func newNamedPage(table, cols string, ids int) namedPage {
+func newNamedPage(table, cols string) namedPage {
 	names := splitCols(cols)
+	ids := 0
+	for ids < len(names) && (names[ids] == "id" || strings.HasSuffix(names[ids], "_id")) {
+		ids++
+	}
 	packed := make([]string, ids+1)
 	for i := range ids {
 		packed[i] = table + "." + names[i]

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +57,24 @@ func TestIDList(t *testing.T) {
 	for _, bad := range []any{"x1,y2,z3", "x1,y2", "", nil, int64(1)} {
 		if err := l.Scan(bad); err == nil {
 			t.Fatalf("Scan(%#v) took it: %q %q %q %q", bad, a, b, c, name)
+		}
+	}
+}
+
+// TestNamedPagesPackTheirIDs: each named page sends its leading id
+// columns, and only those, joined with the customer's name.
+func TestNamedPagesPackTheirIDs(t *testing.T) {
+	for _, c := range []struct {
+		np   namedPage
+		want string
+	}{
+		{authsNamed, "auths.id || ',' || auths.record_id || ',' || auths.customer_id || ',' || auths.bank_id || ',' || " + customerName + ", auths.validated"},
+		{accountsNamed, "accounts.id || ',' || accounts.record_id || ',' || accounts.customer_id || ',' || accounts.bank_id || ',' || " + customerName + ", accounts.nuban"},
+		{balancesNamed, "balances.id || ',' || balances.account_id || ',' || balances.record_id || ',' || balances.customer_id || ',' || " + customerName + ", balances.available"},
+		{recordsNamed, "records.id || ',' || records.customer_id || ',' || records.bank_id || ',' || " + customerName + ", records.status"},
+	} {
+		if !strings.HasPrefix(c.np.cols, c.want) {
+			t.Errorf("columns %q, want them to start %q", c.np.cols, c.want)
 		}
 	}
 }

@@ -109,7 +109,7 @@ func (r recordRepo) List(ctx context.Context, s domain.Scope, f domain.ListFilte
 const recordShownCols = "id, customer_id, bank_id, status, method, products, created_at, updated_at"
 
 // recordsNamed is how a page of records brings its customers' names.
-var recordsNamed = newNamedPage("records", recordShownCols, 3)
+var recordsNamed = newNamedPage("records", recordShownCols)
 
 // ListWithCustomers is a page of records without their secrets, with
 // their customers' names joined in.

@@ -128,14 +128,15 @@ func openObj(dst []byte) obj { return obj{b: append(dst, '{')} }
 // check: four appends of a few bytes each were a fifth of writing a page.
 // Keys are our own constants: nothing to escape.
 func (o *obj) key(k string) {
-	n := len(o.b)
-	o.b = slices.Grow(o.b, len(k)+4)[:n+len(k)+4]
+	n, size := len(o.b), len(k)+3
+	if o.comma {
+		size++
+	}
+	o.b = slices.Grow(o.b, size)[:n+size]
 	b := o.b[n:]
 	if o.comma {
 		b[0] = ','
 		b = b[1:]
-	} else {
-		o.b = o.b[:len(o.b)-1]
 	}
 	o.comma = true
 	b[0] = '"'
