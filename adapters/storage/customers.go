@@ -161,9 +161,10 @@ func packed[D any](rs rowScan[D], n int, name *string) (rowScan[D], error) {
 }
 
 // customerJoin joins the customer of each row of table as cu, for
-// customerName. The scope comes as the two arguments listJoined adds: the
-// join then hashes the scope's customers alone, on their id, where
-// matching the row's columns hashed every customer on three.
+// customerName. Its two arguments are the scope's company and env (as
+// listNamed passes them): the join then hashes the scope's customers
+// alone, on their id, where matching the row's columns hashed every
+// customer on three.
 func customerJoin(table string) string {
 	return " LEFT JOIN customers cu ON cu.id = " + table + ".customer_id AND cu.company_id = ? AND cu.env = ?"
 }
@@ -230,7 +231,7 @@ func listNamed[D any](ctx context.Context, r *repos, np namedPage, spec listSpec
 		keys, names = append(keys, row(v)), append(names, name)
 		return v
 	}}
-	rows, total, err := listJoined(ctx, r, spec, np.join, np.cols, named, s, f)
+	rows, total, err := listJoined(ctx, r, spec, np.join, []any{s.CompanyID, string(s.Env)}, np.cols, named, s, f)
 	if err != nil {
 		return nil, nil, 0, err
 	}

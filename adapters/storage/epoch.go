@@ -26,19 +26,20 @@ var timeColumns = map[string]bool{
 // it was a float, which loses microseconds after 2038.
 const epochMinVersion = 140000
 
-// scanned is query as the row readers (scanRows, scanOne) send it: with
-// the store's epoch reads, each plain time column of its outer select list
-// is read as EXTRACT(EPOCH FROM col). Those readers take columns by
-// position, so the changed names do not matter; ORDER BY and WHERE keep the
-// columns themselves (and their indexes).
+// scanned is query as the row readers (scanRows, scanOne) send it, with
+// the driver's placeholders: with the store's epoch reads, each plain time
+// column of its outer select list is read as EXTRACT(EPOCH FROM col).
+// Those readers take columns by position, so the changed names do not
+// matter; ORDER BY and WHERE keep the columns themselves (and their
+// indexes). One memo holds both rewrites.
 func (s *Store) scanned(query string) string {
 	if !s.epochTimes {
-		return query
+		return s.rebind(query)
 	}
 	if q, ok := s.epochs.Load(query); ok {
 		return q.(string)
 	}
-	q := epochSelect(query)
+	q := s.db.Rebind(epochSelect(query))
 	if s.nepochs.Add(1) <= 4*maxCachedStatements {
 		s.epochs.Store(query, q)
 	}

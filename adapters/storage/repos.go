@@ -113,12 +113,16 @@ type runner interface {
 // statement binds query (written with ? placeholders) to where it runs and
 // counts it.
 func (r *repos) statement(ctx context.Context, query string) runner {
+	return r.bound(ctx, r.s.rebind(query))
+}
+
+// bound is statement for a text already in the driver's placeholders.
+func (r *repos) bound(ctx context.Context, bound string) runner {
 	tx := r.current(ctx)
 	var q sqlx.ExtContext = r.s.db
 	if tx != nil {
 		q = tx
 	}
-	bound := r.s.rebind(query)
 	r.s.counted(ctx, bound)
 	if tx == nil {
 		if st := r.s.stmts.get(ctx, r.s.db, bound); st != nil {
@@ -332,19 +336,19 @@ func (r *repos) list(ctx context.Context, dest any, spec listSpec, s domain.Scop
 // has no row to carry the count, costs a second query. cols are the
 // columns rs reads (spec.cols unless the row type adds some).
 func listOf[D any](ctx context.Context, r *repos, spec listSpec, cols string, rs rowScan[D], s domain.Scope, f domain.ListFilter) ([]D, int, error) {
-	return listJoined(ctx, r, spec, "", cols, rs, s, f)
+	return listJoined(ctx, r, spec, "", nil, cols, rs, s, f)
 }
 
 // listJoined is listOf with join applied to the page's rows (not the
 // count's), for columns another table brings to each row; cols must then
-// be qualified, and join's two ? are the scope's company and env. The
+// be qualified, and joinArgs are the arguments of join's placeholders. The
 // page is cut before the join, so the join costs a lookup per row of the
 // page whatever plan the database picks (planned with the join inside,
 // PostgreSQL may hash-join the whole tenant and sort it to keep 100
 // rows). A join delivers the page's rows in any order, and sorting them
 // again in the database cost a tenth of a 100-row page: the caller puts
 // them back in order (inOrder).
-func listJoined[D any](ctx context.Context, r *repos, spec listSpec, join, cols string, rs rowScan[D],
+func listJoined[D any](ctx context.Context, r *repos, spec listSpec, join string, joinArgs []any, cols string, rs rowScan[D],
 	s domain.Scope, f domain.ListFilter) ([]D, int, error) {
 	cond, args := spec.where(s, f)
 	count := "SELECT COUNT(*) FROM " + spec.table + cond
@@ -355,10 +359,8 @@ func listJoined[D any](ctx context.Context, r *repos, spec listSpec, join, cols 
 		query = "SELECT " + spec.table + ".total_docs, " + cols + " FROM (SELECT (" + count + ") AS total_docs, " + spec.table + ".* FROM " +
 			spec.table + cond + order + " LIMIT ? OFFSET ?) " + spec.table + join
 	}
-	pageArgs := append(append(append(make([]any, 0, 2*len(args)+4), args...), args...), p.Limit, p.Offset())
-	if join != "" {
-		pageArgs = append(pageArgs, s.CompanyID, string(s.Env))
-	}
+	pageArgs := append(append(append(make([]any, 0, 2*len(args)+2+len(joinArgs)), args...), args...), p.Limit, p.Offset())
+	pageArgs = append(pageArgs, joinArgs...)
 	rows, total, err := scanRows(ctx, r, spec.what, query, p.Limit, rs, true, pageArgs...)
 	if err != nil || len(rows) > 0 || p.Offset() == 0 {
 		return rows, total, err

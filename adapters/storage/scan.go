@@ -28,7 +28,7 @@ func scanAll[D any](ctx context.Context, r *repos, what, query string, capHint i
 // scanRows is scanAll for a query that may start with a total_docs column
 // (withTotal), returned as the count.
 func scanRows[D any](ctx context.Context, r *repos, what, query string, capHint int, rs rowScan[D], withTotal bool, args ...any) ([]D, int, error) {
-	rows, err := r.statement(ctx, r.s.scanned(query)).QueryxContext(ctx, args...)
+	rows, err := r.bound(ctx, r.s.scanned(query)).QueryxContext(ctx, args...)
 	if err != nil {
 		return nil, 0, r.s.mapErr(err, what, "list "+what)
 	}
@@ -69,7 +69,7 @@ func scanByIDs[D any](ctx context.Context, r *repos, what, col string, ids []dom
 // found.
 func scanOne[D any](ctx context.Context, r *repos, what, query string, rs rowScan[D], args ...any) (D, error) {
 	var zero D
-	rows, err := r.statement(ctx, r.s.scanned(query)).QueryxContext(ctx, args...)
+	rows, err := r.bound(ctx, r.s.scanned(query)).QueryxContext(ctx, args...)
 	if err != nil {
 		return zero, r.s.mapErr(err, what, "get "+what)
 	}
