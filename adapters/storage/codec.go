@@ -17,7 +17,8 @@ const timeLayout = "2006-01-02T15:04:05.000000Z"
 // dbInt scans an integer column: both drivers hand over an int64, which
 // database/sql would put into an int or int64 through reflection and a
 // round trip through its decimal text, once per row for every page's
-// count.
+// count. NULL is refused, as scanning it into an int64 is: a missing
+// amount must not read as zero.
 type dbInt int64
 
 // Scan implements sql.Scanner.
@@ -25,8 +26,6 @@ func (n *dbInt) Scan(v any) error {
 	switch x := v.(type) {
 	case int64:
 		*n = dbInt(x)
-	case nil:
-		*n = 0
 	case []byte:
 		return n.parse(string(x))
 	case string:
