@@ -121,7 +121,7 @@ var accountsNamed = newNamedPage("accounts", accountShownCols)
 // without the accounts' connector references.
 func (r accountRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Account, []domain.Customer, int, error) {
 	var w accountRow
-	return listNamed(ctx, r.r, accountsNamed, accountList, w.scanShown(s), func(x domain.Account) pageRow { return pageRow{x.ID, x.CustomerID, x.CreatedAt} }, s, f)
+	return listNamed(ctx, r.r, accountsNamed, accountList, w.scanShown(s), s, f)
 }
 
 func (r accountRepo) ListByRecord(ctx context.Context, s domain.Scope, recordID domain.ID) ([]domain.Account, error) {

@@ -134,7 +134,7 @@ var authsNamed = newNamedPage("auths", authScopedCols)
 // ListWithCustomers is List with the customers the page refers to.
 func (r authRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Auth, []domain.Customer, int, error) {
 	var w authRow
-	return listNamed(ctx, r.r, authsNamed, authList, w.scanIn(s), func(x domain.Auth) pageRow { return pageRow{x.ID, x.CustomerID, x.CreatedAt} }, s, f)
+	return listNamed(ctx, r.r, authsNamed, authList, w.scanIn(s), s, f)
 }
 
 // ListByRecords returns the auths of records, in no particular order.

@@ -102,5 +102,5 @@ var balancesNamed = newNamedPage("balances", balanceScopedCols)
 // ListWithCustomers is List with the customers the page refers to.
 func (r balanceRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f domain.ListFilter) ([]domain.Balance, []domain.Customer, int, error) {
 	var w balanceRow
-	return listNamed(ctx, r.r, balancesNamed, balanceList, w.scanIn(s), func(x domain.Balance) pageRow { return pageRow{x.ID, x.CustomerID, x.CreatedAt} }, s, f)
+	return listNamed(ctx, r.r, balancesNamed, balanceList, w.scanIn(s), s, f)
 }

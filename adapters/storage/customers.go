@@ -96,6 +96,9 @@ func (c customerRepo) GetMany(ctx context.Context, s domain.Scope, ids []domain.
 type namedPage struct {
 	join, cols string
 	ids        int // how many leading columns are ids
+	// where id, customer_id and created_at are among the row's columns
+	// (-1: missing), for the page's order and its customers (pageKeys)
+	id, customer, created int
 }
 
 func newNamedPage(table, cols string) namedPage {
@@ -110,7 +113,27 @@ func newNamedPage(table, cols string) namedPage {
 	}
 	packed[ids] = customerName
 	return namedPage{join: customerJoin(table), ids: ids,
-		cols: strings.Join(packed, " || ',' || ") + ", " + prefixCols(table, joinCols(names[ids:]))}
+		cols: strings.Join(packed, " || ',' || ") + ", " + prefixCols(table, joinCols(names[ids:])),
+		id:   slices.Index(names, "id"), customer: slices.Index(names, "customer_id"), created: slices.Index(names, "created_at")}
+}
+
+// pageKeys reads each row's pageRow from the destinations dest (one per
+// column of np) fills.
+func (np namedPage) pageKeys(dest []any) (func() pageRow, error) {
+	at := func(i int) any {
+		if i < 0 || i >= len(dest) {
+			return nil
+		}
+		return dest[i]
+	}
+	id, ok1 := at(np.id).(*string)
+	customer, ok2 := at(np.customer).(*string)
+	created, ok3 := at(np.created).(*dbTime)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, fmt.Errorf("page keys: id, customer_id and created_at are read into %T, %T and %T",
+			at(np.id), at(np.customer), at(np.created))
+	}
+	return func() pageRow { return pageRow{*id, *customer, created.Time} }, nil
 }
 
 // idList reads a row's ids and its customer's name sent as one column
@@ -217,19 +240,21 @@ func permuted[T any](in []T, perm []int) []T {
 // listNamed runs the page and returns it with one reference per customer it
 // names, in the order the page first names them, each with only its id,
 // scope and name.
-func listNamed[D any](ctx context.Context, r *repos, np namedPage, spec listSpec, rs rowScan[D], row func(D) pageRow,
+func listNamed[D any](ctx context.Context, r *repos, np namedPage, spec listSpec, rs rowScan[D],
 	s domain.Scope, f domain.ListFilter) ([]D, []domain.Customer, int, error) {
 	var name string
 	limit := f.Page.Normalize().Limit
 	keys, names := make([]pageRow, 0, limit), make([]string, 0, limit)
-	rs, err := packed(rs, np.ids, &name)
+	key, err := np.pageKeys(rs.dest)
+	if err == nil {
+		rs, err = packed(rs, np.ids, &name)
+	}
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("list %s: %w", spec.what, err)
 	}
 	named := rowScan[D]{dest: rs.dest, take: func() D {
-		v := rs.take()
-		keys, names = append(keys, row(v)), append(names, name)
-		return v
+		keys, names = append(keys, key()), append(names, name)
+		return rs.take()
 	}}
 	rows, total, err := listJoined(ctx, r, spec, np.join, []any{s.CompanyID, string(s.Env)}, np.cols, named, s, f)
 	if err != nil {

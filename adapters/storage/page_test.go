@@ -78,3 +78,28 @@ func TestNamedPagesPackTheirIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestPageKeys: a named page reads each row's order and customer from the
+// destinations of its id, customer_id and created_at columns, and refuses
+// destinations of another type.
+func TestPageKeys(t *testing.T) {
+	np := newNamedPage("t", "id, customer_id, bank_id, created_at")
+	var id, customer, bank string
+	var created dbTime
+	key, err := np.pageKeys([]any{&id, &customer, &bank, &created})
+	if err != nil {
+		t.Fatal(err)
+	}
+	when := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
+	id, customer, created.Time = "a1", "c1", when
+	if got, want := key(), (pageRow{"a1", "c1", when}); got != want {
+		t.Fatalf("key %+v, want %+v", got, want)
+	}
+	var createdText string
+	if _, err := np.pageKeys([]any{&id, &customer, &bank, &createdText}); err == nil {
+		t.Fatal("created_at read into a string: no error")
+	}
+	if _, err := newNamedPage("t", "id, bank_id").pageKeys([]any{&id, &bank}); err == nil {
+		t.Fatal("no customer_id column: no error")
+	}
+}

@@ -122,7 +122,7 @@ func (r recordRepo) ListWithCustomers(ctx context.Context, s domain.Scope, f dom
 				Status: domain.RecordStatus(w.Status), Method: domain.LoginMethod(w.Method), Products: w.Products, CreatedAt: w.CreatedAt.Time, UpdatedAt: w.UpdatedAt.Time}
 		},
 	}
-	return listNamed(ctx, r.r, recordsNamed, recordList, rs, func(x domain.Record) pageRow { return pageRow{x.ID, x.CustomerID, x.CreatedAt} }, s, f)
+	return listNamed(ctx, r.r, recordsNamed, recordList, rs, s, f)
 }
 
 func (r recordRepo) ListByCustomer(ctx context.Context, s domain.Scope, customerID domain.ID) ([]domain.Record, error) {
